@@ -1,0 +1,41 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// The dependency direction of STYLE.md: main -> (http | jobs | cli) -> services -> store -> domain.
+// Each layer lists the layers it must never import.
+const forbidden = {
+  domain: ['store', 'services', 'jobs', 'http', 'cli', 'config', 'main'],
+  store: ['services', 'jobs', 'http', 'cli', 'config', 'main'],
+  services: ['jobs', 'http', 'cli', 'config', 'main'],
+  jobs: ['http', 'cli', 'main'],
+  http: ['jobs', 'cli', 'main'],
+  cli: ['http', 'jobs', 'main'],
+  config: ['store', 'services', 'jobs', 'http', 'cli', 'main'],
+};
+
+const layerRules = Object.entries(forbidden).map(([layer, banned]) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: banned.map((b) => ({
+        group: b === 'main' ? ['**/main.ts', '**/main'] : [`**/${b}/*`],
+        message: `${layer}/ must not import ${b}/ (dependency direction: main -> http|jobs|cli -> services -> store -> domain)`,
+      })),
+    }],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', 'dist/**', 'web/dist/**', '.tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly',
+      setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  ...layerRules,
+);

@@ -1,0 +1,42 @@
+import type { Runtime } from '../services/runtime.ts';
+import { resolveOrg } from './org-option.ts';
+import { out, say } from './output.ts';
+
+/** `auditrail client create`: a self-client with a refresh token, printed once. */
+export async function clientCreateCommand(rt: Runtime, opts: { org?: string; user?: string; scopes?: string; json?: boolean; name?: string }) {
+  const org = await resolveOrg(rt, opts.org);
+  const scopes = opts.scopes?.split(',').map((s) => s.trim()).filter(Boolean);
+  const c = await rt.services.oauth.createClient(org.id, { userEmail: opts.user, scopes, name: opts.name });
+  if (opts.json) {
+    out(JSON.stringify({ client_id: c.client_id, client_secret: c.client_secret, refresh_token: c.refresh_token }));
+  } else {
+    out(`client_id:     ${c.client_id}`);
+    out(`client_secret: ${c.client_secret}`);
+    out(`refresh_token: ${c.refresh_token}`);
+    say(`for ${c.user.email} in ${org.name}; scopes: ${c.scopes.join(',')}`);
+    say('the secret and refresh token are shown only now; they are stored hashed.');
+  }
+  return 0;
+}
+
+/** `auditrail client code`: a one-time grant code for the authorization_code grant. */
+export async function clientCodeCommand(rt: Runtime, opts: { clientId: string; scopes?: string }) {
+  const code = await rt.services.oauth.createGrantCode(opts.clientId, opts.scopes?.split(',').map((s) => s.trim()).filter(Boolean));
+  out(code);
+  return 0;
+}
+
+export async function clientListCommand(rt: Runtime, opts: { org?: string }) {
+  const org = await resolveOrg(rt, opts.org);
+  for (const c of await rt.services.oauth.listClients(org.id)) {
+    out(`${c.client_id}\t${c.name}\t${c.revoked_at ? 'revoked' : 'active'}\t${c.scopes}`);
+  }
+  return 0;
+}
+
+export async function clientRevokeCommand(rt: Runtime, opts: { org?: string; clientId: string }) {
+  const org = await resolveOrg(rt, opts.org);
+  await rt.services.oauth.revokeClient(org.id, opts.clientId);
+  say(`revoked ${opts.clientId} and every token it held`);
+  return 0;
+}

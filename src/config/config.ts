@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** One validated configuration, built once at start from the environment and flags (flags win). */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Base URL the server advertises (`api_domain`); default: derived from each request's Host. */
+  publicUrl?: string;
+}
+
+const schema = z.object({
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  dataDir: z.string().min(1),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  publicUrl: z.string().url().optional(),
+});
+
+export interface ConfigFlags { port?: string | number; host?: string; dataDir?: string }
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse({
+    port: flags.port ?? env.AUDITRAIL_PORT ?? 4000,
+    host: flags.host ?? env.AUDITRAIL_HOST ?? '127.0.0.1',
+    dataDir: path.resolve(flags.dataDir ?? env.AUDITRAIL_DATA_DIR ?? './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    logLevel: env.AUDITRAIL_LOG_LEVEL ?? 'info',
+    publicUrl: env.AUDITRAIL_PUBLIC_URL || undefined,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}

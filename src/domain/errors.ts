@@ -1,0 +1,72 @@
+/**
+ * One error type for the whole server. The HTTP status is derived from the code through
+ * ERROR_STATUS, so a code always answers with the same status wherever it is raised.
+ */
+export const ERROR_STATUS = {
+  INVALID_MODULE: 400,
+  INVALID_DATA: 400,
+  MANDATORY_NOT_FOUND: 400,
+  REQUIRED_PARAM_MISSING: 400,
+  EXPECTED_FIELD_MISSING: 400,
+  DEPENDENT_FIELD_MISSING: 400,
+  DEPENDENT_MISMATCH: 400,
+  AMBIGUITY_DURING_PROCESSING: 400,
+  LIMIT_EXCEEDED: 400,
+  NOT_ALLOWED: 400,
+  NOT_SUPPORTED: 400,
+  DUPLICATE_DATA: 400,
+  PATTERN_NOT_MATCHED: 400,
+  INVALID_REQUEST_METHOD: 400,
+  AUTHORIZATION_FAILED: 400,
+  DISCRETE_PAGINATION_LIMIT_EXCEEDED: 400,
+  TOKEN_BOUND_DATA_MISMATCH: 400,
+  ALREADY_SCHEDULED: 400,
+  ID_ALREADY_CONVERTED: 400,
+  CANNOT_DELETE: 400,
+  OAUTH_SCOPE_MISMATCH: 401,
+  AUTHENTICATION_FAILURE: 401,
+  INVALID_TOKEN: 401,
+  NO_PERMISSION: 403,
+  INVALID_URL_PATTERN: 404,
+  REQUEST_ENTITY_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  /** The Zoho-shaped body: the four keys the official SDK needs to recognise an error. */
+  toBody(): ZohoErrorBody {
+    return { code: this.code, details: this.details, message: this.message, status: 'error' };
+  }
+}
+
+export interface ZohoErrorBody {
+  code: string;
+  details: ErrorDetails;
+  message: string;
+  status: 'error';
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** Shorthand for the most common request-level error: a bad parameter value. */
+export const invalidParam = (paramName: string, message = `invalid value for ${paramName}`): AppError =>
+  new AppError('INVALID_DATA', message, { param_name: paramName });

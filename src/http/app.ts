@@ -1,0 +1,79 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { AppError } from '../domain/errors.ts';
+import type { Store } from '../store/db.ts';
+import type { Logger } from '../services/context.ts';
+import type { Services } from '../services/index.ts';
+import type { PageTokenCodec } from './page-token.ts';
+import { recordRoutes } from './routes/record-routes.ts';
+import { metadataRoutes } from './routes/metadata-routes.ts';
+import { oauthRoutes } from './routes/oauth-routes.ts';
+import { route } from './route.ts';
+
+export interface HttpDeps {
+  services: Services;
+  store: Store;
+  pageTokens: PageTokenCodec;
+  logger: Logger;
+  /** Largest request body accepted, bytes. */
+  bodyLimit?: number;
+  logLevel?: string;
+}
+
+const BODY_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Builds the Fastify app without listening (tests use `inject`). Every error leaves as a
+ * Zoho-shaped JSON body; nothing else (no HTML, no stack, no driver message) reaches a client.
+ */
+export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logLevel && deps.logLevel !== 'silent' ? { level: deps.logLevel } : false,
+    bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
+    trustProxy: false,
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // Bodies are JSON whatever the Content-Type says (the official SDK sends none on record writes).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).replace(/^\uFEFF/, '');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new AppError('INVALID_DATA', 'the request body is not valid JSON', { expected_data_type: 'jsonobject' }), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) return reply.code(error.status).send(error.toBody());
+    const fe = error as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const e = new AppError('REQUEST_ENTITY_TOO_LARGE', `the request body exceeds ${deps.bodyLimit ?? BODY_LIMIT} bytes`,
+        { limit: deps.bodyLimit ?? BODY_LIMIT });
+      return reply.code(e.status).send(e.toBody());
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const e = new AppError('INVALID_DATA', 'the request could not be read', {});
+      return reply.code(400).send(e.toBody());
+    }
+    deps.logger.error({ err: error, url: request.url }, 'request failed');
+    return reply.code(500).send(new AppError('INTERNAL_ERROR', 'Internal Server Error', {}).toBody());
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    const e = new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
+    return reply.code(404).send(e.toBody());
+  });
+
+  await app.register(async (scope) => oauthRoutes(scope, deps));
+  for (const prefix of ['/crm/v8', '/crm/v7']) {
+    await app.register(async (scope) => {
+      metadataRoutes(scope, deps);
+      recordRoutes(scope, deps);
+    }, { prefix });
+  }
+  route(app, '/health', { GET: async () => ({ status: 'ok' }) });
+  return app;
+}

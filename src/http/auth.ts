@@ -1,0 +1,47 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../domain/errors.ts';
+import { scopeCovers } from '../domain/scopes.ts';
+import type { Actor } from '../services/context.ts';
+import type { OAuthService, Principal } from '../services/oauth-service.ts';
+import { fullName } from '../services/directory-service.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/**
+ * Resolves `Authorization: Zoho-oauthtoken <token>` to the principal. No header (or another
+ * scheme) is AUTHENTICATION_FAILURE; a bad, expired or revoked token is INVALID_TOKEN.
+ */
+export async function authenticate(oauth: OAuthService, request: FastifyRequest): Promise<Principal> {
+  if (request.principal) return request.principal;
+  const header = request.headers.authorization;
+  const m = header ? /^Zoho-oauthtoken\s+(\S+)\s*$/i.exec(header) : null;
+  if (!m) throw new AppError('AUTHENTICATION_FAILURE', 'Authentication failed', {});
+  request.principal = await oauth.authenticate(m[1]);
+  return request.principal;
+}
+
+/** OAUTH_SCOPE_MISMATCH unless the token carries one of the scopes. */
+export function requireScope(principal: Principal, ...anyOf: string[]) {
+  if (!anyOf.some((s) => scopeCovers(principal.scopes, s))) {
+    throw new AppError('OAUTH_SCOPE_MISMATCH', 'Unauthorized', {});
+  }
+}
+
+export function actorOf(principal: Principal, request: FastifyRequest): Actor {
+  return {
+    orgId: principal.org.id, type: 'user', userId: principal.user.id, name: fullName(principal.user), source: 'api',
+    ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, isAdmin: principal.isAdmin,
+    permissions: principal.permissions, roleId: principal.user.role_id, timeZone: principal.org.time_zone,
+  };
+}
+
+/** Authenticates, checks scopes and returns the actor, in one call at the top of a handler. */
+export async function guard(oauth: OAuthService, request: FastifyRequest, ...scopes: string[]) {
+  const principal = await authenticate(oauth, request);
+  requireScope(principal, ...scopes);
+  return { principal, actor: actorOf(principal, request) };
+}

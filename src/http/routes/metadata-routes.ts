@@ -1,0 +1,262 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import { findModule, STANDARD_MODULES } from '../../domain/modules.ts';
+import { USER_TYPES, type UserType } from '../../services/directory-service.ts';
+import type { Actor } from '../../services/context.ts';
+import { guard } from '../auth.ts';
+import type { HttpDeps } from '../app.ts';
+import {
+  bodyArray, intParam, listParam, noContent, queryParam, route, sendActions, type ActionResult,
+} from '../route.ts';
+import { allFields, fieldView, moduleView, orgView, profileView, roleView, userView } from '../views.ts';
+import { isId } from '../../domain/ids.ts';
+
+/** Users, roles, profiles, modules, fields and org: read and (users, roles, profiles) write. */
+export function metadataRoutes(app: FastifyInstance, deps: HttpDeps) {
+  const { services } = deps;
+  const dir = services.directory;
+
+  async function directoryMaps(actor: Actor) {
+    const [users, roles, profiles, org] = await Promise.all([
+      dir.listEveryUser(actor),
+      dir.listRoles(actor), dir.listProfiles(actor), dir.getOrg(actor.orgId),
+    ]);
+    return {
+      users: new Map(users.map((u) => [u.id, u])), roles: new Map(roles.map((r) => [r.id, r])),
+      profiles: new Map(profiles.map((p) => [p.id, p])), org: org!, tz: actor.timeZone,
+    };
+  }
+
+  /** Runs one write per item, turning AppErrors into per-item error results. */
+  async function perItem<T>(items: unknown[], work: (item: Record<string, unknown>, index: number) => Promise<T>,
+    ok: (value: T) => ActionResult): Promise<ActionResult[]> {
+    const out: ActionResult[] = [];
+    for (const [i, item] of items.entries()) {
+      try {
+        if (!item || typeof item !== 'object' || Array.isArray(item)) {
+          throw new AppError('INVALID_DATA', 'invalid data', { json_path: `$[${i}]`, expected_data_type: 'jsonobject' });
+        }
+        out.push(ok(await work(item as Record<string, unknown>, i)));
+      } catch (e) {
+        if (!(e instanceof AppError) || e.status >= 401) throw e;
+        const err = e;
+        out.push({ ok: false, code: err.code, message: err.message, details: err.details });
+      }
+    }
+    return out;
+  }
+
+  const limitItems = (items: unknown[], key: string, limit = 100) => {
+    if (items.length === 0) throw new AppError('MANDATORY_NOT_FOUND', 'required field not found', { api_name: key, json_path: `$.${key}` });
+    if (items.length > limit) throw new AppError('LIMIT_EXCEEDED', 'too many items', { api_name: key, json_path: `$.${key}`, limit });
+  };
+  const idParam = (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
+    return id;
+  };
+  const settingsId = (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
+    return id;
+  };
+  const afterDirectoryChange = () => services.oauth.clearCache();
+
+  // ---- users ----
+  route(app, '/users', {
+    GET: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.users.READ');
+      const type = (queryParam(request, 'type') ?? 'AllUsers') as UserType;
+      if (!USER_TYPES.includes(type)) throw new AppError('INVALID_DATA', 'invalid type', { param_name: 'type', supported_values: USER_TYPES });
+      const perPage = intParam(request, 'per_page', 1, 200, 200);
+      const page = intParam(request, 'page', 1, 100_000, 1);
+      const ids = listParam(request, 'ids');
+      if (ids && (ids.length > 100 || ids.some((i) => !isId(i)))) throw new AppError('INVALID_DATA', 'invalid ids', { param_name: 'ids' });
+      let users = await dir.listUsers(actor, type);
+      if (ids) users = users.filter((u) => ids.includes(u.id));
+      const slice = users.slice((page - 1) * perPage, page * perPage);
+      if (slice.length === 0) return noContent(reply);
+      const maps = await directoryMaps(actor);
+      return {
+        users: slice.map((u) => userView(u, maps)),
+        info: { per_page: perPage, count: slice.length, page, more_records: users.length > page * perPage },
+      };
+    },
+    POST: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.users.CREATE');
+      const items = bodyArray(request, 'users');
+      limitItems(items, 'users');
+      const results = await perItem(items, (item, i) => dir.createUser(actor, item, `$.users[${i}]`),
+        (u) => ({ ok: true, code: 'SUCCESS', message: 'User added', details: { id: u.id } }));
+      return sendActions(reply, 'users', results, 201);
+    },
+    PUT: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.users.UPDATE');
+      const items = bodyArray(request, 'users');
+      limitItems(items, 'users');
+      const results = await perItem(items, (item, i) => {
+        if (!isId(item.id)) throw new AppError('MANDATORY_NOT_FOUND', 'required field not found', { api_name: 'id', json_path: `$.users[${i}].id` });
+        return dir.updateUser(actor, item.id, item, `$.users[${i}]`);
+      }, (u) => ({ ok: true, code: 'SUCCESS', message: 'User updated', details: { id: u.id } }));
+      afterDirectoryChange();
+      return sendActions(reply, 'users', results, 200);
+    },
+  });
+  route(app, '/users/:id', {
+    GET: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.users.READ');
+      const user = await dir.getUser(actor, idParam(request));
+      if (!user) return noContent(reply);
+      return { users: [userView(user, await directoryMaps(actor))] };
+    },
+    PUT: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.users.UPDATE');
+      const id = idParam(request);
+      const items = bodyArray(request, 'users');
+      limitItems(items, 'users', 1);
+      const results = await perItem(items, (item) => dir.updateUser(actor, id, item),
+        (u) => ({ ok: true, code: 'SUCCESS', message: 'User updated', details: { id: u.id } }));
+      afterDirectoryChange();
+      return sendActions(reply, 'users', results, 200);
+    },
+    DELETE: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.users.DELETE');
+      const id = idParam(request);
+      const results = await perItem([{}], () => dir.deleteUser(actor, id),
+        (u) => ({ ok: true, code: 'SUCCESS', message: 'User deleted', details: { id: u.id } }));
+      afterDirectoryChange();
+      return sendActions(reply, 'users', results, 200);
+    },
+  });
+
+  // ---- roles ----
+  route(app, '/settings/roles', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.roles.READ');
+      const maps = await directoryMaps(actor);
+      return { roles: [...maps.roles.values()].map((r) => roleView(r, maps.roles, maps.users, maps.tz)) };
+    },
+    POST: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.roles.CREATE');
+      const items = bodyArray(request, 'roles');
+      limitItems(items, 'roles');
+      const results = await perItem(items, (item, i) => dir.createRole(actor, item, `$.roles[${i}]`),
+        (r) => ({ ok: true, code: 'SUCCESS', message: 'Role added', details: { id: r.id } }));
+      return sendActions(reply, 'roles', results, 201);
+    },
+  });
+  route(app, '/settings/roles/:id', {
+    GET: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.roles.READ');
+      const id = settingsId(request);
+      const maps = await directoryMaps(actor);
+      const role = maps.roles.get(id);
+      if (!role) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
+      void reply;
+      return { roles: [roleView(role, maps.roles, maps.users, maps.tz)] };
+    },
+    PUT: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.roles.UPDATE');
+      const id = settingsId(request);
+      const items = bodyArray(request, 'roles');
+      limitItems(items, 'roles', 1);
+      const results = await perItem(items, (item) => dir.updateRole(actor, id, item),
+        (r) => ({ ok: true, code: 'SUCCESS', message: 'Role updated', details: { id: r.id } }));
+      afterDirectoryChange();
+      return sendActions(reply, 'roles', results, 200);
+    },
+    DELETE: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.roles.DELETE');
+      const id = settingsId(request);
+      const role = await dir.deleteRole(actor, id, queryParam(request, 'transfer_to_id'));
+      afterDirectoryChange();
+      return sendActions(reply, 'roles', [{ ok: true, code: 'SUCCESS', message: 'Role deleted', details: { id: role.id } }], 200);
+    },
+  });
+
+  // ---- profiles ----
+  route(app, '/settings/profiles', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.profiles.READ');
+      const maps = await directoryMaps(actor);
+      return { profiles: [...maps.profiles.values()].map((p) => profileView(p, maps.users, maps.tz, false)),
+        info: { license_limit: null } };
+    },
+  });
+  route(app, '/settings/profiles/:id', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.profiles.READ');
+      const id = settingsId(request);
+      const maps = await directoryMaps(actor);
+      const profile = maps.profiles.get(id);
+      if (!profile) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
+      return { profiles: [profileView(profile, maps.users, maps.tz, true)] };
+    },
+    PUT: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.profiles.UPDATE');
+      const id = settingsId(request);
+      const items = bodyArray(request, 'profiles');
+      limitItems(items, 'profiles', 1);
+      const results = await perItem(items, (item) => dir.updateProfile(actor, id, item),
+        (p) => ({ ok: true, code: 'SUCCESS', message: 'Profile updated', details: { id: p.id } }));
+      afterDirectoryChange();
+      return sendActions(reply, 'profiles', results, 200);
+    },
+    DELETE: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.profiles.DELETE');
+      const id = settingsId(request);
+      const profile = await dir.deleteProfile(actor, id, queryParam(request, 'transfer_to'));
+      afterDirectoryChange();
+      return sendActions(reply, 'profiles', [{ ok: true, code: 'SUCCESS', message: 'Profile deleted', details: { id: profile.id } }], 200);
+    },
+  });
+  route(app, '/settings/profiles/:id/actions/clone', {
+    POST: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.profiles.CREATE');
+      const id = settingsId(request);
+      const items = bodyArray(request, 'profiles');
+      limitItems(items, 'profiles', 1);
+      const results = await perItem(items, (item) => dir.cloneProfile(actor, id, item),
+        (p) => ({ ok: true, code: 'SUCCESS', message: 'Profile cloned', details: { id: p.id } }));
+      return sendActions(reply, 'profiles', results, 201);
+    },
+  });
+
+  // ---- modules and fields ----
+  route(app, '/settings/modules', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.modules.READ');
+      const profiles = await dir.listProfiles(actor);
+      return { modules: STANDARD_MODULES.map((m) => moduleView(actor.orgId, m, profiles)) };
+    },
+  });
+  route(app, '/settings/modules/:api_name', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.modules.READ');
+      const m = findModule((request.params as { api_name: string }).api_name);
+      if (!m) throw new AppError('INVALID_MODULE', 'the module name given seems to be invalid', { resource_path_index: 2 });
+      const profiles = await dir.listProfiles(actor);
+      return { modules: [{ ...moduleView(actor.orgId, m, profiles), fields: allFields(m).map((f, i) => fieldView(actor.orgId, m, f, i)) }] };
+    },
+  });
+  route(app, '/settings/fields', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.modules.READ');
+      const name = queryParam(request, 'module');
+      if (!name) throw new AppError('REQUIRED_PARAM_MISSING', 'One of the expected parameter is missing', { param_name: 'module' });
+      const m = findModule(name);
+      if (!m) throw new AppError('INVALID_MODULE', 'the module name given seems to be invalid', { param_name: 'module' });
+      return { fields: allFields(m).map((f, i) => fieldView(actor.orgId, m, f, i)) };
+    },
+  });
+
+  // ---- org ----
+  route(app, '/org', {
+    GET: async (request) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.org.READ');
+      const org = (await dir.getOrg(actor.orgId))!;
+      const admins = await dir.listUsers(actor, 'ActiveConfirmedAdmins');
+      return { org: [orgView(org, admins[0])] };
+    },
+  });
+}

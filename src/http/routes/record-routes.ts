@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import { isId } from '../../domain/ids.ts';
+import { moduleScope } from '../../domain/scopes.ts';
+import { formatDateTime } from '../../domain/time.ts';
+import { moduleFields, type ModuleDef } from '../../domain/modules.ts';
+import { requireModule, type ItemResult } from '../../services/record-service.ts';
+import type { SortColumn } from '../../store/record-store.ts';
+import type { RecordTable } from '../../store/schema.ts';
+import type { Actor } from '../../services/context.ts';
+import { fullName } from '../../services/directory-service.ts';
+import { guard } from '../auth.ts';
+import type { HttpDeps } from '../app.ts';
+import { bodyArray, intParam, listParam, noContent, queryParam, route, sendActions, type ActionResult } from '../route.ts';
+import { recordView, referencedIds } from '../views.ts';
+
+const SORTS: Record<string, SortColumn> = { id: 'id', Created_Time: 'created_at', Modified_Time: 'modified_at' };
+const MAX_FIELDS = 50;
+const DISCRETE_LIMIT = 2000;
+const TOKEN_TTL = 24 * 3600 * 1000;
+
+/** Records API: /{module} and /{module}/{id}. */
+export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
+  const { services, pageTokens } = deps;
+
+  const moduleOf = (request: FastifyRequest) => {
+    const name = (request.params as { module: string }).module;
+    if (name === 'settings') throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
+    return requireModule(name);
+  };
+
+  /** Per-item results of a write, with the creator's and modifier's names as Zoho shows them. */
+  async function writeResults(actor: Actor, results: ItemResult[], message: string): Promise<ActionResult[]> {
+    const { users } = await services.records.referenceData(actor, []);
+    const ref = (id: string) => ({ name: users.get(id) ? fullName(users.get(id)!) : null, id });
+    return results.map((r) => (r.ok
+      ? { ok: true, code: 'SUCCESS', message, details: {
+        id: r.row.id, Created_Time: formatDateTime(r.row.created_at, actor.timeZone),
+        Modified_Time: formatDateTime(r.row.modified_at, actor.timeZone), Created_By: ref(r.row.created_by),
+        Modified_By: ref(r.row.modified_by), $approval_state: 'approved' } }
+      : { ok: false, code: r.error.code, message: r.error.message, details: r.error.details }));
+  }
+
+  async function renderRows(request: FastifyRequest, module: ModuleDef, rows: RecordTable[], tz: string, fields?: string[]) {
+    const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+    const { users, names } = await services.records.referenceData(actor, referencedIds(rows, module));
+    return rows.map((row) => recordView(row, module, { tz, users, names, orgId: actor.orgId }, fields));
+  }
+
+  function parseFields(request: FastifyRequest, module: ModuleDef, required: boolean): string[] | undefined {
+    const fields = listParam(request, 'fields');
+    if (fields === undefined || fields.length === 0) {
+      if (required) throw new AppError('REQUIRED_PARAM_MISSING', 'One of the expected parameter is missing', { param_name: 'fields' });
+      return undefined;
+    }
+    const unique = [...new Set(fields)];
+    if (unique.length > MAX_FIELDS) throw new AppError('LIMIT_EXCEEDED', `a maximum of ${MAX_FIELDS} fields can be requested`, { limit: MAX_FIELDS, param_name: 'fields' });
+    const known = moduleFields(module);
+    const bad = unique.find((f) => f !== 'id' && !known.has(f));
+    if (bad) throw new AppError('INVALID_DATA', `the field ${bad} is not a field of ${module.apiName}`, { param_name: 'fields', api_name: bad });
+    return unique;
+  }
+
+  route(app, '/:module', {
+    GET: async (request, reply) => {
+      const module = moduleOf(request);
+      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const fields = parseFields(request, module, true)!;
+      const perPage = intParam(request, 'per_page', 1, 200, 200);
+      const page = intParam(request, 'page', 1, 1_000_000, 1);
+      const sortBy = queryParam(request, 'sort_by') ?? 'id';
+      if (!SORTS[sortBy]) throw new AppError('INVALID_DATA', 'invalid sort_by', { param_name: 'sort_by', supported_values: Object.keys(SORTS) });
+      const sortOrder = queryParam(request, 'sort_order') ?? 'desc';
+      if (sortOrder !== 'asc' && sortOrder !== 'desc') throw new AppError('INVALID_DATA', 'invalid sort_order', { param_name: 'sort_order', supported_values: ['asc', 'desc'] });
+      const ids = listParam(request, 'ids');
+      if (ids && (ids.length > 100 || ids.some((i) => !isId(i)))) throw new AppError('INVALID_DATA', 'invalid ids', { param_name: 'ids' });
+      const bound = { o: principal.org.id, m: module.apiName, s: sortBy, d: sortOrder, p: perPage, i: ids ?? null };
+      const rawToken = queryParam(request, 'page_token');
+      let after: { value: string | number; id: string } | undefined;
+      let pageNo = page;
+      if (rawToken) {
+        const t = deps.pageTokens.decode(rawToken, Date.now());
+        if (t.o !== bound.o || t.m !== bound.m) throw new AppError('INVALID_DATA', 'invalid page token', { param_name: 'page_token' });
+        if (t.s !== bound.s || t.d !== bound.d || t.p !== bound.p || JSON.stringify(t.i) !== JSON.stringify(bound.i)) {
+          throw new AppError('TOKEN_BOUND_DATA_MISMATCH', 'the parameters do not match the page token', { param_name: 'page_token' });
+        }
+        after = t.a as { value: string | number; id: string };
+        pageNo = Number(t.n);
+      } else if (page * perPage > DISCRETE_LIMIT) {
+        throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read beyond the first 2000 records', { limit: DISCRETE_LIMIT });
+      }
+      const sort = SORTS[sortBy];
+      const { rows, more } = await services.records.listRecords(actor, module.apiName, {
+        sort, desc: sortOrder === 'desc', limit: perPage, after, offset: after ? undefined : (page - 1) * perPage, ids,
+      });
+      if (rows.length === 0) return noContent(reply);
+      const tz = principal.org.time_zone;
+      const data = await renderRows(request, module, rows, tz, fields);
+      let next: { token: string; expiresAt: number } | null = null;
+      if (more) {
+        const last = rows[rows.length - 1];
+        next = pageTokens.encode({ ...bound, a: { value: last[sort], id: last.id }, n: pageNo + 1 }, TOKEN_TTL);
+      }
+      return {
+        data,
+        info: {
+          per_page: perPage, count: data.length, page: pageNo, sort_by: sortBy, sort_order: sortOrder, more_records: more,
+          next_page_token: next?.token ?? null, previous_page_token: null,
+          page_token_expiry: next ? formatDateTime(next.expiresAt, tz) : null, call: false, email: false,
+        },
+      };
+    },
+    POST: async (request, reply) => {
+      const module = moduleOf(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'CREATE'));
+      const items = bodyArray(request, 'data');
+      const results = await services.records.createRecords(actor, module.apiName, items);
+      return sendActions(reply, 'data', await writeResults(actor, results, 'record added'), 201);
+    },
+    PUT: async (request, reply) => {
+      const module = moduleOf(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+      const items = bodyArray(request, 'data');
+      const results = await services.records.updateRecords(actor, module.apiName, items);
+      return sendActions(reply, 'data', await writeResults(actor, results, 'record updated'), 200);
+    },
+    DELETE: async (request, reply) => {
+      const module = moduleOf(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      const ids = listParam(request, 'ids') ?? [];
+      const results = await services.records.deleteRecords(actor, module.apiName, ids);
+      return sendActions(reply, 'data', results.map((r, i) => (r.ok
+        ? { ok: true, code: 'SUCCESS', message: 'record deleted', details: { id: r.row.id } }
+        : { ok: false, code: r.error.code, message: r.error.message, details: { id: ids[i] } })), 200);
+    },
+  });
+
+  route(app, '/:module/:id', {
+    GET: async (request, reply) => {
+      const module = moduleOf(request);
+      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const { id } = request.params as { id: string };
+      if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
+      const fields = parseFields(request, module, false);
+      const row = await services.records.getRecord(actor, module.apiName, id);
+      if (!row) return noContent(reply);
+      return { data: await renderRows(request, module, [row], principal.org.time_zone, fields) };
+    },
+    PUT: async (request, reply) => {
+      const module = moduleOf(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+      const { id } = request.params as { id: string };
+      if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
+      const items = bodyArray(request, 'data');
+      if (items.length > 1) throw new AppError('LIMIT_EXCEEDED', 'only one record can be updated through this URL', { api_name: 'data', json_path: '$.data', limit: 1 });
+      const results = await services.records.updateRecords(actor, module.apiName, items, id);
+      return sendActions(reply, 'data', await writeResults(actor, results, 'record updated'), 200);
+    },
+    DELETE: async (request, reply) => {
+      const module = moduleOf(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      const { id } = request.params as { id: string };
+      if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
+      const [r] = await services.records.deleteRecords(actor, module.apiName, [id]);
+      return sendActions(reply, 'data', [r.ok
+        ? { ok: true, code: 'SUCCESS', message: 'record deleted', details: { id } }
+        : { ok: false, code: r.error.code, message: r.error.message, details: { id } }], 200);
+    },
+  });
+}

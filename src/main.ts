@@ -1,0 +1,156 @@
+import { Command, CommanderError } from 'commander';
+import pino from 'pino';
+import { loadConfig, type Config, type ConfigFlags } from './config/config.ts';
+import { openStore, type Store } from './store/db.ts';
+import { sharedSecret } from './store/kv-store.ts';
+import { createRuntime, type Runtime } from './services/runtime.ts';
+import { buildApp } from './http/app.ts';
+import { createPageTokenCodec } from './http/page-token.ts';
+import { isAppError } from './domain/errors.ts';
+import { CliError, out, say } from './cli/output.ts';
+import { migrateCommand } from './cli/migrate.ts';
+import { verifyCommand } from './cli/verify.ts';
+import { clientCodeCommand, clientCreateCommand, clientListCommand, clientRevokeCommand } from './cli/client.ts';
+import { orgCreateCommand, orgListCommand } from './cli/org.ts';
+import { demoCommand } from './cli/demo.ts';
+import {
+  profileCloneCommand, profileUpdateCommand, roleCreateCommand, roleUpdateCommand, userCreateCommand, userListCommand,
+  userUpdateCommand,
+} from './cli/directory.ts';
+
+/** Opens the store (migrating it) and wires every service over it. */
+export async function openRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  return createRuntime(store, logger, { publicUrl: config.publicUrl });
+}
+
+/** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
+export async function createHttpApp(rt: Runtime, opts: { logLevel?: string } = {}) {
+  const secret = await sharedSecret(rt.store.db, 'page_token_secret');
+  return buildApp({ services: rt.services, store: rt.store, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
+    logLevel: opts.logLevel });
+}
+
+async function serve(config: Config, opts: { demo?: boolean }) {
+  const rt = await openRuntime(config);
+  const orgs = await rt.services.directory.listOrgs();
+  const base = `http://${config.host}:${config.port}`;
+  if (orgs.length === 0) {
+    if (opts.demo) {
+      say('seeding the demo organisation Zylker (six months of activity)...');
+      const r = await rt.demo.seedDemo();
+      out(`demo organisation Zylker created (${r.orgId})`);
+      out(`administrator login: ${r.adminEmail}  password: ${r.password}`);
+    } else {
+      const r = await rt.services.directory.createOrganisation({ name: 'My Organisation', adminEmail: 'admin@example.com' });
+      out(`organisation created (${r.org.id})`);
+      out(`administrator login: ${r.admin.email}  password: ${r.password}  (shown only now)`);
+    }
+    out('create API credentials with: npx auditrail client create');
+  }
+  const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  await app.listen({ port: config.port, host: config.host });
+  out(`auditrail listening on ${base} (${rt.store.dialect}${rt.store.file ? `: ${rt.store.file}` : ''})`);
+  const stop = async () => {
+    await app.close();
+    await rt.store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}
+
+/** Runs one CLI invocation; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('auditrail').description('tamper-evident audit log and recycle bin speaking Zoho CRM API v8')
+    .option('--data-dir <dir>', 'SQLite data directory (default ./data, env AUDITRAIL_DATA_DIR)')
+    .exitOverride();
+  let code = 0;
+  const withRuntime = (fn: (rt: Runtime, opts: Record<string, unknown>) => Promise<number>, migrate = true) =>
+    async (opts: Record<string, unknown>) => {
+      const config = loadConfig({ ...(program.opts() as ConfigFlags), ...(opts as ConfigFlags) });
+      const rt = await openRuntime(config, { migrate });
+      try {
+        code = await fn(rt, opts);
+      } finally {
+        await rt.store.close();
+      }
+    };
+
+  program.command('serve').description('serve the API (and the worker)')
+    .option('--port <n>', 'port (env AUDITRAIL_PORT, default 4000)')
+    .option('--host <h>', 'host (env AUDITRAIL_HOST, default 127.0.0.1)')
+    .option('--data-dir <dir>', 'SQLite data directory')
+    .option('--demo', 'seed the demo organisation on an empty database')
+    .action(async (opts) => {
+      const config = loadConfig({ ...(program.opts() as ConfigFlags), ...opts });
+      code = await serve(config, opts);
+    });
+  program.command('migrate').description('bring the database to the current schema')
+    .action(async () => {
+      const config = loadConfig(program.opts() as ConfigFlags);
+      const store: Store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: false });
+      try { code = await migrateCommand(store); } finally { await store.close(); }
+    });
+  program.command('demo').description('seed the demo organisation if absent')
+    .option('--history <n>', 'bulk-load N historic audit entries over the last three years')
+    .action(withRuntime((rt, o) => demoCommand(rt, o as { history?: string })));
+  program.command('verify').description('walk the hash chain; exit 0 only when intact')
+    .option('--org <id>', 'organisation id (default: all)')
+    .option('--json', 'one JSON object per organisation')
+    .action(withRuntime((rt, o) => verifyCommand(rt, o as { org?: string; json?: boolean })));
+
+  const client = program.command('client').description('OAuth clients');
+  client.command('create').description('create a self-client and print client_id, client_secret, refresh_token')
+    .option('--org <id>', 'organisation id (default: the first)')
+    .option('--user <email>', 'the user the client acts as (default: the first Administrator)')
+    .option('--scopes <list>', 'comma-separated scopes (default: everything the user may do)')
+    .option('--name <name>', 'client name')
+    .option('--json', 'print exactly one JSON object')
+    .action(withRuntime((rt, o) => clientCreateCommand(rt, o)));
+  client.command('code').description('print a one-time grant code (10 minutes) for the authorization_code grant')
+    .requiredOption('--client-id <id>').option('--scopes <list>')
+    .action(withRuntime((rt, o) => clientCodeCommand(rt, o as { clientId: string; scopes?: string })));
+  client.command('list').option('--org <id>').action(withRuntime((rt, o) => clientListCommand(rt, o)));
+  client.command('revoke').requiredOption('--client-id <id>').option('--org <id>')
+    .action(withRuntime((rt, o) => clientRevokeCommand(rt, o as { clientId: string; org?: string })));
+
+  const org = program.command('org').description('organisations');
+  org.command('create').requiredOption('--name <name>').requiredOption('--admin-email <email>')
+    .option('--time-zone <tz>', 'IANA time zone', 'UTC').option('--json')
+    .action(withRuntime((rt, o) => orgCreateCommand(rt, o as { name: string; adminEmail: string; timeZone?: string; json?: boolean })));
+  org.command('list').action(withRuntime((rt) => orgListCommand(rt)));
+
+  const user = program.command('user').description('users');
+  user.command('create').requiredOption('--email <email>').option('--first-name <n>').requiredOption('--last-name <n>')
+    .requiredOption('--role <name or id>').requiredOption('--profile <name or id>').option('--org <id>')
+    .action(withRuntime((rt, o) => userCreateCommand(rt, o as never)));
+  user.command('update').requiredOption('--email <email>').option('--first-name <n>').option('--last-name <n>')
+    .option('--new-email <email>').option('--role <name or id>').option('--profile <name or id>')
+    .option('--status <active|disabled>').option('--org <id>')
+    .action(withRuntime((rt, o) => userUpdateCommand(rt, o as never)));
+  user.command('list').option('--org <id>').action(withRuntime((rt, o) => userListCommand(rt, o)));
+  const role = program.command('role').description('roles');
+  role.command('create').requiredOption('--name <name>').requiredOption('--reports-to <role>').option('--description <d>')
+    .option('--org <id>').action(withRuntime((rt, o) => roleCreateCommand(rt, o as never)));
+  role.command('update').requiredOption('--role <name or id>').option('--name <name>').option('--reports-to <role>')
+    .option('--description <d>').option('--org <id>').action(withRuntime((rt, o) => roleUpdateCommand(rt, o as never)));
+  const profile = program.command('profile').description('profiles');
+  profile.command('clone').requiredOption('--from <profile>').requiredOption('--name <name>').option('--description <d>')
+    .option('--permissions <json>').option('--org <id>').action(withRuntime((rt, o) => profileCloneCommand(rt, o as never)));
+  profile.command('update').requiredOption('--profile <name or id>').option('--name <name>').option('--description <d>')
+    .option('--permissions <json>').option('--org <id>').action(withRuntime((rt, o) => profileUpdateCommand(rt, o as never)));
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CliError) { say(`error: ${e.message}`); return e.exitCode; }
+    if (isAppError(e)) { say(`error: ${e.code}: ${e.message}`); return 1; }
+    say(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,268 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import { isValidScope, scopeCovers } from '../domain/scopes.ts';
+import { settingsPermission, type ProfilePermissions } from '../domain/permissions.ts';
+import * as oauth from '../store/oauth-store.ts';
+import * as dir from '../store/directory-store.ts';
+import type { OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
+import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
+import { fullName } from './directory-service.ts';
+
+export const ACCESS_TOKEN_SECONDS = 3600;
+const CODE_SECONDS = 600;
+const CACHE_MS = 5000;
+
+const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
+const token = () => `1000.${randomBytes(16).toString('hex')}.${randomBytes(16).toString('hex')}`;
+
+/** The signed-in identity behind an access token. */
+export interface Principal {
+  org: OrgTable;
+  user: UserTable;
+  profile: ProfileTable;
+  permissions: ProfilePermissions;
+  isAdmin: boolean;
+  scopes: string[];
+  clientId: string;
+}
+
+export interface TokenRequest {
+  grant_type?: string;
+  client_id?: string;
+  client_secret?: string;
+  refresh_token?: string;
+  code?: string;
+  redirect_uri?: string;
+  scope?: string;
+  soid?: string;
+}
+
+export type TokenResponse =
+  | { access_token: string; refresh_token?: string; scope: string; api_domain: string; token_type: 'Bearer'; expires_in: number }
+  | { error: string };
+
+export interface RequestContext { ip: string | null; userAgent: string | null; baseUrl?: string }
+
+/** Everything a user may do, as scopes: what `client create` grants by default. */
+export function defaultScopes(isAdmin: boolean, permissions: ProfilePermissions): string[] {
+  if (isAdmin) {
+    return ['ZohoCRM.modules.ALL', 'ZohoCRM.settings.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.org.ALL', 'ZohoFiles.files.READ'];
+  }
+  const scopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ', 'ZohoCRM.org.READ', 'ZohoCRM.settings.modules.READ',
+    'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.roles.READ', 'ZohoCRM.settings.profiles.READ', 'ZohoFiles.files.READ'];
+  if (settingsPermission(permissions, 'audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ');
+  if (settingsPermission(permissions, 'export_audit_log')) scopes.push('ZohoCRM.settings.audit_logs.CREATE');
+  scopes.push('ZohoCRM.settings.recycle_bin.READ', 'ZohoCRM.settings.recycle_bin.UPDATE');
+  if (settingsPermission(permissions, 'recycle_bin_admin')) scopes.push('ZohoCRM.settings.recycle_bin.DELETE');
+  if (settingsPermission(permissions, 'manage_users')) scopes.push('ZohoCRM.users.ALL');
+  return scopes;
+}
+
+/** OAuth 2.0 as Zoho's accounts server speaks it; logins and client changes are audited. */
+export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestContext) => string) {
+  const { store } = deps;
+  const cache = new Map<string, { principal: Principal; expiresAt: number; cachedAt: number }>();
+
+  async function loadUser(orgId: string, userId: string) {
+    const user = await dir.getUser(store.db, orgId, userId);
+    const profile = user ? await dir.getProfile(store.db, orgId, user.profile_id) : undefined;
+    return { user, profile };
+  }
+
+  function userActor(org: OrgTable, user: UserTable, profile: ProfileTable | undefined, ctx: RequestContext): Actor {
+    return {
+      orgId: org.id, type: 'user', userId: user.id, name: fullName(user), source: 'api', ip: ctx.ip, userAgent: ctx.userAgent,
+      isAdmin: profile?.is_admin === 1, permissions: profile ? JSON.parse(profile.permissions) : null,
+      roleId: user.role_id, timeZone: org.time_zone,
+    };
+  }
+
+  /**
+   * Creates a self-client for a user (default: the first active Administrator) and a refresh
+   * token for it. Throws INVALID_DATA for an unknown user or scope.
+   */
+  async function createClient(orgId: string, opts: { userEmail?: string; scopes?: string[]; name?: string; redirectUri?: string } = {}) {
+    const org = await dir.getOrg(store.db, orgId);
+    if (!org) throw new AppError('INVALID_DATA', 'no such organisation', { api_name: 'org' });
+    const [users, profiles] = await Promise.all([dir.listUsers(store.db, orgId), dir.listProfiles(store.db, orgId)]);
+    const adminProfiles = new Set(profiles.filter((p) => p.is_admin).map((p) => p.id));
+    const user = opts.userEmail
+      ? users.find((u) => u.email === opts.userEmail!.toLowerCase() && u.status === 'active')
+      : users.find((u) => u.status === 'active' && adminProfiles.has(u.profile_id));
+    if (!user) throw new AppError('INVALID_DATA', `no active user ${opts.userEmail ?? 'with the Administrator profile'}`, { api_name: 'user' });
+    const profile = profiles.find((p) => p.id === user.profile_id)!;
+    const scopes = opts.scopes ?? defaultScopes(profile.is_admin === 1, JSON.parse(profile.permissions));
+    const bad = scopes.find((s) => !isValidScope(s));
+    if (bad) throw new AppError('INVALID_DATA', `invalid scope ${bad}`, { api_name: 'scopes' });
+    const clientId = `1000.${randomBytes(15).toString('hex').toUpperCase()}`;
+    const clientSecret = randomBytes(21).toString('hex');
+    const refreshToken = token();
+    const actor = systemActor(orgId, 'auditrail CLI', org.time_zone);
+    await inTransaction(deps, actor, async (tx) => {
+      await oauth.insertClient(tx.db, {
+        id: newId(tx.now), org_id: orgId, user_id: user.id, client_id: clientId, secret_hash: sha256(clientSecret),
+        name: opts.name ?? 'Self Client', scopes: scopes.join(','), redirect_uri: opts.redirectUri ?? null,
+        created_at: tx.now, revoked_at: null,
+      });
+      await oauth.insertToken(tx.db, {
+        token_hash: sha256(refreshToken), kind: 'refresh', org_id: orgId, client_id: clientId, user_id: user.id,
+        scopes: scopes.join(','), refresh_hash: null, expires_at: null, revoked_at: null, created_at: tx.now,
+      });
+      tx.audit({ action: 'oauth_client_created', module: 'oauth_clients', recordId: clientId, recordName: opts.name ?? 'Self Client',
+        parentModule: 'users', parentId: user.id, batchId: null, fieldHistory: null, extra: { scopes, user: user.email } });
+    });
+    return { client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, user, scopes };
+  }
+
+  /** A one-time grant code (10 minutes) for the authorization_code grant, like Zoho's self-client console. */
+  async function createGrantCode(clientId: string, scopes?: string[]) {
+    const client = await oauth.getClient(store.db, clientId);
+    if (!client || client.revoked_at) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
+    const code = token();
+    const now = deps.clock();
+    await oauth.insertToken(store.db, {
+      token_hash: sha256(code), kind: 'code', org_id: client.org_id, client_id: client.client_id, user_id: client.user_id,
+      scopes: (scopes ?? client.scopes.split(',')).join(','), refresh_hash: null, expires_at: now + CODE_SECONDS * 1000,
+      revoked_at: null, created_at: now,
+    });
+    return code;
+  }
+
+  async function audit(orgId: string, actor: Actor, action: 'login' | 'login_failed' | 'token_revoked', extra: Record<string, unknown>) {
+    await inTransaction(deps, actor, async (tx) => {
+      tx.audit({ action, module: 'users', recordId: actor.userId, recordName: actor.name, parentModule: null, parentId: null,
+        batchId: null, fieldHistory: null, extra });
+    });
+    void orgId;
+  }
+
+  /** The token endpoint: issues tokens or answers `{error}` as Zoho's accounts server does. */
+  async function grant(req: TokenRequest, ctx: RequestContext): Promise<TokenResponse> {
+    const grantType = req.grant_type;
+    if (!grantType) return { error: 'invalid_request' };
+    if (!['refresh_token', 'authorization_code', 'client_credentials'].includes(grantType)) return { error: 'unsupported_grant_type' };
+    if (!req.client_id) return { error: 'invalid_client' };
+    const client = await oauth.getClient(store.db, req.client_id);
+    if (!client || client.revoked_at) return { error: 'invalid_client' };
+    const org = (await dir.getOrg(store.db, client.org_id))!;
+    const { user, profile } = await loadUser(client.org_id, client.user_id);
+    if (!user) return { error: 'invalid_client' };
+    const actor = userActor(org, user, profile, ctx);
+    const fail = async (error: string) => {
+      await audit(org.id, actor, 'login_failed', { grant_type: grantType, client_id: client.client_id, reason: error });
+      return { error };
+    };
+    if (!req.client_secret || sha256(req.client_secret) !== client.secret_hash) return fail('invalid_client_secret');
+    if (user.status !== 'active') return fail('access_denied');
+    const now = deps.clock();
+    let scopes: string[];
+    let refreshHash: string | null = null;
+    let newRefresh: string | undefined;
+    if (grantType === 'refresh_token') {
+      const row = req.refresh_token ? await oauth.getToken(store.db, sha256(req.refresh_token)) : undefined;
+      if (!row || row.kind !== 'refresh' || row.client_id !== client.client_id || row.revoked_at) return fail('invalid_code');
+      scopes = row.scopes.split(',');
+      refreshHash = row.token_hash;
+    } else if (grantType === 'authorization_code') {
+      const row = req.code ? await oauth.getToken(store.db, sha256(req.code)) : undefined;
+      if (!row || row.kind !== 'code' || row.client_id !== client.client_id || row.revoked_at || (row.expires_at ?? 0) < now) {
+        return fail('invalid_code');
+      }
+      if (client.redirect_uri && req.redirect_uri !== undefined && req.redirect_uri !== client.redirect_uri) return fail('invalid_redirect_uri');
+      const used = await oauth.markTokenUsed(store.db, row.token_hash, now);
+      if (Number(used.numUpdatedRows) !== 1) return fail('invalid_code');
+      scopes = row.scopes.split(',');
+      newRefresh = token();
+      refreshHash = sha256(newRefresh);
+      await oauth.insertToken(store.db, {
+        token_hash: refreshHash, kind: 'refresh', org_id: org.id, client_id: client.client_id, user_id: user.id,
+        scopes: row.scopes, refresh_hash: null, expires_at: null, revoked_at: null, created_at: now,
+      });
+    } else {
+      const expected = [`ZohoCRM.${org.zgid}`, `ZohoCRM.${org.id}`];
+      if (!req.soid) return fail('missing_org_info');
+      if (!expected.includes(req.soid)) return fail('invalid_org');
+      const requested = (req.scope ?? '').split(/[\s,]+/).filter(Boolean);
+      if (requested.length === 0 || requested.some((s) => !isValidScope(s))) return fail('invalid_scope');
+      const allowed = client.scopes.split(',');
+      if (requested.some((s) => !allowed.some((a) => a.toLowerCase() === s.toLowerCase()) && !scopeCovers(allowed, s))) {
+        return fail('invalid_scope');
+      }
+      scopes = requested;
+    }
+    const accessToken = token();
+    await oauth.insertToken(store.db, {
+      token_hash: sha256(accessToken), kind: 'access', org_id: org.id, client_id: client.client_id, user_id: user.id,
+      scopes: scopes.join(','), refresh_hash: refreshHash, expires_at: now + ACCESS_TOKEN_SECONDS * 1000, revoked_at: null,
+      created_at: now,
+    });
+    await audit(org.id, actor, 'login', { grant_type: grantType, client_id: client.client_id });
+    return {
+      access_token: accessToken, ...(newRefresh ? { refresh_token: newRefresh } : {}), scope: scopes.join(' '),
+      api_domain: apiDomain(ctx), token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS,
+    };
+  }
+
+  /** Revokes a refresh token (with its access tokens) or an access token. Unknown tokens are ignored. */
+  async function revoke(rawToken: string | undefined, ctx: RequestContext): Promise<{ status: 'success' } | { error: string }> {
+    if (!rawToken) return { error: 'invalid_request' };
+    const row = await oauth.getToken(store.db, sha256(rawToken));
+    if (!row || row.kind === 'code') return { status: 'success' };
+    const org = (await dir.getOrg(store.db, row.org_id))!;
+    const { user, profile } = await loadUser(row.org_id, row.user_id);
+    const actor = user ? userActor(org, user, profile, ctx) : systemActor(org.id, 'System', org.time_zone);
+    await inTransaction(deps, actor, async (tx) => {
+      await oauth.revokeTokenTree(tx.db, row.token_hash, tx.now);
+      tx.audit({ action: 'token_revoked', module: 'oauth_clients', recordId: row.client_id, recordName: row.kind,
+        parentModule: null, parentId: null, batchId: null, fieldHistory: null, extra: { kind: row.kind } });
+    });
+    cache.clear();
+    return { status: 'success' };
+  }
+
+  /** Revokes a client and every token it holds (CLI). */
+  async function revokeClient(orgId: string, clientId: string) {
+    const client = await oauth.getClient(store.db, clientId);
+    if (!client || client.org_id !== orgId) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
+    const org = (await dir.getOrg(store.db, orgId))!;
+    await inTransaction(deps, systemActor(orgId, 'auditrail CLI', org.time_zone), async (tx) => {
+      await oauth.revokeClientRow(tx.db, orgId, clientId, tx.now);
+      await oauth.revokeClientTokens(tx.db, clientId, tx.now);
+      tx.audit({ action: 'oauth_client_revoked', module: 'oauth_clients', recordId: clientId, recordName: client.name,
+        parentModule: 'users', parentId: client.user_id, batchId: null, fieldHistory: null, extra: null });
+    });
+    cache.clear();
+  }
+
+  /**
+   * Resolves an access token to its principal. Throws INVALID_TOKEN for an unknown, expired or
+   * revoked token, or one whose user is no longer active. Cached for a few seconds per process.
+   */
+  async function authenticate(accessToken: string): Promise<Principal> {
+    const hash = sha256(accessToken);
+    const now = deps.clock();
+    const hit = cache.get(hash);
+    if (hit && now - hit.cachedAt < CACHE_MS && now < hit.expiresAt) return hit.principal;
+    const row = await oauth.getToken(store.db, hash);
+    if (!row || row.kind !== 'access' || row.revoked_at || (row.expires_at ?? 0) <= now) {
+      cache.delete(hash);
+      throw new AppError('INVALID_TOKEN', 'invalid oauth token', {});
+    }
+    const [org, { user, profile }] = await Promise.all([dir.getOrg(store.db, row.org_id), loadUser(row.org_id, row.user_id)]);
+    if (!org || !user || !profile || user.status !== 'active') throw new AppError('INVALID_TOKEN', 'invalid oauth token', {});
+    const principal: Principal = {
+      org, user, profile, permissions: JSON.parse(profile.permissions), isAdmin: profile.is_admin === 1,
+      scopes: row.scopes.split(','), clientId: row.client_id,
+    };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, { principal, expiresAt: row.expires_at!, cachedAt: now });
+    return principal;
+  }
+
+  const listClients = (orgId: string) => oauth.listClients(store.db, orgId);
+
+  return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, listClients, userActor, clearCache: () => cache.clear() };
+}
+
+export type OAuthService = ReturnType<typeof createOAuthService>;

@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrations.ts';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+
+export interface Store {
+  db: Db;
+  dialect: StoreDialect;
+  /** Where the SQLite file lives; null on PostgreSQL. */
+  file: string | null;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** postgres://... selects PostgreSQL; otherwise SQLite. */
+  databaseUrl?: string;
+  /** SQLite file's directory; ':memory:' for an in-memory database. */
+  dataDir: string;
+  /** Skip migrations (the `migrate` command runs them explicitly). */
+  migrate?: boolean;
+}
+
+// int8 columns (times in ms, counts) come back as JavaScript numbers; all of them fit in 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  let store: Store;
+  if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    store = { db, dialect: 'postgres', file: null, close: () => db.destroy() };
+  } else {
+    const file = options.dataDir === ':memory:' ? ':memory:' : path.join(options.dataDir, 'auditrail.db');
+    if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true });
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  }
+  if (options.migrate !== false) await migrateToLatest(store.db as Kysely<unknown>, store.dialect);
+  return store;
+}

@@ -1,0 +1,187 @@
+import { sql, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { StoreDialect } from './db.ts';
+
+/**
+ * One schema for SQLite and PostgreSQL. Migrations are written once with Kysely's schema builder;
+ * only the append-only triggers differ by dialect.
+ */
+function migrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001_foundation': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('orgs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('time_zone', 'text', (c) => c.notNull())
+          .addColumn('currency', 'text', (c) => c.notNull())
+          .addColumn('country_code', 'text', (c) => c.notNull())
+          .addColumn('zgid', 'text', (c) => c.notNull().unique())
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('profiles')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('is_admin', 'integer', (c) => c.notNull())
+          .addColumn('custom', 'integer', (c) => c.notNull())
+          .addColumn('permissions', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('modified_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('modified_by', 'text')
+          .addUniqueConstraint('profiles_org_name', ['org_id', 'name'])
+          .execute();
+        await db.schema.createTable('roles')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('reporting_to', 'text')
+          .addColumn('share_with_peers', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('modified_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('modified_by', 'text')
+          .addUniqueConstraint('roles_org_name', ['org_id', 'name'])
+          .execute();
+        await db.schema.createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('first_name', 'text')
+          .addColumn('last_name', 'text', (c) => c.notNull())
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('role_id', 'text', (c) => c.notNull())
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('time_zone', 'text', (c) => c.notNull())
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('modified_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('modified_by', 'text')
+          .addUniqueConstraint('users_org_email', ['org_id', 'email'])
+          .execute();
+        await db.schema.createTable('records')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('module', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('owner_id', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('parent_module', 'text')
+          .addColumn('parent_id', 'text')
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('modified_by', 'text', (c) => c.notNull())
+          .addColumn('modified_at', 'bigint', (c) => c.notNull())
+          .addColumn('deleted_at', 'bigint')
+          .addColumn('deleted_by', 'text')
+          .addColumn('delete_batch', 'text')
+          .execute();
+        await db.schema.createIndex('records_org_module_id').on('records').columns(['org_id', 'module', 'id']).execute();
+        await db.schema.createIndex('records_org_module_modified').on('records')
+          .columns(['org_id', 'module', 'modified_at']).execute();
+        await db.schema.createIndex('records_parent').on('records').columns(['org_id', 'parent_id']).execute();
+        await db.schema.createTable('audit_entries')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('audited_at', 'bigint', (c) => c.notNull())
+          .addColumn('actor_type', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text')
+          .addColumn('actor_name', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('module', 'text')
+          .addColumn('record_id', 'text')
+          .addColumn('record_name', 'text')
+          .addColumn('parent_module', 'text')
+          .addColumn('parent_id', 'text')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('batch_id', 'text')
+          .addColumn('details', 'text', (c) => c.notNull())
+          .addColumn('prev_hash', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addUniqueConstraint('audit_entries_org_seq', ['org_id', 'seq'])
+          .execute();
+        await db.schema.createIndex('audit_org_time').on('audit_entries').columns(['org_id', 'audited_at', 'seq']).execute();
+        await db.schema.createIndex('audit_org_record').on('audit_entries').columns(['org_id', 'record_id', 'seq']).execute();
+        await db.schema.createIndex('audit_org_actor').on('audit_entries').columns(['org_id', 'actor_id', 'seq']).execute();
+        await db.schema.createTable('audit_heads')
+          .addColumn('org_id', 'text', (c) => c.primaryKey())
+          .addColumn('last_seq', 'bigint', (c) => c.notNull())
+          .addColumn('last_hash', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('audit_purge_permits')
+          .addColumn('org_id', 'text', (c) => c.primaryKey())
+          .addColumn('granted_at', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createTable('oauth_clients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull().unique())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        await db.schema.createTable('oauth_tokens')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('refresh_hash', 'text')
+          .addColumn('expires_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('kv')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('oauth_tokens_refresh').on('oauth_tokens').column('refresh_hash').execute();
+
+        // Invariant 2: the database itself refuses to change or remove audit entries. Only the
+        // retention purge may delete, and only while it holds a permit row for that organisation.
+        if (dialect === 'sqlite') {
+          await sql`CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+            BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END`.execute(db);
+          await sql`CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+            WHEN NOT EXISTS (SELECT 1 FROM audit_purge_permits p WHERE p.org_id = OLD.org_id)
+            BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END`.execute(db);
+        } else {
+          await sql`CREATE FUNCTION audit_entries_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM audit_purge_permits p WHERE p.org_id = OLD.org_id) THEN
+                RETURN OLD;
+              END IF;
+              RAISE EXCEPTION 'audit entries are append-only';
+            END $$`.execute(db);
+          await sql`CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+            FOR EACH ROW EXECUTE FUNCTION audit_entries_guard()`.execute(db);
+          await sql`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_guard()`.execute(db);
+        }
+      },
+    },
+  };
+}
+
+/** Brings the database to the current schema; returns the names of the migrations applied. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: StoreDialect): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db, provider, migrationTableName: 'auditrail_migrations',
+    migrationLockTableName: 'auditrail_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

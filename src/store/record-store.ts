@@ -1,0 +1,87 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import type { RecordTable } from './schema.ts';
+
+/** CRM records. Normal reads never see deleted rows (invariant 5); every query carries the org. */
+
+const INSERT_CHUNK = 1000;
+
+export async function insertRecords(db: Db, rows: readonly RecordTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await db.insertInto('records').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+}
+
+/** Rows with these ids in this org and module, deleted or not (callers tell the cases apart). */
+export async function getRecordsByIds(db: Db, orgId: string, module: string, ids: readonly string[]): Promise<RecordTable[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('module', '=', module)
+    .where('id', 'in', [...new Set(ids)]).execute();
+}
+
+/** Live rows with these ids in this org, any module (lookups, parents). */
+export async function getLiveRecordsAnyModule(db: Db, orgId: string, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db.selectFrom('records').select(['id', 'module', 'name']).where('org_id', '=', orgId)
+    .where('id', 'in', [...new Set(ids)]).where('deleted_at', 'is', null).execute();
+}
+
+/** Names of records (deleted or not), for rendering lookups. */
+export async function getRecordNames(db: Db, orgId: string, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db.selectFrom('records').select(['id', 'module', 'name']).where('org_id', '=', orgId)
+    .where('id', 'in', [...new Set(ids)]).execute();
+}
+
+export async function updateRecordRow(db: Db, orgId: string, id: string,
+  patch: Pick<RecordTable, 'name' | 'owner_id' | 'data' | 'modified_by' | 'modified_at' | 'parent_module' | 'parent_id'>) {
+  await db.updateTable('records').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute();
+}
+
+/** Live dependents (notes, attachments, activities) of the given parents. */
+export async function getLiveChildren(db: Db, orgId: string, parentIds: readonly string[]): Promise<RecordTable[]> {
+  if (parentIds.length === 0) return [];
+  return db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...parentIds])
+    .where('deleted_at', 'is', null).execute();
+}
+
+export async function markDeleted(db: Db, orgId: string, ids: readonly string[], by: string | null, at: number, batch: string) {
+  if (ids.length === 0) return;
+  await db.updateTable('records').set({ deleted_at: at, deleted_by: by, delete_batch: batch })
+    .where('org_id', '=', orgId).where('id', 'in', [...ids]).execute();
+}
+
+export type SortColumn = 'id' | 'created_at' | 'modified_at';
+
+export interface ListQuery {
+  orgId: string;
+  module: string;
+  sort: SortColumn;
+  desc: boolean;
+  limit: number;
+  offset?: number;
+  /** Keyset: rows strictly after (sortValue, id) in the listing order. */
+  after?: { value: string | number; id: string };
+  ids?: string[];
+}
+
+/** One page of live records, in keyset order. */
+export async function listRecords(db: Db, q: ListQuery): Promise<RecordTable[]> {
+  let query = db.selectFrom('records').selectAll().where('org_id', '=', q.orgId).where('module', '=', q.module)
+    .where('deleted_at', 'is', null);
+  if (q.ids) query = query.where('id', 'in', q.ids);
+  if (q.after) {
+    const { value, id } = q.after;
+    const col = sql.ref(q.sort);
+    query = q.sort === 'id'
+      ? query.where('id', q.desc ? '<' : '>', id)
+      : query.where(q.desc ? sql<boolean>`(${col} < ${value} or (${col} = ${value} and id < ${id}))`
+        : sql<boolean>`(${col} > ${value} or (${col} = ${value} and id > ${id}))`);
+  }
+  const dir = q.desc ? 'desc' : 'asc';
+  query = query.orderBy(q.sort, dir);
+  if (q.sort !== 'id') query = query.orderBy('id', dir);
+  query = query.limit(q.limit);
+  if (q.offset) query = query.offset(q.offset);
+  return query.execute();
+}

@@ -1,0 +1,155 @@
+import type { Generated } from 'kysely';
+
+/** Table types. Ids are 19-digit decimal strings; times are UTC milliseconds; flags are 0/1. */
+export interface Database {
+  orgs: OrgTable;
+  profiles: ProfileTable;
+  roles: RoleTable;
+  users: UserTable;
+  records: RecordTable;
+  audit_entries: AuditEntryTable;
+  audit_heads: AuditHeadTable;
+  audit_purge_permits: AuditPurgePermitTable;
+  oauth_clients: OAuthClientTable;
+  oauth_tokens: OAuthTokenTable;
+  kv: KvTable;
+}
+
+export interface KvTable {
+  key: string;
+  value: string;
+}
+
+export interface OrgTable {
+  id: string;
+  name: string;
+  time_zone: string;
+  currency: string;
+  country_code: string;
+  zgid: string;
+  settings: string;
+  created_at: number;
+}
+
+export interface ProfileTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string | null;
+  is_admin: number;
+  custom: number;
+  permissions: string;
+  created_at: number;
+  modified_at: number;
+  created_by: string | null;
+  modified_by: string | null;
+}
+
+export interface RoleTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string | null;
+  reporting_to: string | null;
+  share_with_peers: number;
+  created_at: number;
+  modified_at: number;
+  created_by: string | null;
+  modified_by: string | null;
+}
+
+export interface UserTable {
+  id: string;
+  org_id: string;
+  first_name: string | null;
+  last_name: string;
+  email: string;
+  status: string;
+  role_id: string;
+  profile_id: string;
+  password_hash: string | null;
+  time_zone: string;
+  settings: string;
+  created_at: number;
+  modified_at: number;
+  created_by: string | null;
+  modified_by: string | null;
+}
+
+export interface RecordTable {
+  id: string;
+  org_id: string;
+  module: string;
+  name: string | null;
+  owner_id: string;
+  data: string;
+  parent_module: string | null;
+  parent_id: string | null;
+  created_by: string;
+  created_at: number;
+  modified_by: string;
+  modified_at: number;
+  deleted_at: number | null;
+  deleted_by: string | null;
+  delete_batch: string | null;
+}
+
+export interface AuditEntryTable {
+  id: string;
+  org_id: string;
+  seq: number;
+  audited_at: number;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  module: string | null;
+  record_id: string | null;
+  record_name: string | null;
+  parent_module: string | null;
+  parent_id: string | null;
+  source: string;
+  ip: string | null;
+  user_agent: string | null;
+  batch_id: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  org_id: string;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface AuditPurgePermitTable {
+  org_id: string;
+  granted_at: Generated<number>;
+}
+
+export interface OAuthClientTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  client_id: string;
+  secret_hash: string;
+  name: string;
+  scopes: string;
+  redirect_uri: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface OAuthTokenTable {
+  token_hash: string;
+  kind: string;
+  org_id: string;
+  client_id: string;
+  user_id: string;
+  scopes: string;
+  refresh_hash: string | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+}

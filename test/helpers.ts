@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { openStore, type Store } from '../src/store/db.ts';
+import { createRuntime, type Runtime } from '../src/services/runtime.ts';
+import { createHttpApp } from '../src/main.ts';
+
+/** PostgreSQL for tests: set AUDITRAIL_TEST_PG_URL (CI does) to run the PostgreSQL variants. */
+export const PG_URL = process.env.AUDITRAIL_TEST_PG_URL;
+
+export type Backend = 'sqlite' | 'postgres';
+export const BACKENDS: Backend[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/** A fresh, empty PostgreSQL database (created and dropped per call). */
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `auditrail_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+export interface TestEnv {
+  store: Store;
+  rt: Runtime;
+  /** Moves the test clock (ms); the clock starts at the real time. */
+  advance: (ms: number) => void;
+  setNow: (ms: number) => void;
+  close: () => Promise<void>;
+}
+
+/** A migrated store of the given kind with every service over it, and a controllable clock. */
+export async function createEnv(backend: Backend = 'sqlite'): Promise<TestEnv> {
+  let dropPg: (() => Promise<void>) | undefined;
+  let store: Store;
+  if (backend === 'postgres') {
+    const db = await createPgDatabase();
+    dropPg = db.drop;
+    store = await openStore({ databaseUrl: db.url, dataDir: ':memory:' });
+  } else {
+    store = await openStore({ dataDir: ':memory:' });
+  }
+  let now = Date.now();
+  const rt = createRuntime(store, silentLogger, { clock: () => now });
+  return {
+    store, rt,
+    advance: (ms) => { now += ms; },
+    setNow: (ms) => { now = ms; },
+    close: async () => {
+      await store.close();
+      await dropPg?.();
+    },
+  };
+}
+
+/** An organisation with an Administrator and, optionally, more users. */
+export async function createOrg(env: TestEnv, name = 'Acme', email = `admin@${name.toLowerCase()}.example`) {
+  return env.rt.services.directory.createOrganisation({ name, adminEmail: email, adminFirstName: 'Ada', adminLastName: 'Admin',
+    timeZone: 'Asia/Kolkata' });
+}
+
+/** An access token for a user of the org, through the real token endpoint. */
+export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string, opts: { userEmail?: string; scopes?: string[] } = {}) {
+  const c = await env.rt.services.oauth.createClient(orgId, opts);
+  const res = await app.inject({ method: 'POST', url: '/oauth/v2/token', payload: new URLSearchParams({
+    client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token,
+  }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const body = res.json();
+  if (!body.access_token) throw new Error(`no token: ${res.body}`);
+  return { token: body.access_token as string, client: c, auth: { authorization: `Zoho-oauthtoken ${body.access_token}` } };
+}
+
+export async function createApp(env: TestEnv) {
+  return createHttpApp(env.rt);
+}

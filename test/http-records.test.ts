@@ -175,9 +175,10 @@ describe('records API', () => {
     let token: string | null = null;
     let firstToken = '';
     do {
-      const res = await app.inject({ method: 'GET', url: token ? `${url}&page_token=${token}` : url, headers: auth });
+      const pageUrl: string = token ? `${url}&page_token=${token}` : url;
+      const res = await app.inject({ method: 'GET', url: pageUrl, headers: auth });
       expect(res.statusCode).toBe(200);
-      const body = res.json();
+      const body: { data: { Product_Name: string }[]; info: { next_page_token: string | null; more_records: boolean } } = res.json();
       seen.push(...body.data.map((r: { Product_Name: string }) => r.Product_Name));
       token = body.info.next_page_token;
       if (token && !firstToken) firstToken = token;

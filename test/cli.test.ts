@@ -1,0 +1,117 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/auditrail.js');
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'auditrail-cli-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function run(dataDir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+    encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'silent' }, timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('auditrail CLI', () => {
+  it('migrates, creates an organisation, prints client credentials as one JSON object, and verifies', () => {
+    const dir = tempDir();
+    expect(run(dir, 'migrate').stderr).toMatch(/applied: 0001_foundation/);
+    expect(run(dir, 'migrate').stderr).toMatch(/up to date/);
+    const org = run(dir, 'org', 'create', '--name', 'Initech', '--admin-email', 'bill@initech.example', '--json');
+    expect(org.code).toBe(0);
+    const { org_id: orgId, admin_password: password } = JSON.parse(org.stdout);
+    expect(orgId).toMatch(/^\d{19}$/);
+    expect(password.length).toBeGreaterThanOrEqual(12);
+    const client = run(dir, 'client', 'create', '--json');
+    expect(client.code).toBe(0);
+    const parsed = JSON.parse(client.stdout);
+    expect(Object.keys(parsed).sort()).toEqual(['client_id', 'client_secret', 'refresh_token']);
+    expect(client.stdout.trim().split('\n')).toHaveLength(1);
+    const scoped = run(dir, 'client', 'create', '--json', '--scopes', 'ZohoCRM.modules.leads.READ,Bogus');
+    expect(scoped.code).toBe(1);
+    expect(scoped.stderr).toMatch(/invalid scope Bogus/);
+    expect(run(dir, 'role', 'create', '--name', 'Ops', '--reports-to', 'CEO').code).toBe(0);
+    expect(run(dir, 'profile', 'clone', '--from', 'Standard', '--name', 'Ops Staff').code).toBe(0);
+    expect(run(dir, 'user', 'create', '--email', 'peter@initech.example', '--last-name', 'Gibbons', '--role', 'Ops', '--profile', 'Ops Staff').code).toBe(0);
+    expect(run(dir, 'user', 'update', '--email', 'peter@initech.example', '--status', 'disabled').code).toBe(0);
+    const verify = run(dir, 'verify');
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/Initech .*chain intact/);
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    const actions = db.prepare('select action from audit_entries order by seq').all().map((r) => (r as { action: string }).action);
+    expect(actions).toEqual(expect.arrayContaining(['org_created', 'oauth_client_created', 'role_added', 'profile_added', 'user_added', 'user_updated']));
+    db.close();
+  });
+
+  it('verify exits 1 and names the entry when the log was tampered with', () => {
+    const dir = tempDir();
+    run(dir, 'org', 'create', '--name', 'Victim', '--admin-email', 'v@victim.example');
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    db.exec('DROP TRIGGER audit_entries_no_update');
+    const victim = db.prepare('select id, seq from audit_entries order by seq limit 1 offset 2').get() as { id: string; seq: number };
+    db.prepare("update audit_entries set actor_name = 'Nobody' where id = ?").run(victim.id);
+    db.close();
+    const verify = run(dir, 'verify');
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(`CHAIN BROKEN at entry ${victim.seq} (id ${victim.id})`);
+  });
+
+  it('seeds the Zylker demo with a role tree and six months of audited activity, then bulk-loads history', () => {
+    const dir = tempDir();
+    const demo = run(dir, 'demo');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toMatch(/administrator: amelia\.burrows@zylker\.com {2}password: \S+/);
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    const users = db.prepare('select u.email, r.name role, p.name profile from users u join roles r on r.id = u.role_id join profiles p on p.id = u.profile_id').all() as { role: string; profile: string }[];
+    expect(users).toHaveLength(13);
+    expect(users.filter((u) => u.role === 'CEO' && u.profile === 'Administrator')).toHaveLength(1);
+    expect(users.filter((u) => u.role.startsWith('Sales Manager'))).toHaveLength(2);
+    expect(users.filter((u) => u.role.startsWith('Sales Trainee'))).toHaveLength(10);
+    const modules = new Set((db.prepare('select distinct module from records').all() as { module: string }[]).map((r) => r.module));
+    for (const m of ['Leads', 'Contacts', 'Accounts', 'Deals', 'Calls', 'Events', 'Tasks', 'Notes']) expect(modules.has(m)).toBe(true);
+    const span = db.prepare("select min(audited_at) lo, max(audited_at) hi from audit_entries where action = 'added'").get() as { lo: number; hi: number };
+    expect((span.hi - span.lo) / 86_400_000).toBeGreaterThan(150);
+    const before = (db.prepare('select count(*) n from audit_entries').get() as { n: number }).n;
+    db.close();
+    expect(run(dir, 'demo').stderr).toMatch(/already present/);
+    const history = run(dir, 'demo', '--history', '3000');
+    expect(history.code).toBe(0);
+    const db2 = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    const after = db2.prepare('select count(*) n, min(audited_at) lo from audit_entries').get() as { n: number; lo: number };
+    db2.close();
+    expect(after.n).toBe(before + 3000);
+    expect((Date.now() - after.lo) / 86_400_000).toBeGreaterThan(3 * 365 - 30);
+    expect(run(dir, 'verify').code).toBe(0);
+  });
+
+  it('serve on an empty database creates one Administrator, prints the login once, and answers HTTP', async () => {
+    const dir = tempDir();
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--data-dir', dir],
+      { env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'warn' } });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+        const poll = setInterval(() => { if (out.includes('listening')) { clearInterval(poll); resolve(); } }, 50);
+      });
+      expect(out).toMatch(/administrator login: admin@example\.com {2}password: \S+/);
+      expect(out).toContain('npx auditrail client create');
+      const res = await fetch(`http://127.0.0.1:${port}/crm/v8/org`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ code: 'AUTHENTICATION_FAILURE', status: 'error' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
 import { loadConfig, type Config, type ConfigFlags } from './config/config.ts';
@@ -13,6 +14,7 @@ import { verifyCommand } from './cli/verify.ts';
 import { clientCodeCommand, clientCreateCommand, clientListCommand, clientRevokeCommand } from './cli/client.ts';
 import { orgCreateCommand, orgListCommand } from './cli/org.ts';
 import { demoCommand } from './cli/demo.ts';
+import { orgSettingsCommand, retentionRunCommand } from './cli/retention.ts';
 import {
   profileCloneCommand, profileUpdateCommand, roleCreateCommand, roleUpdateCommand, userCreateCommand, userListCommand,
   userUpdateCommand,
@@ -22,7 +24,9 @@ import {
 export async function openRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  return createRuntime(store, logger, { publicUrl: config.publicUrl });
+  const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity') });
+  await rt.services.integrity.ensureRegistered();
+  return rt;
 }
 
 /** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
@@ -52,7 +56,23 @@ async function serve(config: Config, opts: { demo?: boolean }) {
   const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
   await app.listen({ port: config.port, host: config.host });
   out(`auditrail listening on ${base} (${rt.store.dialect}${rt.store.file ? `: ${rt.store.file}` : ''})`);
+  // The daily retention purge (moves to the jobs worker with the jobs queue).
+  const retention = async () => {
+    try {
+      for (const r of await rt.services.retention.runRetention()) {
+        if (r.purged) rt.logger.info({ org: r.orgId, purged: r.purged }, 'retention purge');
+      }
+    } catch (e) {
+      rt.logger.error({ err: e }, 'retention purge failed');
+    }
+  };
+  const first = setTimeout(retention, 60_000);
+  const daily = setInterval(retention, 24 * 3600 * 1000);
+  first.unref();
+  daily.unref();
   const stop = async () => {
+    clearTimeout(first);
+    clearInterval(daily);
     await app.close();
     await rt.store.close();
     process.exit(0);
@@ -122,6 +142,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--time-zone <tz>', 'IANA time zone', 'UTC').option('--json')
     .action(withRuntime((rt, o) => orgCreateCommand(rt, o as { name: string; adminEmail: string; timeZone?: string; json?: boolean })));
   org.command('list').action(withRuntime((rt) => orgListCommand(rt)));
+  org.command('settings').description('show or change audit log window, retention, legal hold, recycle bin period')
+    .option('--org <id>').option('--audit-log-window-days <n>').option('--retention-years <n>', '1 to 10')
+    .option('--legal-hold <on|off>').option('--recycle-bin-days <n>')
+    .action(withRuntime((rt, o) => orgSettingsCommand(rt, o)));
+  program.command('retention').description('audit log retention').command('run')
+    .description('purge entries older than each organisation\'s retention now (the server does this daily)')
+    .option('--org <id>').action(withRuntime((rt, o) => retentionRunCommand(rt, o)));
 
   const user = program.command('user').description('users');
   user.command('create').requiredOption('--email <email>').option('--first-name <n>').requiredOption('--last-name <n>')

@@ -52,6 +52,21 @@ describe('auditrail CLI', () => {
     db.close();
   });
 
+  it('shows and changes organisation settings, audited, and runs retention on demand', () => {
+    const dir = tempDir();
+    run(dir, 'org', 'create', '--name', 'Keeper', '--admin-email', 'k@keeper.example');
+    expect(JSON.parse(run(dir, 'org', 'settings').stdout)).toEqual({ audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60 });
+    const bad = run(dir, 'org', 'settings', '--retention-years', '11');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/retention_years must be an integer from 1 to 10/);
+    expect(JSON.parse(run(dir, 'org', 'settings', '--legal-hold', 'on', '--retention-years', '7').stdout)).toMatchObject({ legal_hold: true, retention_years: 7 });
+    expect(run(dir, 'retention', 'run').stdout).toMatch(/Keeper: legal hold, nothing purged/);
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(1);
+    db.close();
+    expect(run(dir, 'verify').code).toBe(0);
+  });
+
   it('verify exits 1 and names the entry when the log was tampered with', () => {
     const dir = tempDir();
     run(dir, 'org', 'create', '--name', 'Victim', '--admin-email', 'v@victim.example');

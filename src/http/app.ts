@@ -7,6 +7,7 @@ import type { PageTokenCodec } from './page-token.ts';
 import { recordRoutes } from './routes/record-routes.ts';
 import { metadataRoutes } from './routes/metadata-routes.ts';
 import { oauthRoutes } from './routes/oauth-routes.ts';
+import { auditRoutes, integrityRoutes } from './routes/audit-routes.ts';
 import { route } from './route.ts';
 
 export interface HttpDeps {
@@ -71,9 +72,11 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   for (const prefix of ['/crm/v8', '/crm/v7']) {
     await app.register(async (scope) => {
       metadataRoutes(scope, deps);
+      auditRoutes(scope, deps);
       recordRoutes(scope, deps);
     }, { prefix });
   }
+  integrityRoutes(app, deps);
   route(app, '/health', { GET: async () => ({ status: 'ok' }) });
   return app;
 }

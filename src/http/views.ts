@@ -3,7 +3,8 @@ import {
   findModule, metadataId, moduleFields, moduleIndex, STANDARD_MODULES, SYSTEM_FIELDS, type FieldDef, type ModuleDef,
 } from '../domain/modules.ts';
 import { SETTINGS_PERMISSIONS, type ProfilePermissions, modulePermission, permissionName } from '../domain/permissions.ts';
-import type { OrgTable, ProfileTable, RecordTable, RoleTable, UserTable } from '../store/schema.ts';
+import type { AuditEntryTable, OrgTable, ProfileTable, RecordTable, RoleTable, UserTable } from '../store/schema.ts';
+import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
 import { fullName } from '../services/directory-service.ts';
 
 /** Zoho wire shapes of stored rows. Ids are strings, times ISO 8601 in the org's zone. */
@@ -177,4 +178,83 @@ export function referencedIds(rows: RecordTable[], m: ModuleDef): string[] {
     for (const f of lookups) if (data[f.apiName]?.id) ids.push(data[f.apiName]!.id!);
   }
   return ids;
+}
+
+// ---- audit entries ----------------------------------------------------------------------
+
+interface StoredChange { api_name: string; field_label: string; old: unknown; new: unknown }
+
+/** A field value as the timeline shows it: a string, or null. */
+export function displayValue(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(displayValue).join(', ');
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.name === 'string') return o.name;
+    if (typeof o.id === 'string') return o.id;
+  }
+  return JSON.stringify(v);
+}
+
+const moduleRef = (orgId: string, apiName: string | null) => {
+  if (!apiName) return null;
+  const m = findModule(apiName);
+  return { api_name: m?.apiName ?? apiName, id: m ? metadataId(orgId, moduleIndex(m)) : null };
+};
+
+function fieldHistoryView(orgId: string, module: string | null, details: string) {
+  const parsed = JSON.parse(details) as { field_history: StoredChange[] | null; extra: Record<string, unknown> | null };
+  const m = module ? findModule(module) : undefined;
+  const defs = m ? allFields(m) : [];
+  return {
+    extra: parsed.extra,
+    fieldHistory: parsed.field_history?.map((c) => {
+      const i = defs.findIndex((f) => f.apiName === c.api_name);
+      return { api_name: c.api_name, field_label: c.field_label, id: m && i >= 0 ? metadataId(orgId, moduleIndex(m), i) : null,
+        data_type: i >= 0 ? defs[i].type : null, _value: { old: displayValue(c.old), new: displayValue(c.new) } };
+    }) ?? null,
+  };
+}
+
+/** One audit log entry on the wire; the same pieces the timeline uses. */
+export function auditEntryView(row: AuditEntryTable, tz: string, parentNames: Map<string, string | null>) {
+  const { fieldHistory, extra } = fieldHistoryView(row.org_id, row.module, row.details);
+  return {
+    id: row.id,
+    audited_time: formatDateTime(Number(row.audited_at), tz),
+    action: row.action,
+    done_by: row.actor_id ? { id: row.actor_id, name: row.actor_name } : { id: null, name: row.actor_name, type: row.actor_type },
+    module: moduleRef(row.org_id, row.module),
+    record: row.record_id || row.record_name ? { id: row.record_id, name: row.record_name } : null,
+    parent_record: row.parent_id
+      ? { id: row.parent_id, name: parentNames.get(row.parent_id) ?? null, module: moduleRef(row.org_id, row.parent_module) } : null,
+    source: row.source,
+    ip_address: row.ip,
+    user_agent: row.user_agent,
+    batch_id: row.batch_id,
+    sequence: Number(row.seq),
+    field_history: fieldHistory,
+    details: extra,
+  };
+}
+
+/** One `__timeline` entry in Zoho's shape. */
+export function timelineEntryView(row: AuditEntryTable, tz: string, parentNames: Map<string, string | null>) {
+  const { fieldHistory } = fieldHistoryView(row.org_id, row.module, row.details);
+  return {
+    id: row.id,
+    audited_time: formatDateTime(Number(row.audited_at), tz),
+    action: row.action,
+    source: TIMELINE_SOURCE[row.source] ?? row.source,
+    type: 'timeline',
+    done_by: row.actor_id ? { id: row.actor_id, name: row.actor_name } : null,
+    record: { id: row.record_id, name: row.record_name, module: moduleRef(row.org_id, row.module) },
+    related_record: row.parent_id
+      ? { id: row.parent_id, name: parentNames.get(row.parent_id) ?? null, module: moduleRef(row.org_id, row.parent_module) } : null,
+    automation_details: null,
+    extension: null,
+    field_history: fieldHistory,
+  };
 }

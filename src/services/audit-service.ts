@@ -2,6 +2,8 @@ import { canonicalEntry, chainHash, GENESIS_HASH } from '../domain/audit.ts';
 import { getAuditHead, streamChain } from '../store/audit-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import type { ServiceDeps } from './context.ts';
+import { latestCheckpoint } from '../store/integrity-store.ts';
+import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
 
 export interface ChainBreak {
   seq: number;
@@ -16,6 +18,8 @@ export interface VerifyResult {
   lastSeq: number;
   lastHash: string;
   firstBreak: ChainBreak | null;
+  /** The signed checkpoint the chain continues from after retention purges, if any. */
+  checkpoint: { seq: number; purged: number; keyId: string } | null;
 }
 
 /** Recomputes an entry's hash from its stored columns. */
@@ -30,7 +34,7 @@ export function recomputeHash(row: AuditEntryTable): string {
 }
 
 /** Audit chain integrity. */
-export function createAuditService(deps: ServiceDeps) {
+export function createAuditService(deps: ServiceDeps, integrity: IntegrityService) {
   /**
    * Walks an organisation's chain and reports the first broken link: an altered entry (its hash
    * no longer matches its content), a removed or inserted one (a gap or a link to the wrong
@@ -38,11 +42,15 @@ export function createAuditService(deps: ServiceDeps) {
    */
   async function verifyChain(orgId: string): Promise<VerifyResult> {
     const head = await getAuditHead(deps.store.db, orgId);
-    let expectedSeq = 1;
-    let prev = GENESIS_HASH;
+    const cp = await latestCheckpoint(deps.store.db, orgId);
+    let expectedSeq = cp ? Number(cp.seq) + 1 : 1;
+    let prev = cp ? cp.hash : GENESIS_HASH;
     let count = 0;
     let firstBreak: ChainBreak | null = null;
-    for await (const row of streamChain(deps.store.db, orgId)) {
+    if (cp && !(await integrity.verifyText(cp.key_id, checkpointPayload(cp), cp.signature))) {
+      firstBreak = { seq: Number(cp.seq), id: cp.id, reason: 'the retention checkpoint\'s signature does not verify (the checkpoint was forged or altered)' };
+    }
+    for await (const row of streamChain(deps.store.db, orgId, 5000, cp ? Number(cp.seq) : 0)) {
       count += 1;
       if (firstBreak) continue;
       const seq = Number(row.seq);
@@ -62,7 +70,8 @@ export function createAuditService(deps: ServiceDeps) {
       firstBreak = { seq: Number(head.last_seq), id: null,
         reason: `the chain head records entry ${head.last_seq} but the log ends at ${lastSeq} (entries were removed from the end or appended outside the chain)` };
     }
-    return { orgId, ok: firstBreak === null, entries: count, lastSeq, lastHash: prev, firstBreak };
+    return { orgId, ok: firstBreak === null, entries: count, lastSeq, lastHash: prev, firstBreak,
+      checkpoint: cp ? { seq: Number(cp.seq), purged: Number(cp.purged), keyId: cp.key_id } : null };
   }
 
   return { verifyChain };

@@ -483,6 +483,53 @@ export function createDirectoryService(deps: ServiceDeps) {
 
   // ---- org ----------------------------------------------------------------------------
 
+  /** Current settings of an organisation, defaults filled in. */
+  async function orgSettings(orgId: string): Promise<OrgSettings> {
+    const org = await dir.getOrg(store.db, orgId);
+    return { ...DEFAULT_ORG_SETTINGS, ...(org ? JSON.parse(org.settings) : {}) };
+  }
+
+  /**
+   * Changes the audit log window, retention (1 to 10 years), legal hold or recycle bin period.
+   * Throws INVALID_DATA naming the setting.
+   */
+  async function updateOrgSettings(actor: Actor, patch: Partial<Record<keyof OrgSettings, unknown>>) {
+    if (!actor.isAdmin) throw new AppError('NO_PERMISSION', 'permission denied', { permissions: ['administrator'] });
+    const limits: Record<Exclude<keyof OrgSettings, 'legal_hold'>, [number, number]> = {
+      audit_log_window_days: [1, 3650], retention_years: [1, 10], recycle_bin_days: [1, 365],
+    };
+    return inTransaction(deps, actor, async (tx) => {
+      const org = await dir.getOrg(tx.db, actor.orgId);
+      if (!org) throw new AppError('INVALID_DATA', 'no such organisation', {});
+      const current: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) };
+      const next = { ...current };
+      const changes: FieldChange[] = [];
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === undefined) continue;
+        if (key === 'legal_hold') {
+          if (typeof value !== 'boolean') throw new AppError('INVALID_DATA', 'legal_hold must be true or false', { api_name: key });
+          next.legal_hold = value;
+        } else if (key in limits) {
+          const [lo, hi] = limits[key as keyof typeof limits];
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
+            throw new AppError('INVALID_DATA', `${key} must be an integer from ${lo} to ${hi}`, { api_name: key });
+          }
+          next[key as keyof typeof limits] = value;
+        } else {
+          throw new AppError('INVALID_DATA', `unknown setting ${key}`, { api_name: key });
+        }
+        if (current[key as keyof OrgSettings] !== next[key as keyof OrgSettings]) {
+          changes.push({ api_name: key, field_label: key, old: current[key as keyof OrgSettings], new: next[key as keyof OrgSettings] });
+        }
+      }
+      if (changes.length === 0) return next;
+      await dir.updateOrgRow(tx.db, actor.orgId, { settings: JSON.stringify(next) });
+      tx.audit({ action: 'org_updated', module: null, recordId: actor.orgId, recordName: org.name, parentModule: null,
+        parentId: null, batchId: null, fieldHistory: changes, extra: null });
+      return next;
+    });
+  }
+
   const getOrg = (orgId: string) => dir.getOrg(store.db, orgId);
   const listOrgs = () => dir.listOrgs(store.db);
 
@@ -502,7 +549,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     createOrganisation, listUsers, listEveryUser, getUser, createUser, updateUser, deleteUser,
     listRoles, getRole, createRole, updateRole, deleteRole,
     listProfiles, getProfile, cloneProfile, updateProfile, deleteProfile,
-    getOrg, listOrgs, actorForUser,
+    getOrg, listOrgs, actorForUser, orgSettings, updateOrgSettings,
   };
 }
 

@@ -3,14 +3,21 @@ import { createDirectoryService } from './directory-service.ts';
 import { createRecordService } from './record-service.ts';
 import { createOAuthService, type RequestContext } from './oauth-service.ts';
 import { createAuditService } from './audit-service.ts';
+import { createAuditLogService } from './audit-log-service.ts';
+import { createIntegrityService, type SigningKey } from './integrity-service.ts';
+import { createRetentionService } from './retention-service.ts';
 
 /** Every service, wired to the same store, clock and logger. */
-export function createServices(deps: ServiceDeps, opts: { publicUrl?: string }) {
+export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey }) {
+  const integrity = createIntegrityService(deps, opts.signingKey);
   return {
+    integrity,
+    auditLog: createAuditLogService(deps),
+    retention: createRetentionService(deps, integrity),
     directory: createDirectoryService(deps),
     records: createRecordService(deps),
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
-    audit: createAuditService(deps),
+    audit: createAuditService(deps, integrity),
   };
 }
 

@@ -59,8 +59,8 @@ export async function getAuditHead(db: Db, orgId: string) {
 }
 
 /** Entries of one organisation in chain order, in pages, for verification and export. */
-export async function* streamChain(db: Db, orgId: string, pageSize = 5000): AsyncGenerator<AuditEntryTable> {
-  let after = -1;
+export async function* streamChain(db: Db, orgId: string, pageSize = 5000, afterSeq = 0): AsyncGenerator<AuditEntryTable> {
+  let after = afterSeq;
   for (;;) {
     const page = await db.selectFrom('audit_entries').selectAll().where('org_id', '=', orgId)
       .where('seq', '>', after).orderBy('seq').limit(pageSize).execute();

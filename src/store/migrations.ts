@@ -110,7 +110,8 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('audit_org_time').on('audit_entries').columns(['org_id', 'audited_at', 'seq']).execute();
         await db.schema.createIndex('audit_org_record').on('audit_entries').columns(['org_id', 'record_id', 'seq']).execute();
-        await db.schema.createIndex('audit_org_actor').on('audit_entries').columns(['org_id', 'actor_id', 'seq']).execute();
+        await db.schema.createIndex('audit_org_actor').on('audit_entries').columns(['org_id', 'actor_id', 'audited_at', 'seq']).execute();
+        await db.schema.createIndex('audit_org_parent').on('audit_entries').columns(['org_id', 'parent_id', 'seq']).execute();
         await db.schema.createTable('audit_heads')
           .addColumn('org_id', 'text', (c) => c.primaryKey())
           .addColumn('last_seq', 'bigint', (c) => c.notNull())
@@ -171,6 +172,28 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           await sql`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
             FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_guard()`.execute(db);
         }
+      },
+    },
+    '0002_integrity': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('integrity_keys')
+          .addColumn('key_id', 'text', (c) => c.primaryKey())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('audit_checkpoints')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('cutoff', 'bigint', (c) => c.notNull())
+          .addColumn('purged', 'bigint', (c) => c.notNull())
+          .addColumn('prev_signature', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('key_id', 'text', (c) => c.notNull())
+          .addColumn('signature', 'text', (c) => c.notNull())
+          .addUniqueConstraint('audit_checkpoints_org_seq', ['org_id', 'seq'])
+          .execute();
       },
     },
   };

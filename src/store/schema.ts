@@ -13,6 +13,28 @@ export interface Database {
   oauth_clients: OAuthClientTable;
   oauth_tokens: OAuthTokenTable;
   kv: KvTable;
+  integrity_keys: IntegrityKeyTable;
+  audit_checkpoints: AuditCheckpointTable;
+}
+
+export interface IntegrityKeyTable {
+  key_id: string;
+  public_key: string;
+  created_at: number;
+}
+
+/** A signed record of a retention purge: the chain continues from (seq, hash). */
+export interface AuditCheckpointTable {
+  id: string;
+  org_id: string;
+  seq: number;
+  hash: string;
+  cutoff: number;
+  purged: number;
+  prev_signature: string | null;
+  created_at: number;
+  key_id: string;
+  signature: string;
 }
 
 export interface KvTable {

@@ -1,0 +1,130 @@
+import { AppError } from '../domain/errors.ts';
+import type { AuditLogQuery, TimelineQuery } from '../domain/audit-query.ts';
+import { auditVisibility } from '../domain/visibility.ts';
+import { isId } from '../domain/ids.ts';
+import { settingsPermission } from '../domain/permissions.ts';
+import * as dir from '../store/directory-store.ts';
+import * as records from '../store/record-store.ts';
+import { selectAuditEntries } from '../store/audit-query-store.ts';
+import type { AuditEntryTable } from '../store/schema.ts';
+import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
+import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './directory-service.ts';
+import { requireModule, requireModulePermission } from './record-service.ts';
+
+const DAY = 24 * 3600 * 1000;
+export const DISCRETE_LIMIT = 2000;
+
+export interface AuditPage {
+  rows: AuditEntryTable[];
+  more: boolean;
+  /** Names of parent records referred to by the page. */
+  parentNames: Map<string, string | null>;
+  /** The earliest time the API's window lets this query see. */
+  windowStart: number;
+}
+
+/**
+ * Reads of the audit log and of record timelines, both through the one visibility rule
+ * (domain/visibility.ts). Reading the audit log is itself audited, one entry per query.
+ */
+export function createAuditLogService(deps: ServiceDeps) {
+  const { store } = deps;
+
+  /** The actor ids the viewer may see; null when the whole organisation. */
+  async function visibleActors(actor: Actor): Promise<{ ids: string[] | null; orgUsers: Set<string> }> {
+    const [users, roles] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listRoles(store.db, actor.orgId)]);
+    const orgUsers = new Set(users.map((u) => u.id));
+    if (actor.type !== 'user' || !actor.userId) return { ids: null, orgUsers };
+    const vis = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: actor.isAdmin },
+      roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })),
+      users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
+    return { ids: vis.all ? null : [...vis.userIds], orgUsers };
+  }
+
+  async function parentNames(orgId: string, rows: AuditEntryTable[]) {
+    const ids = [...new Set(rows.map((r) => r.parent_id).filter((x): x is string => !!x))];
+    return new Map((await records.getRecordNames(store.db, orgId, ids)).map((r) => [r.id, r.name]));
+  }
+
+  /**
+   * One page of the audit log, newest first, within the organisation's window (default 60
+   * days). Throws NO_PERMISSION without the audit log permission, INVALID_DATA for a user id
+   * that is not in the organisation, DISCRETE_PAGINATION_LIMIT_EXCEEDED for deep `page`s.
+   */
+  async function listAuditLog(actor: Actor, q: AuditLogQuery, after?: { at: number; seq: number }): Promise<AuditPage> {
+    if (!actor.isAdmin && !(actor.permissions && settingsPermission(actor.permissions, 'audit_log'))) {
+      throw new AppError('NO_PERMISSION', 'permission denied', { permissions: ['audit_log'] });
+    }
+    if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
+      throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read beyond the first 2000 entries', { limit: DISCRETE_LIMIT });
+    }
+    const org = await dir.getOrg(store.db, actor.orgId);
+    const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org!.settings) };
+    const now = deps.clock();
+    const windowStart = now - settings.audit_log_window_days * DAY;
+    const { ids: visible, orgUsers } = await visibleActors(actor);
+    const f = q.filters;
+    if (f.doneBy?.some((id) => !orgUsers.has(id))) {
+      throw new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' });
+    }
+    let actorIds = visible;
+    if (f.doneBy) actorIds = visible ? f.doneBy.filter((id) => visible.includes(id)) : f.doneBy;
+    const rows = await selectAuditEntries(store.db, {
+      orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
+      modules: f.modules, sources: f.sources, recordId: f.recordId, desc: true, after, limit: q.perPage + 1,
+      offset: after ? undefined : (q.page - 1) * q.perPage,
+    });
+    const more = rows.length > q.perPage;
+    const page = more ? rows.slice(0, q.perPage) : rows;
+    await inTransaction(deps, actor, async (tx) => {
+      tx.audit({ action: 'audit_log_viewed', module: 'audit_log', recordId: null, recordName: null, parentModule: null,
+        parentId: null, batchId: null, fieldHistory: null,
+        extra: { filters: { ...serialiseFilters(f) }, page: q.page, per_page: q.perPage, page_token: after ? true : undefined,
+          returned: page.length } });
+    });
+    return { rows: page, more, parentNames: await parentNames(actor.orgId, page), windowStart };
+  }
+
+  /**
+   * A record's history with its notes and activities, whatever its age, also while the record
+   * is in the recycle bin. A missing or foreign record answers INVALID_DATA exactly alike.
+   */
+  async function timeline(actor: Actor, moduleName: string, recordId: string, q: TimelineQuery,
+    after?: { at: number; seq: number }): Promise<AuditPage & { record: { id: string; name: string | null } }> {
+    const module = requireModule(moduleName);
+    requireModulePermission(actor, module, 'view');
+    const [row] = isId(recordId) ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [recordId]) : [];
+    if (!row) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
+    if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
+      throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read further', { limit: DISCRETE_LIMIT });
+    }
+    const { ids: visible, orgUsers } = await visibleActors(actor);
+    const f = q.filters;
+    if (f.doneBy?.some((id) => !orgUsers.has(id))) {
+      throw new AppError('INVALID_DATA', 'done_by.id names a user who is not in this organisation', { param_name: 'filters' });
+    }
+    let actorIds = visible;
+    if (f.doneBy) actorIds = visible ? f.doneBy.filter((id) => visible.includes(id)) : f.doneBy;
+    const rows = await selectAuditEntries(store.db, {
+      orgId: actor.orgId, aboutRecord: recordId, dependentModules: f.recordModules, from: f.from, to: f.to, actorIds,
+      sources: f.sources, desc: q.desc, after, limit: q.perPage + 1, offset: after ? undefined : (q.page - 1) * q.perPage,
+    });
+    const more = rows.length > q.perPage;
+    const page = more ? rows.slice(0, q.perPage) : rows;
+    const names = await parentNames(actor.orgId, page);
+    names.set(row.id, row.name);
+    return { rows: page, more, parentNames: names, windowStart: 0, record: { id: row.id, name: row.name } };
+  }
+
+  return { listAuditLog, timeline };
+}
+
+function serialiseFilters(f: AuditLogQuery['filters']) {
+  return {
+    from: f.from !== undefined ? new Date(f.from).toISOString() : undefined,
+    to: f.to !== undefined ? new Date(f.to).toISOString() : undefined,
+    done_by: f.doneBy, action: f.actions, module: f.modules, record_id: f.recordId, source: f.sources,
+  };
+}
+
+export type AuditLogService = ReturnType<typeof createAuditLogService>;

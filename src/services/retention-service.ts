@@ -1,0 +1,67 @@
+import { newId } from '../domain/ids.ts';
+import * as dir from '../store/directory-store.ts';
+import * as integrity from '../store/integrity-store.ts';
+import { inTransaction, systemActor, type ServiceDeps } from './context.ts';
+import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './directory-service.ts';
+import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
+
+const YEAR = 365.25 * 24 * 3600 * 1000;
+
+export interface RetentionResult { orgId: string; purged: number; throughSeq: number | null; skipped?: 'legal_hold' }
+
+/**
+ * Audit-log retention: entries older than the organisation's retention period (default three
+ * years, at most ten) are purged oldest first, in chain order, in small batches; each batch
+ * leaves a signed checkpoint holding the last purged entry's sequence number and hash, so the
+ * remaining chain still verifies. A legal hold stops all purging.
+ */
+export function createRetentionService(deps: ServiceDeps, signer: IntegrityService) {
+  async function purgeOrg(orgId: string, opts: { batchSize?: number; maxBatches?: number } = {}): Promise<RetentionResult> {
+    const org = await dir.getOrg(deps.store.db, orgId);
+    if (!org) return { orgId, purged: 0, throughSeq: null };
+    const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) };
+    if (settings.legal_hold) return { orgId, purged: 0, throughSeq: null, skipped: 'legal_hold' };
+    await signer.ensureRegistered();
+    const batchSize = opts.batchSize ?? 1000;
+    const actor = { ...systemActor(orgId, 'Retention', org.time_zone), source: 'retention' as const };
+    let total = 0;
+    let throughSeq: number | null = null;
+    for (let batch = 0; batch < (opts.maxBatches ?? Infinity); batch++) {
+      const cutoff = deps.clock() - settings.retention_years * YEAR;
+      const purged = await inTransaction(deps, actor, async (tx) => {
+        const last = await integrity.latestCheckpoint(tx.db, orgId);
+        const afterSeq = last ? Number(last.seq) : 0;
+        const rows = await integrity.chainPrefix(tx.db, orgId, afterSeq, batchSize);
+        let k = 0;
+        while (k < rows.length && Number(rows[k].audited_at) < cutoff) k++;
+        if (k === 0) return 0;
+        const end = rows[k - 1];
+        const count = await integrity.purgeChainPrefix(tx.db, orgId, afterSeq, Number(end.seq), tx.now);
+        const body = { org_id: orgId, seq: Number(end.seq), hash: end.hash, cutoff, purged: count,
+          prev_signature: last?.signature ?? null, created_at: tx.now };
+        await integrity.insertCheckpoint(tx.db, { id: newId(tx.now), ...body, key_id: signer.keyId,
+          signature: signer.signText(checkpointPayload(body)) });
+        tx.audit({ action: 'audit_log_purged', module: 'audit_log', recordId: null, recordName: null, parentModule: null,
+          parentId: null, batchId: null, fieldHistory: null,
+          extra: { through_seq: Number(end.seq), entries: count, older_than: new Date(cutoff).toISOString(),
+            retention_years: settings.retention_years } });
+        throughSeq = Number(end.seq);
+        return count;
+      });
+      total += purged;
+      if (purged < batchSize) break;
+    }
+    return { orgId, purged: total, throughSeq };
+  }
+
+  /** The daily job: every organisation in turn. */
+  async function runRetention(opts: { batchSize?: number } = {}): Promise<RetentionResult[]> {
+    const out: RetentionResult[] = [];
+    for (const org of await dir.listOrgs(deps.store.db)) out.push(await purgeOrg(org.id, opts));
+    return out;
+  }
+
+  return { purgeOrg, runRetention };
+}
+
+export type RetentionService = ReturnType<typeof createRetentionService>;

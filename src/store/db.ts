@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrations.ts';
 
@@ -29,6 +29,21 @@ export interface StoreOptions {
 // int8 columns (times in ms, counts) come back as JavaScript numbers; all of them fit in 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE: every transaction here writes, and a deferred
+ * one that reads first and writes later fails at once with "database is locked" when another
+ * process (a CLI command next to the server) holds the write lock, instead of waiting for it.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  createDriver(): Driver {
+    const driver = super.createDriver() as SqliteDriver;
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
@@ -43,7 +58,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     store = { db, dialect: 'sqlite', file, close: () => db.destroy() };
   }
   if (options.migrate !== false) await migrateToLatest(store.db as Kysely<unknown>, store.dialect);

@@ -1,0 +1,352 @@
+import { createRequire } from 'node:module';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
+import { createHttpApp } from '../src/main.ts';
+import { createEnv, createOrg, type TestEnv } from './helpers.ts';
+
+/**
+ * Drives the real official SDK (@zohocrm/typescript-sdk-8.0, CommonJS) against the server
+ * listening on a free local port: token, find-user, users, modules, fields, record
+ * create/read/update/delete, and what the audit log recorded for it.
+ */
+const require = createRequire(import.meta.url);
+const Z = require('@zohocrm/typescript-sdk-8.0') as typeof ZohoSdk;
+
+type OAuthToken = ZohoSdk.OAuthToken;
+
+/** An in-memory token store with the six methods the SDK calls; it keeps copies, not the SDK's objects. */
+class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
+  readonly tokens = new Map<string, OAuthToken>();
+  private nextId = 1;
+
+  private static copy(t: OAuthToken): OAuthToken {
+    const c = new Z.OAuthToken(t.getClientId(), t.getClientSecret(), t.getGrantToken(), t.getRefreshToken(), t.getRedirectURL(),
+      t.getId(), t.getAccessToken(), t.getUserSignature());
+    if (t.getExpiresIn() != null) c.setExpiresIn(t.getExpiresIn());
+    c.setAPIDomain(t.getAPIDomain() ?? null);
+    return c;
+  }
+
+  /** The stored token the given one stands for: same user, same access token (token-only flow) or same refresh/grant token. */
+  private match(t: OAuthToken): OAuthToken | undefined {
+    const name = t.getUserSignature()?.getName();
+    for (const s of this.tokens.values()) {
+      if (name) {
+        if (s.getUserSignature()?.getName() === name) return s;
+      } else if (t.getAccessToken() && t.getClientId() == null) {
+        if (s.getAccessToken() === t.getAccessToken()) return s;
+      } else if ((t.getRefreshToken() && s.getRefreshToken() === t.getRefreshToken())
+        || (t.getGrantToken() && s.getGrantToken() === t.getGrantToken())) {
+        return s;
+      }
+    }
+    return undefined;
+  }
+
+  async findToken(token: ZohoSdk.Token.Token) {
+    const t = token as OAuthToken;
+    const s = this.match(t);
+    if (!s) return null;
+    if (t.getId() == null) t.setId(s.getId());
+    if (t.getUserSignature() == null) t.setUserSignature(s.getUserSignature());
+    if (t.getRefreshToken() == null) t.setRefreshToken(s.getRefreshToken());
+    if (t.getAccessToken() == null) t.setAccessToken(s.getAccessToken());
+    if (t.getExpiresIn() == null && s.getExpiresIn() != null) t.setExpiresIn(s.getExpiresIn());
+    if (t.getAPIDomain() == null) t.setAPIDomain(s.getAPIDomain());
+    return t;
+  }
+
+  async findTokenById(id: string) {
+    const s = this.tokens.get(id);
+    return s ? MemoryTokenStore.copy(s) : null;
+  }
+
+  async saveToken(token: ZohoSdk.Token.Token) {
+    const t = token as OAuthToken;
+    if (!t.getId()) t.setId(this.match(t)?.getId() ?? String(this.nextId++));
+    this.tokens.set(t.getId()!, MemoryTokenStore.copy(t));
+  }
+
+  async deleteToken(id: string) {
+    this.tokens.delete(id);
+  }
+
+  async getTokens() {
+    return [...this.tokens.values()].map((s) => MemoryTokenStore.copy(s));
+  }
+
+  async deleteTokens() {
+    this.tokens.clear();
+  }
+}
+
+describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
+  let env: TestEnv;
+  let app: FastifyInstance;
+  let orgId: string;
+  let adminId: string;
+  let adminEmail: string;
+  let zgid: string;
+  let base: string;
+  let resourceDir: string;
+  let clientRefreshToken: string;
+  const store = new MemoryTokenStore();
+  /** Every request the server answered, in order ("METHOD url status"). */
+  const served: string[] = [];
+  /** Every outgoing HTTP request made in this process ("METHOD protocol//host path"). */
+  const outgoing: string[] = [];
+  const onClientRequest = (message: unknown) => {
+    const request = (message as { request: ClientRequest }).request;
+    outgoing.push(`${request.method} ${request.protocol}//${String(request.getHeader('host'))}${request.path}`);
+  };
+  let recordId: string;
+
+  const servedSince = (start: number) => served.slice(start);
+
+  beforeAll(async () => {
+    diagnosticsChannel.subscribe('http.client.request.start', onClientRequest);
+    env = await createEnv();
+    const org = await createOrg(env);
+    orgId = org.org.id;
+    adminId = org.admin.id;
+    adminEmail = org.admin.email;
+    zgid = org.org.zgid;
+    app = await createHttpApp(env.rt);
+    app.addHook('onResponse', async (request, reply) => {
+      served.push(`${request.method} ${request.url} ${reply.statusCode}`);
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    const client = await env.rt.services.oauth.createClient(orgId);
+    clientRefreshToken = client.refresh_token;
+    resourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-'));
+    const environment = new Z.Environment(base, `${base}/oauth/v2/token`, base);
+    const token = new Z.OAuthBuilder().clientId(client.client_id).clientSecret(client.client_secret)
+      .refreshToken(client.refresh_token).build();
+    const config = new Z.SDKConfigBuilder().autoRefreshFields(false).pickListValidation(false).build();
+    const logger = new Z.LogBuilder().level(Z.Levels.OFF).filePath(null).build();
+    await new Z.InitializeBuilder().environment(environment).token(token).store(store).SDKConfig(config)
+      .resourcePath(resourceDir).logger(logger).initialize();
+  });
+
+  afterAll(async () => {
+    diagnosticsChannel.unsubscribe('http.client.request.start', onClientRequest);
+    await app?.close();
+    await env?.close();
+    if (resourceDir) fs.rmSync(resourceDir, { recursive: true, force: true });
+  });
+
+  it('initialize() gets an access token with the refresh token and labels it through find-user', async () => {
+    expect(served.slice(0, 3)).toEqual([
+      'POST /oauth/v2/token 200',
+      'GET /crm/v8/users?type=CurrentUser 200',
+      'GET /crm/v8/org 200',
+    ]);
+    const tokens = await store.getTokens();
+    expect(tokens).toHaveLength(1);
+    const [t] = tokens;
+    expect(t.getRefreshToken()).toBe(clientRefreshToken);
+    expect(t.getAccessToken()).toEqual(expect.any(String));
+    expect(Number(t.getExpiresIn())).toBeGreaterThan(0);
+    expect(t.getAPIDomain()).toBe(base);
+    expect(t.getUserSignature()?.getName()).toBe(`${adminEmail}:${zgid}`);
+    const principal = await env.rt.services.oauth.authenticate(t.getAccessToken()!);
+    expect(principal.user.id).toBe(adminId);
+    expect(principal.org.id).toBe(orgId);
+  });
+
+  it('lists users with type AllUsers and CurrentUser', async () => {
+    const ops = new Z.Users.UsersOperations();
+    for (const type of ['AllUsers', 'CurrentUser']) {
+      const params = new Z.ParameterMap();
+      await params.add(Z.Users.GetUsersParam.TYPE, type);
+      const res = await ops.getUsers(params);
+      expect(res.getStatusCode()).toBe(200);
+      const wrapper = res.getObject();
+      expect(wrapper).toBeInstanceOf(Z.Users.ResponseWrapper);
+      const users = (wrapper as ZohoSdk.Users.ResponseWrapper).getUsers();
+      expect(users).toHaveLength(1);
+      const [admin] = users;
+      expect(admin.getId()).toBe(BigInt(adminId));
+      expect(admin.getEmail()).toBe(adminEmail);
+      expect(admin.getFullName()).toBe('Ada Admin');
+      expect(admin.getStatus()).toBe('active');
+      expect(admin.getProfile().getId()).toEqual(expect.any(BigInt));
+      const info = (wrapper as ZohoSdk.Users.ResponseWrapper).getInfo();
+      expect(info.getCount()).toBe(1);
+      expect(info.getMoreRecords()).toBe(false);
+    }
+  });
+
+  it('lists modules', async () => {
+    const res = await new Z.Modules.ModulesOperations().getModules();
+    expect(res.getStatusCode()).toBe(200);
+    const wrapper = res.getObject();
+    expect(wrapper).toBeInstanceOf(Z.Modules.ResponseWrapper);
+    const modules = (wrapper as ZohoSdk.Modules.ResponseWrapper).getModules();
+    const names = modules.map((m) => m.getAPIName());
+    expect(names).toEqual(expect.arrayContaining(['Leads', 'Contacts', 'Accounts', 'Deals']));
+    const leads = modules.find((m) => m.getAPIName() === 'Leads')!;
+    expect(leads.getId()).toEqual(expect.any(BigInt));
+    expect(leads.getModuleName()).toBe('Leads');
+    expect(leads.getAPISupported()).toBe(true);
+    expect(leads.getGeneratedType().getValue()).toBe('default');
+  });
+
+  it('gets the fields of a module through FieldsOperations', async () => {
+    const params = new Z.ParameterMap();
+    await params.add(Z.Fields.GetFieldsParam.MODULE, 'Leads');
+    const res = await new Z.Fields.FieldsOperations().getFields(params);
+    expect(res.getStatusCode()).toBe(200);
+    const wrapper = res.getObject();
+    expect(wrapper).toBeInstanceOf(Z.Fields.ResponseWrapper);
+    const fields = (wrapper as ZohoSdk.Fields.ResponseWrapper).getFields();
+    const byName = new Map(fields.map((f) => [f.getAPIName(), f]));
+    expect(byName.get('Last_Name')?.getDataType()).toBe('text');
+    expect(byName.get('Last_Name')?.getSystemMandatory()).toBe(true);
+    expect(byName.get('Company')?.getSystemMandatory()).toBe(false);
+    expect(byName.get('Email')?.getDataType()).toBe('email');
+    expect(byName.get('Owner')?.getDataType()).toBe('ownerlookup');
+    for (const f of fields) expect(f.getId()).toEqual(expect.any(BigInt));
+  });
+
+  it('creates Leads, with a per-item APIException for the one missing Last_Name', async () => {
+    const start = served.length;
+    const good = new Z.Record.Record();
+    good.addFieldValue(Z.Record.Field.Leads.LAST_NAME, 'Nakamura');
+    good.addFieldValue(Z.Record.Field.Leads.FIRST_NAME, 'Yuki');
+    good.addFieldValue(Z.Record.Field.Leads.COMPANY, 'Zylker');
+    good.addKeyValue('Email', 'yuki@zylker.example');
+    const bad = new Z.Record.Record();
+    bad.addFieldValue(Z.Record.Field.Leads.COMPANY, 'No Last Name Inc');
+    const body = new Z.Record.BodyWrapper();
+    body.setData([good, bad]);
+    const res = await new Z.Record.RecordOperations('Leads').createRecords(body);
+    expect(res.getStatusCode()).toBe(207);
+    const wrapper = res.getObject();
+    expect(wrapper).toBeInstanceOf(Z.Record.ActionWrapper);
+    const [ok, failed] = (wrapper as ZohoSdk.Record.ActionWrapper).getData();
+
+    expect(ok).toBeInstanceOf(Z.Record.SuccessResponse);
+    const success = ok as ZohoSdk.Record.SuccessResponse;
+    expect(success.getStatus().getValue()).toBe('success');
+    expect(success.getCode().getValue()).toBe('SUCCESS');
+    expect(success.getMessage().getValue()).toBe('record added');
+    const details = success.getDetails();
+    recordId = details.get('id') as string;
+    expect(recordId).toMatch(/^\d+$/);
+    // The SDK types the details of a record action: Created_By becomes a MinifiedUser, Created_Time a Date.
+    const createdBy = details.get('Created_By') as ZohoSdk.Users.MinifiedUser;
+    expect(createdBy).toBeInstanceOf(Z.Users.MinifiedUser);
+    expect(createdBy.getId()).toBe(BigInt(adminId));
+    expect(createdBy.getName()).toBe('Ada Admin');
+    expect(details.get('Created_Time')).toBeInstanceOf(Date);
+
+    expect(failed).toBeInstanceOf(Z.Record.APIException);
+    const error = failed as ZohoSdk.Record.APIException;
+    expect(error.getStatus().getValue()).toBe('error');
+    expect(error.getCode().getValue()).toBe('MANDATORY_NOT_FOUND');
+    expect(error.getDetails().get('api_name')).toBe('Last_Name');
+
+    // The SDK fetched the field metadata of Leads itself before posting, and cached it in the resource directory.
+    expect(servedSince(start)).toEqual(['GET /crm/v8/settings/fields?module=Leads 200', 'POST /crm/v8/Leads 207']);
+    expect(fs.readdirSync(path.join(resourceDir, 'resources')).length).toBeGreaterThan(0);
+  });
+
+  it('reads the record back', async () => {
+    const res = await new Z.Record.RecordOperations('Leads').getRecord(BigInt(recordId));
+    expect(res.getStatusCode()).toBe(200);
+    const wrapper = res.getObject();
+    expect(wrapper).toBeInstanceOf(Z.Record.ResponseWrapper);
+    const records = (wrapper as ZohoSdk.Record.ResponseWrapper).getData();
+    expect(records).toHaveLength(1);
+    const [record] = records;
+    expect(record.getId()).toBe(BigInt(recordId));
+    expect(record.getKeyValue('Last_Name')).toBe('Nakamura');
+    expect(record.getKeyValue('First_Name')).toBe('Yuki');
+    expect(record.getKeyValue('Company')).toBe('Zylker');
+    expect(record.getKeyValue('Email')).toBe('yuki@zylker.example');
+    expect(record.getCreatedBy().getId()).toBe(BigInt(adminId));
+    expect(record.getCreatedBy().getName()).toBe('Ada Admin');
+    expect(record.getCreatedTime()).toBeInstanceOf(Date);
+    expect(Number.isNaN(record.getCreatedTime().getTime())).toBe(false);
+  });
+
+  it('updates the record', async () => {
+    const change = new Z.Record.Record();
+    change.addFieldValue(Z.Record.Field.Leads.COMPANY, 'Zylker Corp');
+    const body = new Z.Record.BodyWrapper();
+    body.setData([change]);
+    const ops = new Z.Record.RecordOperations('Leads');
+    const res = await ops.updateRecord(BigInt(recordId), body);
+    expect(res.getStatusCode()).toBe(200);
+    const wrapper = res.getObject();
+    expect(wrapper).toBeInstanceOf(Z.Record.ActionWrapper);
+    const [item] = (wrapper as ZohoSdk.Record.ActionWrapper).getData();
+    expect(item).toBeInstanceOf(Z.Record.SuccessResponse);
+    const success = item as ZohoSdk.Record.SuccessResponse;
+    expect(success.getCode().getValue()).toBe('SUCCESS');
+    expect(success.getMessage().getValue()).toBe('record updated');
+    expect(success.getDetails().get('id')).toBe(recordId);
+
+    const read = await ops.getRecord(BigInt(recordId));
+    const [record] = (read.getObject() as ZohoSdk.Record.ResponseWrapper).getData();
+    expect(record.getKeyValue('Company')).toBe('Zylker Corp');
+    expect(record.getKeyValue('Last_Name')).toBe('Nakamura');
+  });
+
+  it('deletes the record, after which getRecord yields nothing', async () => {
+    const ops = new Z.Record.RecordOperations('Leads');
+    const res = await ops.deleteRecord(BigInt(recordId));
+    expect(res.getStatusCode()).toBe(200);
+    const wrapper = res.getObject();
+    expect(wrapper).toBeInstanceOf(Z.Record.ActionWrapper);
+    const [item] = (wrapper as ZohoSdk.Record.ActionWrapper).getData();
+    expect(item).toBeInstanceOf(Z.Record.SuccessResponse);
+    const success = item as ZohoSdk.Record.SuccessResponse;
+    expect(success.getCode().getValue()).toBe('SUCCESS');
+    expect(success.getMessage().getValue()).toBe('record deleted');
+    expect(success.getDetails().get('id')).toBe(recordId);
+
+    const gone = await ops.getRecord(BigInt(recordId));
+    expect(gone.getStatusCode()).toBe(204);
+    expect(gone.getObject()).toBeNull();
+  });
+
+  it('left an added, updated and deleted entry for the record in an intact audit chain', async () => {
+    const entries = await env.store.db.selectFrom('audit_entries').selectAll()
+      .where('org_id', '=', orgId).where('record_id', '=', recordId).orderBy('seq').execute();
+    expect(entries.map((e) => e.action)).toEqual(['added', 'updated', 'deleted']);
+    for (const e of entries) {
+      expect(e).toMatchObject({ module: 'Leads', source: 'api', actor_id: adminId, actor_name: 'Ada Admin', record_name: 'Yuki Nakamura' });
+      expect(e.user_agent).toMatch(/^got /);
+    }
+    const update = JSON.parse(entries[1].details) as { field_history: { api_name: string; old: unknown; new: unknown }[] };
+    expect(update.field_history).toEqual([expect.objectContaining({ api_name: 'Company', old: 'Zylker', new: 'Zylker Corp' })]);
+    const failed = await env.store.db.selectFrom('audit_entries').select('id')
+      .where('org_id', '=', orgId).where('record_name', 'like', '%No Last Name%').execute();
+    expect(failed).toEqual([]);
+    const verify = await env.rt.services.audit.verifyChain(orgId);
+    expect(verify.ok).toBe(true);
+    expect(verify.firstBreak).toBeNull();
+    expect(verify.entries).toBeGreaterThanOrEqual(3);
+  });
+
+  it('never left the local server', async () => {
+    const initializer = await Z.Initializer.getInitializer();
+    expect(initializer.getEnvironment().getUrl()).toBe(base);
+    expect(initializer.getEnvironment().getAccountsUrl()).toBe(`${base}/oauth/v2/token`);
+    expect(outgoing.length).toBeGreaterThanOrEqual(served.length);
+    const host = new URL(base).host;
+    for (const r of outgoing) expect(r).toMatch(new RegExp(`^[A-Z]+ http://${host.replace(/\./g, '\\.')}/`));
+    expect(served.length).toBeGreaterThan(0);
+  });
+});

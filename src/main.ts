@@ -6,6 +6,7 @@ import { openStore, type Store } from './store/db.ts';
 import { sharedSecret } from './store/kv-store.ts';
 import { createRuntime, type Runtime } from './services/runtime.ts';
 import { buildApp } from './http/app.ts';
+import { createAppWorker } from './jobs/index.ts';
 import { createPageTokenCodec } from './http/page-token.ts';
 import { isAppError } from './domain/errors.ts';
 import { CliError, out, say } from './cli/output.ts';
@@ -15,6 +16,7 @@ import { clientCodeCommand, clientCreateCommand, clientListCommand, clientRevoke
 import { orgCreateCommand, orgListCommand } from './cli/org.ts';
 import { demoCommand } from './cli/demo.ts';
 import { orgSettingsCommand, retentionRunCommand } from './cli/retention.ts';
+import { exportCommand, verifyExportCommand } from './cli/export.ts';
 import {
   profileCloneCommand, profileUpdateCommand, roleCreateCommand, roleUpdateCommand, userCreateCommand, userListCommand,
   userUpdateCommand,
@@ -24,19 +26,20 @@ import {
 export async function openRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity') });
+  const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity'),
+    blobDir: path.join(config.dataDir, 'exports') });
   await rt.services.integrity.ensureRegistered();
   return rt;
 }
 
 /** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
-export async function createHttpApp(rt: Runtime, opts: { logLevel?: string } = {}) {
+export async function createHttpApp(rt: Runtime, opts: { logLevel?: string; publicUrl?: string } = {}) {
   const secret = await sharedSecret(rt.store.db, 'page_token_secret');
   return buildApp({ services: rt.services, store: rt.store, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
-    logLevel: opts.logLevel });
+    logLevel: opts.logLevel, publicUrl: opts.publicUrl });
 }
 
-async function serve(config: Config, opts: { demo?: boolean }) {
+async function serve(config: Config, opts: { demo?: boolean; worker?: boolean }) {
   const rt = await openRuntime(config);
   const orgs = await rt.services.directory.listOrgs();
   const base = `http://${config.host}:${config.port}`;
@@ -53,27 +56,15 @@ async function serve(config: Config, opts: { demo?: boolean }) {
     }
     out('create API credentials with: npx auditrail client create');
   }
-  const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, publicUrl: config.publicUrl });
   await app.listen({ port: config.port, host: config.host });
   out(`auditrail listening on ${base} (${rt.store.dialect}${rt.store.file ? `: ${rt.store.file}` : ''})`);
-  // The daily retention purge (moves to the jobs worker with the jobs queue).
-  const retention = async () => {
-    try {
-      for (const r of await rt.services.retention.runRetention()) {
-        if (r.purged) rt.logger.info({ org: r.orgId, purged: r.purged }, 'retention purge');
-      }
-    } catch (e) {
-      rt.logger.error({ err: e }, 'retention purge failed');
-    }
-  };
-  const first = setTimeout(retention, 60_000);
-  const daily = setInterval(retention, 24 * 3600 * 1000);
-  first.unref();
-  daily.unref();
+  const worker = opts.worker === false ? null : createAppWorker(rt, { leaseMs: config.workerLeaseMs });
+  worker?.start();
+  if (!worker) out('running without a worker (--no-worker): jobs wait for an `auditrail worker`');
   const stop = async () => {
-    clearTimeout(first);
-    clearInterval(daily);
     await app.close();
+    await worker?.stop();
     await rt.store.close();
     process.exit(0);
   };
@@ -104,9 +95,44 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <h>', 'host (env AUDITRAIL_HOST, default 127.0.0.1)')
     .option('--data-dir <dir>', 'SQLite data directory')
     .option('--demo', 'seed the demo organisation on an empty database')
+    .option('--no-worker', 'serve the API only; jobs are run by `auditrail worker` processes')
     .action(async (opts) => {
       const config = loadConfig({ ...(program.opts() as ConfigFlags), ...opts });
       code = await serve(config, opts);
+    });
+  program.command('worker').description('run the jobs worker alone (exports, retention, expired files)')
+    .action(async () => {
+      const config = loadConfig(program.opts() as ConfigFlags);
+      const rt = await openRuntime(config);
+      const worker = createAppWorker(rt, { leaseMs: config.workerLeaseMs });
+      worker.start();
+      out(`auditrail worker ${worker.id} running (${rt.store.dialect})`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await worker.stop();
+      await rt.store.close();
+    });
+  program.command('export').description('export the audit log: schedule, follow, download and verify')
+    .option('--criteria <file.json>', 'criteria as in the Export Audit Log API (or the whole request body)')
+    .option('--out <dir>', 'where to write the file (default: current directory)')
+    .option('--user <email>', 'export as this user (default: the first Administrator)').option('--org <id>')
+    .action(withRuntime((rt, o) => exportCommand(rt, o, () => {
+      const worker = createAppWorker(rt, { maintenance: false });
+      worker.start();
+      return worker;
+    })));
+  program.command('verify-export <file>').description('check an export ZIP\'s signed manifest offline')
+    .option('--public-key <file>', 'PEM or the JSON of /api/integrity/public-key (default: keys in the local database)')
+    .action(async (file: string, o: { publicKey?: string }) => {
+      if (o.publicKey) {
+        code = await verifyExportCommand(file, o, async () => []);
+        return;
+      }
+      await withRuntime((rt) => verifyExportCommand(file, o, async () => (await rt.services.integrity.listKeys())
+        .map((k) => ({ key_id: k.key_id, public_key: k.public_key }))))({});
     });
   program.command('migrate').description('bring the database to the current schema')
     .action(async () => {

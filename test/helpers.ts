@@ -40,26 +40,45 @@ export interface TestEnv {
   /** Moves the test clock (ms); the clock starts at the real time. */
   advance: (ms: number) => void;
   setNow: (ms: number) => void;
+  now: () => number;
+  /** Another runtime (own connection pool) on the same database: PostgreSQL only. */
+  second: () => Promise<{ rt: Runtime; close: () => Promise<void> }>;
   close: () => Promise<void>;
 }
 
 /** A migrated store of the given kind with every service over it, and a controllable clock. */
-export async function createEnv(backend: Backend = 'sqlite'): Promise<TestEnv> {
+export interface EnvOptions {
+  exportLimits?: { rowsPerFile?: number; maxEntries?: number };
+  /** A SQLite file database in this directory instead of memory (with file blobs and key). */
+  dataDir?: string;
+}
+
+export async function createEnv(backend: Backend = 'sqlite', opts: EnvOptions = {}): Promise<TestEnv> {
   let dropPg: (() => Promise<void>) | undefined;
   let store: Store;
+  let url: string | undefined;
   if (backend === 'postgres') {
     const db = await createPgDatabase();
     dropPg = db.drop;
+    url = db.url;
     store = await openStore({ databaseUrl: db.url, dataDir: ':memory:' });
   } else {
-    store = await openStore({ dataDir: ':memory:' });
+    store = await openStore({ dataDir: opts.dataDir ?? ':memory:' });
   }
   let now = Date.now();
-  const rt = createRuntime(store, silentLogger, { clock: () => now });
+  const rt = createRuntime(store, silentLogger, { clock: () => now, exportLimits: opts.exportLimits,
+    keyDir: opts.dataDir ? `${opts.dataDir}/integrity` : null, blobDir: opts.dataDir ? `${opts.dataDir}/exports` : null });
+  await rt.services.integrity.ensureRegistered();
   return {
     store, rt,
     advance: (ms) => { now += ms; },
     setNow: (ms) => { now = ms; },
+    now: () => now,
+    second: async () => {
+      if (!url) throw new Error('second runtimes need PostgreSQL');
+      const other = await openStore({ databaseUrl: url, dataDir: ':memory:', migrate: false });
+      return { rt: createRuntime(other, silentLogger, { clock: () => now }), close: () => other.close() };
+    },
     close: async () => {
       await store.close();
       await dropPg?.();

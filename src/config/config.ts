@@ -10,6 +10,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Base URL the server advertises (`api_domain`); default: derived from each request's Host. */
   publicUrl?: string;
+  /** How long a worker's claim on a job lasts without a heartbeat before another worker takes over. */
+  workerLeaseMs: number;
 }
 
 const schema = z.object({
@@ -19,6 +21,7 @@ const schema = z.object({
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   publicUrl: z.string().url().optional(),
+  workerLeaseMs: z.coerce.number().int().min(500).max(3_600_000),
 });
 
 export interface ConfigFlags { port?: string | number; host?: string; dataDir?: string }
@@ -31,6 +34,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseUrl: env.DATABASE_URL || undefined,
     logLevel: env.AUDITRAIL_LOG_LEVEL ?? 'info',
     publicUrl: env.AUDITRAIL_PUBLIC_URL || undefined,
+    workerLeaseMs: env.AUDITRAIL_WORKER_LEASE_MS || 30_000,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

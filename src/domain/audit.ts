@@ -10,7 +10,7 @@ export const AUDIT_ACTIONS = [
   'profile_added', 'profile_updated', 'profile_deleted',
   'oauth_client_created', 'oauth_client_revoked', 'token_revoked',
   'org_created', 'org_updated',
-  'audit_log_viewed', 'audit_log_exported', 'audit_log_purged',
+  'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -8,6 +8,7 @@ import { recordRoutes } from './routes/record-routes.ts';
 import { metadataRoutes } from './routes/metadata-routes.ts';
 import { oauthRoutes } from './routes/oauth-routes.ts';
 import { auditRoutes, integrityRoutes } from './routes/audit-routes.ts';
+import { downloadRoutes, exportRoutes } from './routes/export-routes.ts';
 import { route } from './route.ts';
 
 export interface HttpDeps {
@@ -18,6 +19,8 @@ export interface HttpDeps {
   /** Largest request body accepted, bytes. */
   bodyLimit?: number;
   logLevel?: string;
+  /** Base URL for links (download_links); default: derived from each request. */
+  publicUrl?: string;
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
@@ -73,10 +76,12 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => {
       metadataRoutes(scope, deps);
       auditRoutes(scope, deps);
+      exportRoutes(scope, deps);
       recordRoutes(scope, deps);
     }, { prefix });
   }
   integrityRoutes(app, deps);
+  downloadRoutes(app, deps);
   route(app, '/health', { GET: async () => ({ status: 'ok' }) });
   return app;
 }

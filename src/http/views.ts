@@ -5,6 +5,7 @@ import {
 import { SETTINGS_PERMISSIONS, type ProfilePermissions, modulePermission, permissionName } from '../domain/permissions.ts';
 import type { AuditEntryTable, OrgTable, ProfileTable, RecordTable, RoleTable, UserTable } from '../store/schema.ts';
 import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
+import { displayValue } from '../domain/display.ts';
 import { fullName } from '../services/directory-service.ts';
 
 /** Zoho wire shapes of stored rows. Ids are strings, times ISO 8601 in the org's zone. */
@@ -183,20 +184,6 @@ export function referencedIds(rows: RecordTable[], m: ModuleDef): string[] {
 // ---- audit entries ----------------------------------------------------------------------
 
 interface StoredChange { api_name: string; field_label: string; old: unknown; new: unknown }
-
-/** A field value as the timeline shows it: a string, or null. */
-export function displayValue(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.map(displayValue).join(', ');
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (typeof o.name === 'string') return o.name;
-    if (typeof o.id === 'string') return o.id;
-  }
-  return JSON.stringify(v);
-}
 
 const moduleRef = (orgId: string, apiName: string | null) => {
   if (!apiName) return null;

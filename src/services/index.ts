@@ -6,12 +6,16 @@ import { createAuditService } from './audit-service.ts';
 import { createAuditLogService } from './audit-log-service.ts';
 import { createIntegrityService, type SigningKey } from './integrity-service.ts';
 import { createRetentionService } from './retention-service.ts';
+import { createExportService } from './export-service.ts';
+import type { BlobStore } from '../store/blob-store.ts';
 
 /** Every service, wired to the same store, clock and logger. */
-export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey }) {
+export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
+  exportLimits?: { rowsPerFile?: number; maxEntries?: number } }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
   return {
     integrity,
+    exports: createExportService(deps, opts.blobs, integrity, opts.exportLimits),
     auditLog: createAuditLogService(deps),
     retention: createRetentionService(deps, integrity),
     directory: createDirectoryService(deps),

@@ -3,6 +3,7 @@ import type { Logger, ServiceDeps } from './context.ts';
 import { createServices, type Services } from './index.ts';
 import { createDemoService } from './demo-service.ts';
 import { loadOrCreateKey } from './integrity-service.ts';
+import { dbBlobStore, fileBlobStore, type BlobStore } from '../store/blob-store.ts';
 
 /** What a CLI command or the server needs: the store and every service over it. */
 export interface Runtime {
@@ -11,6 +12,7 @@ export interface Runtime {
   demo: ReturnType<typeof createDemoService>;
   logger: Logger;
   deps: ServiceDeps;
+  blobs: BlobStore;
 }
 
 /**
@@ -18,8 +20,13 @@ export interface Runtime {
  * the key lives in memory for this process only (tests).
  */
 export function createRuntime(store: Store, logger: Logger,
-  opts: { publicUrl?: string; clock?: () => number; keyDir?: string | null } = {}): Runtime {
+  opts: { publicUrl?: string; clock?: () => number; keyDir?: string | null; blobDir?: string | null;
+    exportLimits?: { rowsPerFile?: number; maxEntries?: number } } = {}): Runtime {
   const deps: ServiceDeps = { store, clock: opts.clock ?? Date.now, logger };
   const signingKey = loadOrCreateKey(opts.keyDir ?? null);
-  return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey }), demo: createDemoService(deps), logger, deps };
+  // Export files: a directory beside the SQLite file; in the database itself on PostgreSQL, so
+  // any API node can serve any file.
+  const blobs = store.dialect === 'postgres' || !opts.blobDir ? dbBlobStore(store.db) : fileBlobStore(opts.blobDir);
+  return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits }), demo: createDemoService(deps),
+    logger, deps, blobs };
 }

@@ -196,6 +196,52 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_jobs_exports': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('max_attempts', 'integer', (c) => c.notNull())
+          .addColumn('run_after', 'bigint', (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_expires_at', 'bigint')
+          .addColumn('progress_done', 'bigint', (c) => c.notNull())
+          .addColumn('progress_total', 'bigint')
+          .addColumn('result', 'text')
+          .addColumn('error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('jobs_claim').on('jobs').columns(['status', 'run_after']).execute();
+        await db.schema.createTable('audit_exports')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('criteria', 'text')
+          .addColumn('resolved', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('started_at', 'bigint')
+          .addColumn('finished_at', 'bigint')
+          .addColumn('expires_at', 'bigint')
+          .addColumn('files', 'text')
+          .addColumn('entry_count', 'bigint')
+          .addColumn('truncated', 'integer', (c) => c.notNull())
+          .addColumn('removed_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('audit_exports_org').on('audit_exports').columns(['org_id', 'created_at']).execute();
+        await db.schema.createTable('blobs')
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('chunk', 'integer', (c) => c.notNull())
+          .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addPrimaryKeyConstraint('blobs_pk', ['key', 'chunk'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -15,6 +15,54 @@ export interface Database {
   kv: KvTable;
   integrity_keys: IntegrityKeyTable;
   audit_checkpoints: AuditCheckpointTable;
+  jobs: JobTable;
+  audit_exports: AuditExportTable;
+  blobs: BlobTable;
+}
+
+/** A durable background job; claimed by one worker at a time under a lease. */
+export interface JobTable {
+  id: string;
+  org_id: string;
+  kind: string;
+  payload: string;
+  /** queued | running | done | failed */
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  run_after: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  progress_done: number;
+  progress_total: number | null;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditExportTable {
+  id: string;
+  org_id: string;
+  created_by: string;
+  criteria: string | null;
+  resolved: string;
+  /** Scheduled | Progress | Finished | Failed */
+  status: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  expires_at: number | null;
+  files: string | null;
+  entry_count: number | null;
+  truncated: number;
+  removed_at: number | null;
+}
+
+export interface BlobTable {
+  key: string;
+  chunk: number;
+  data: Buffer;
 }
 
 export interface IntegrityKeyTable {

@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import { formatDateTime } from '../../domain/time.ts';
+import { WrappedError } from '../../services/export-service.ts';
+import { fullName } from '../../services/directory-service.ts';
+import type { AuditExportTable, UserTable } from '../../store/schema.ts';
+import { guard } from '../auth.ts';
+import type { HttpDeps } from '../app.ts';
+import { noContent, route } from '../route.ts';
+
+/** The Export Audit Log API (spec §2) and the download of its files. */
+export function exportRoutes(app: FastifyInstance, deps: HttpDeps) {
+  const { services } = deps;
+  const base = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
+
+  function jobView(e: AuditExportTable, users: Map<string, UserTable>, tz: string, zgid: string, baseUrl: string) {
+    const u = users.get(e.created_by);
+    const files = e.files ? (JSON.parse(e.files) as { name: string }[]) : [];
+    const start = e.started_at ?? e.created_at;
+    return {
+      id: e.id, status: e.status, criteria: e.criteria ? JSON.parse(e.criteria) : null,
+      created_by: { id: e.created_by, name: u ? fullName(u) : null },
+      job_start_time: formatDateTime(start, tz),
+      job_end_time: e.finished_at ? formatDateTime(e.finished_at, tz) : null,
+      expiry_date: e.expires_at ? formatDateTime(e.expires_at, tz) : null,
+      download_links: e.status === 'Finished' && files.length
+        ? files.map((f) => `${baseUrl}/v2/crm/${zgid}/auditlog/${e.id}/${f.name}`) : null,
+      entry_count: e.entry_count === null ? null : Number(e.entry_count),
+      truncated: e.truncated === 1,
+    };
+  }
+
+  const render = async (request: FastifyRequest, orgId: string, zgid: string, tz: string, rows: AuditExportTable[]) => {
+    const users = new Map((await services.exports.users(orgId)).map((u) => [u.id, u]));
+    return rows.map((r) => jobView(r, users, tz, zgid, base(request)));
+  };
+
+  route(app, '/settings/audit_log_export', {
+    POST: async (request, reply) => {
+      const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.audit_logs.CREATE');
+      try {
+        const job = await services.exports.create(actor, request.body);
+        return reply.code(201).send({ audit_log_export: [{ code: 'SCHEDULED', details: { id: job.id },
+          message: 'Audit log export job scheduled', status: 'success' }] });
+      } catch (e) {
+        if (e instanceof WrappedError) return reply.code(e.status).send({ audit_log_export: [e.toBody()] });
+        throw e;
+      }
+    },
+    GET: async (request, reply) => {
+      const { principal, actor } = await guard(services.oauth, request, 'ZohoCRM.settings.audit_logs.READ');
+      const rows = await services.exports.list(actor);
+      if (rows.length === 0) return noContent(reply);
+      return { audit_log_export: await render(request, actor.orgId, principal.org.zgid, principal.org.time_zone, rows) };
+    },
+  });
+
+  route(app, '/settings/audit_log_export/:id', {
+    GET: async (request) => {
+      const { principal, actor } = await guard(services.oauth, request, 'ZohoCRM.settings.audit_logs.READ');
+      const row = await services.exports.get(actor, (request.params as { id: string }).id);
+      return { audit_log_export: await render(request, actor.orgId, principal.org.zgid, principal.org.time_zone, [row]) };
+    },
+  });
+}
+
+/** Download links as Zoho writes them: `/v2/crm/{org}/auditlog/{job}/{file}`. */
+export function downloadRoutes(app: FastifyInstance, deps: HttpDeps) {
+  route(app, '/v2/crm/:zgid/auditlog/:id/:file', {
+    GET: async (request, reply) => {
+      const { actor } = await guard(deps.services.oauth, request, 'ZohoFiles.files.READ');
+      const { zgid, id, file } = request.params as { zgid: string; id: string; file: string };
+      if (!/^AuditLog\.(csv|zip)$/.test(file)) throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
+      const d = await deps.services.exports.download(actor, zgid, id, file);
+      return reply.header('content-type', d.contentType).header('content-length', String(d.size))
+        .header('content-disposition', `attachment; filename="${d.name}"`).send(d.stream);
+    },
+  });
+}

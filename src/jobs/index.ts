@@ -1,0 +1,19 @@
+import type { Runtime } from '../services/runtime.ts';
+import { createWorker, type WorkerOptions } from './worker.ts';
+
+const HOUR = 3600_000;
+
+/** The worker with every job kind and maintenance task of the application. */
+export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, 'leaseMs' | 'pollMs' | 'id'>> & { maintenance?: boolean } = {}) {
+  const { services } = rt;
+  return createWorker(rt.deps, {
+    ...opts,
+    handlers: {
+      audit_log_export: (job, ctx) => services.exports.run(job, ctx),
+    },
+    periodic: opts.maintenance === false ? [] : [
+      { name: 'retention', everyMs: 24 * HOUR, run: () => services.retention.runRetention() },
+      { name: 'expired-exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
+    ],
+  });
+}

@@ -1,0 +1,140 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+
+/**
+ * Where export files live, behind one interface: a directory under the data dir on SQLite,
+ * the database itself on PostgreSQL (so any API node can serve any file). Writes are
+ * atomic: a file appears under its key only once completely written.
+ */
+export interface BlobStore {
+  /** A writable stream for `key`; the blob becomes visible when `commit()` resolves. */
+  writer(key: string): Promise<{ stream: Writable; commit: () => Promise<number>; abort: () => Promise<void> }>;
+  read(key: string): Promise<Readable | null>;
+  size(key: string): Promise<number | null>;
+  remove(key: string): Promise<void>;
+}
+
+const safe = (key: string) => {
+  if (!/^[\w./-]+$/.test(key) || key.includes('..')) throw new Error(`invalid blob key ${key}`);
+  return key;
+};
+
+export function fileBlobStore(root: string): BlobStore {
+  const file = (key: string) => path.join(root, safe(key));
+  return {
+    async writer(key) {
+      const target = file(key);
+      const tmp = `${target}.partial-${process.pid}-${Date.now()}`;
+      await mkdir(path.dirname(target), { recursive: true });
+      const stream = createWriteStream(tmp);
+      const closed = new Promise<void>((resolve, reject) => { stream.on('close', resolve); stream.on('error', reject); });
+      return {
+        stream,
+        commit: async () => {
+          await closed;
+          await rename(tmp, target);
+          return (await stat(target)).size;
+        },
+        abort: async () => {
+          stream.destroy();
+          await rm(tmp, { force: true });
+        },
+      };
+    },
+    async read(key) {
+      try {
+        await stat(file(key));
+      } catch {
+        return null;
+      }
+      return createReadStream(file(key));
+    },
+    async size(key) {
+      try {
+        return (await stat(file(key))).size;
+      } catch {
+        return null;
+      }
+    },
+    async remove(key) {
+      await rm(file(key), { force: true });
+    },
+  };
+}
+
+const CHUNK = 1024 * 1024;
+
+/** Blobs as 1 MiB chunks in the `blobs` table; written under a temporary key, renamed at commit. */
+export function dbBlobStore(db: Db): BlobStore {
+  return {
+    async writer(key) {
+      const tmp = `${safe(key)}.partial-${process.pid}-${Date.now()}`;
+      let chunk = 0;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let total = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        const data = Buffer.concat(pending);
+        pending = [];
+        pendingBytes = 0;
+        await db.insertInto('blobs').values({ key: tmp, chunk: chunk++, data }).execute();
+      };
+      const stream = new Writable({
+        write(buf: Buffer, _enc, cb) {
+          pending.push(buf);
+          pendingBytes += buf.length;
+          total += buf.length;
+          if (pendingBytes >= CHUNK) flush().then(() => cb(), cb);
+          else cb();
+        },
+        final(cb) {
+          flush().then(() => cb(), cb);
+        },
+      });
+      const finished = new Promise<void>((resolve, reject) => { stream.on('finish', resolve); stream.on('error', reject); });
+      return {
+        stream,
+        commit: async () => {
+          await finished;
+          await db.transaction().execute(async (trx) => {
+            await trx.deleteFrom('blobs').where('key', '=', key).execute();
+            await trx.updateTable('blobs').set({ key }).where('key', '=', tmp).execute();
+          });
+          return total;
+        },
+        abort: async () => {
+          stream.destroy();
+          await db.deleteFrom('blobs').where('key', '=', tmp).execute();
+        },
+      };
+    },
+    async read(key) {
+      const first = await db.selectFrom('blobs').select('chunk').where('key', '=', key).limit(1).executeTakeFirst();
+      if (!first) return null;
+      let next = 0;
+      return new Readable({
+        async read() {
+          try {
+            const row = await db.selectFrom('blobs').select('data').where('key', '=', key).where('chunk', '=', next).executeTakeFirst();
+            next += 1;
+            this.push(row ? Buffer.from(row.data) : null);
+          } catch (e) {
+            this.destroy(e as Error);
+          }
+        },
+      });
+    },
+    async size(key) {
+      const r = await db.selectFrom('blobs').select(sql<number>`sum(length(data))`.as('n')).where('key', '=', key).executeTakeFirst();
+      return r && r.n !== null ? Number(r.n) : null;
+    },
+    async remove(key) {
+      await db.deleteFrom('blobs').where('key', '=', key).execute();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BACKENDS, createEnv, createOrg, type TestEnv } from './helpers.ts';
+import { createWorker } from '../src/jobs/worker.ts';
+import { createAppWorker } from '../src/jobs/index.ts';
+import { insertJob } from '../src/store/job-store.ts';
+import { newId } from '../src/domain/ids.ts';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function addJobs(env: TestEnv, orgId: string, n: number, kind = 'noop') {
+  const now = env.now();
+  for (let i = 0; i < n; i++) {
+    await insertJob(env.store.db, { id: newId(), org_id: orgId, kind, payload: '{}', status: 'queued', attempts: 0, max_attempts: 3,
+      run_after: now, lease_owner: null, lease_expires_at: null, progress_done: 0, progress_total: null, result: null, error: null,
+      created_at: now, updated_at: now });
+  }
+}
+
+describe.each(BACKENDS)('jobs queue on %s', (backend) => {
+  it('two workers never run the same job', async () => {
+    const a = await createEnv(backend);
+    const second = backend === 'postgres' ? await a.second() : null;
+    const b = second ?? a;
+    const orgId = (await createOrg(a)).org.id;
+    await addJobs(a, orgId, 40);
+    const runs: Record<string, string[]> = {};
+    const handler = (who: string) => async (job: { id: string }) => {
+      (runs[job.id] ??= []).push(who);
+      await new Promise((r) => setTimeout(r, 2));
+    };
+    const w1 = createWorker(a.rt.deps, { handlers: { noop: handler('w1') }, id: 'w1' });
+    const w2 = createWorker((second?.rt ?? b.rt).deps, { handlers: { noop: handler('w2') }, id: 'w2' });
+    const drain = async (w: ReturnType<typeof createWorker>) => { while (await w.runOnce()) { /* next */ } };
+    await Promise.all([drain(w1), drain(w2), drain(w1), drain(w2)]);
+    expect(Object.keys(runs)).toHaveLength(40);
+    for (const who of Object.values(runs)) expect(who).toHaveLength(1);
+    const states = await a.store.db.selectFrom('jobs').select('status').distinct().execute();
+    expect(states.map((s) => s.status)).toEqual(['done']);
+    await second?.close();
+    await a.close();
+  });
+
+  it('retries a failing job with backoff, then marks it failed', async () => {
+    const env = await createEnv(backend);
+    const orgId = (await createOrg(env)).org.id;
+    await addJobs(env, orgId, 1, 'flaky');
+    let calls = 0;
+    const w = createWorker(env.rt.deps, { handlers: { flaky: async () => { calls += 1; throw new Error('boom'); } } });
+    expect(await w.runOnce()).toBe(true);
+    const [job] = await env.store.db.selectFrom('jobs').selectAll().execute();
+    expect(job).toMatchObject({ status: 'queued', attempts: 1, error: 'boom' });
+    expect(Number(job.run_after)).toBeGreaterThan(env.now());
+    expect(await w.runOnce()).toBe(false);
+    env.advance(60_000);
+    await w.runOnce();
+    env.advance(60_000);
+    await w.runOnce();
+    const [last] = await env.store.db.selectFrom('jobs').selectAll().execute();
+    expect(last).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(calls).toBe(3);
+    await env.close();
+  });
+
+  it('takes over a job whose worker stopped renewing its lease', async () => {
+    const env = await createEnv(backend);
+    const orgId = (await createOrg(env)).org.id;
+    await addJobs(env, orgId, 1, 'slow');
+    const { claimJob } = await import('../src/store/job-store.ts');
+    const stolen = await claimJob(env.store.db, env.store.dialect, 'dead-worker', env.now(), 1000, ['slow']);
+    expect(stolen?.lease_owner).toBe('dead-worker');
+    let ran = 0;
+    const w = createWorker(env.rt.deps, { handlers: { slow: async () => { ran += 1; } }, leaseMs: 1000 });
+    expect(await w.runOnce()).toBe(false);
+    env.advance(1500);
+    expect(await w.runOnce()).toBe(true);
+    expect(ran).toBe(1);
+    await env.close();
+  });
+});
+
+describe('a worker killed in the middle of an export', () => {
+  let child: ChildProcess | null = null;
+  afterAll(() => { child?.kill('SIGKILL'); });
+
+  it('leaves a job another worker finishes, with the same bytes as an uninterrupted run', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'auditrail-kill-'));
+    dirs.push(dataDir);
+    const env = await createEnv('sqlite', { dataDir });
+    const org = await createOrg(env);
+    await env.rt.demo.loadHistory(org.org.id, 150_000);
+    const actor = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const job = await env.rt.services.exports.create(actor, undefined);
+    child = spawn(process.execPath, ['bin/auditrail.js', '--data-dir', dataDir, 'worker'], {
+      env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'silent', AUDITRAIL_WORKER_LEASE_MS: '1500' }, stdio: 'ignore' });
+    const progress = async () => (await env.store.db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow());
+    for (let i = 0; i < 600; i++) {
+      const p = await progress();
+      if (p.status === 'running' && Number(p.progress_done) > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const mid = await progress();
+    expect(mid.status).toBe('running');
+    expect(Number(mid.progress_done)).toBeLessThan(Number(mid.progress_total));
+    child.kill('SIGKILL');
+    await new Promise((r) => child!.once('exit', r));
+    child = null;
+    expect((await env.rt.services.exports.get(actor, job.id)).status).toBe('Progress');
+    env.setNow(Date.now() + 2000);
+    const w = createAppWorker(env.rt, { maintenance: false, leaseMs: 1500 });
+    expect(await w.runOnce()).toBe(true);
+    const finished = await env.rt.services.exports.get(actor, job.id);
+    expect(finished).toMatchObject({ status: 'Finished', entry_count: expect.anything() });
+    const read = async () => {
+      const s = (await env.rt.blobs.read(`exports/${org.org.id}/${job.id}`))!;
+      const chunks: Buffer[] = [];
+      for await (const c of s) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const first = await read();
+    expect(first.readUInt32LE(0)).toBe(0x04034b50);
+    // run the same job again from scratch: byte for byte the same file
+    await env.store.db.updateTable('audit_exports').set({ status: 'Scheduled' }).where('id', '=', job.id).execute();
+    await env.store.db.updateTable('jobs').set({ status: 'queued', attempts: 0 }).where('id', '=', job.id).execute();
+    expect(await w.runOnce()).toBe(true);
+    expect((await read()).equals(first)).toBe(true);
+    await env.close();
+  });
+});

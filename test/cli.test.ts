@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,36 +14,43 @@ const tempDir = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function run(dataDir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
-    encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'silent' }, timeout: 120_000,
+/** Runs the CLI without blocking the test worker's event loop (vitest talks to it meanwhile). */
+function run(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
+      env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'silent' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('auditrail CLI', () => {
-  it('migrates, creates an organisation, prints client credentials as one JSON object, and verifies', () => {
+  it('migrates, creates an organisation, prints client credentials as one JSON object, and verifies', async () => {
     const dir = tempDir();
-    expect(run(dir, 'migrate').stderr).toMatch(/applied: 0001_foundation/);
-    expect(run(dir, 'migrate').stderr).toMatch(/up to date/);
-    const org = run(dir, 'org', 'create', '--name', 'Initech', '--admin-email', 'bill@initech.example', '--json');
+    expect((await run(dir, 'migrate')).stderr).toMatch(/applied: 0001_foundation/);
+    expect((await run(dir, 'migrate')).stderr).toMatch(/up to date/);
+    const org = await run(dir, 'org', 'create', '--name', 'Initech', '--admin-email', 'bill@initech.example', '--json');
     expect(org.code).toBe(0);
     const { org_id: orgId, admin_password: password } = JSON.parse(org.stdout);
     expect(orgId).toMatch(/^\d{19}$/);
     expect(password.length).toBeGreaterThanOrEqual(12);
-    const client = run(dir, 'client', 'create', '--json');
+    const client = await run(dir, 'client', 'create', '--json');
     expect(client.code).toBe(0);
     const parsed = JSON.parse(client.stdout);
     expect(Object.keys(parsed).sort()).toEqual(['client_id', 'client_secret', 'refresh_token']);
     expect(client.stdout.trim().split('\n')).toHaveLength(1);
-    const scoped = run(dir, 'client', 'create', '--json', '--scopes', 'ZohoCRM.modules.leads.READ,Bogus');
+    const scoped = await run(dir, 'client', 'create', '--json', '--scopes', 'ZohoCRM.modules.leads.READ,Bogus');
     expect(scoped.code).toBe(1);
     expect(scoped.stderr).toMatch(/invalid scope Bogus/);
-    expect(run(dir, 'role', 'create', '--name', 'Ops', '--reports-to', 'CEO').code).toBe(0);
-    expect(run(dir, 'profile', 'clone', '--from', 'Standard', '--name', 'Ops Staff').code).toBe(0);
-    expect(run(dir, 'user', 'create', '--email', 'peter@initech.example', '--last-name', 'Gibbons', '--role', 'Ops', '--profile', 'Ops Staff').code).toBe(0);
-    expect(run(dir, 'user', 'update', '--email', 'peter@initech.example', '--status', 'disabled').code).toBe(0);
-    const verify = run(dir, 'verify');
+    expect((await run(dir, 'role', 'create', '--name', 'Ops', '--reports-to', 'CEO')).code).toBe(0);
+    expect((await run(dir, 'profile', 'clone', '--from', 'Standard', '--name', 'Ops Staff')).code).toBe(0);
+    expect((await run(dir, 'user', 'create', '--email', 'peter@initech.example', '--last-name', 'Gibbons', '--role', 'Ops', '--profile', 'Ops Staff')).code).toBe(0);
+    expect((await run(dir, 'user', 'update', '--email', 'peter@initech.example', '--status', 'disabled')).code).toBe(0);
+    const verify = await run(dir, 'verify');
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/Initech .*chain intact/);
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
@@ -52,37 +59,37 @@ describe('auditrail CLI', () => {
     db.close();
   });
 
-  it('shows and changes organisation settings, audited, and runs retention on demand', () => {
+  it('shows and changes organisation settings, audited, and runs retention on demand', async () => {
     const dir = tempDir();
-    run(dir, 'org', 'create', '--name', 'Keeper', '--admin-email', 'k@keeper.example');
-    expect(JSON.parse(run(dir, 'org', 'settings').stdout)).toEqual({ audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60 });
-    const bad = run(dir, 'org', 'settings', '--retention-years', '11');
+    await run(dir, 'org', 'create', '--name', 'Keeper', '--admin-email', 'k@keeper.example');
+    expect(JSON.parse((await run(dir, 'org', 'settings')).stdout)).toEqual({ audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60 });
+    const bad = await run(dir, 'org', 'settings', '--retention-years', '11');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/retention_years must be an integer from 1 to 10/);
-    expect(JSON.parse(run(dir, 'org', 'settings', '--legal-hold', 'on', '--retention-years', '7').stdout)).toMatchObject({ legal_hold: true, retention_years: 7 });
-    expect(run(dir, 'retention', 'run').stdout).toMatch(/Keeper: legal hold, nothing purged/);
+    expect(JSON.parse((await run(dir, 'org', 'settings', '--legal-hold', 'on', '--retention-years', '7')).stdout)).toMatchObject({ legal_hold: true, retention_years: 7 });
+    expect((await run(dir, 'retention', 'run')).stdout).toMatch(/Keeper: legal hold, nothing purged/);
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
     expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(1);
     db.close();
-    expect(run(dir, 'verify').code).toBe(0);
+    expect((await run(dir, 'verify')).code).toBe(0);
   });
 
-  it('verify exits 1 and names the entry when the log was tampered with', () => {
+  it('verify exits 1 and names the entry when the log was tampered with', async () => {
     const dir = tempDir();
-    run(dir, 'org', 'create', '--name', 'Victim', '--admin-email', 'v@victim.example');
+    await run(dir, 'org', 'create', '--name', 'Victim', '--admin-email', 'v@victim.example');
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
     db.exec('DROP TRIGGER audit_entries_no_update');
     const victim = db.prepare('select id, seq from audit_entries order by seq limit 1 offset 2').get() as { id: string; seq: number };
     db.prepare("update audit_entries set actor_name = 'Nobody' where id = ?").run(victim.id);
     db.close();
-    const verify = run(dir, 'verify');
+    const verify = await run(dir, 'verify');
     expect(verify.code).toBe(1);
     expect(verify.stdout).toContain(`CHAIN BROKEN at entry ${victim.seq} (id ${victim.id})`);
   });
 
-  it('seeds the Zylker demo with a role tree and six months of audited activity, then bulk-loads history', () => {
+  it('seeds the Zylker demo with a role tree and six months of audited activity, then bulk-loads history', async () => {
     const dir = tempDir();
-    const demo = run(dir, 'demo');
+    const demo = await run(dir, 'demo');
     expect(demo.code).toBe(0);
     expect(demo.stdout).toMatch(/administrator: amelia\.burrows@zylker\.com {2}password: \S+/);
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
@@ -97,15 +104,15 @@ describe('auditrail CLI', () => {
     expect((span.hi - span.lo) / 86_400_000).toBeGreaterThan(150);
     const before = (db.prepare('select count(*) n from audit_entries').get() as { n: number }).n;
     db.close();
-    expect(run(dir, 'demo').stderr).toMatch(/already present/);
-    const history = run(dir, 'demo', '--history', '3000');
+    expect((await run(dir, 'demo')).stderr).toMatch(/already present/);
+    const history = await run(dir, 'demo', '--history', '3000');
     expect(history.code).toBe(0);
     const db2 = new BetterSqlite3(path.join(dir, 'auditrail.db'));
     const after = db2.prepare('select count(*) n, min(audited_at) lo from audit_entries').get() as { n: number; lo: number };
     db2.close();
     expect(after.n).toBe(before + 3000);
     expect((Date.now() - after.lo) / 86_400_000).toBeGreaterThan(3 * 365 - 30);
-    expect(run(dir, 'verify').code).toBe(0);
+    expect((await run(dir, 'verify')).code).toBe(0);
   });
 
   it('serve on an empty database creates one Administrator, prints the login once, and answers HTTP', async () => {

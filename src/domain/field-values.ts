@@ -18,6 +18,10 @@ function invalid(field: FieldDef, jsonPath: string, message: string, extra: Reco
   return { ok: false, error: { code: 'INVALID_DATA', message, details: { api_name: field.apiName, json_path: jsonPath, ...extra } } };
 }
 
+// Module level, not a closure per call: this runs for every field of every record written.
+const expected = (field: FieldDef, jsonPath: string, type: string) =>
+  invalid(field, jsonPath, 'invalid data', { expected_data_type: type });
+
 /**
  * Checks one incoming value against its field's type and returns the value to store:
  * datetimes normalised to UTC `...Z`, lookups to `{id}`, numbers from numeric strings.
@@ -25,54 +29,53 @@ function invalid(field: FieldDef, jsonPath: string, message: string, extra: Reco
  */
 export function validateFieldValue(field: FieldDef, value: unknown, jsonPath: string): FieldResult {
   if (value === null) return { ok: true, value: null };
-  const expect = (type: string) => invalid(field, jsonPath, 'invalid data', { expected_data_type: type });
   switch (field.type) {
     case 'text': case 'textarea': case 'phone': case 'website': {
-      if (typeof value !== 'string') return expect(field.type === 'textarea' ? 'textarea' : field.type === 'text' ? 'text' : field.type);
+      if (typeof value !== 'string') return expected(field, jsonPath, field.type === 'textarea' ? 'textarea' : field.type === 'text' ? 'text' : field.type);
       if (field.maxLength && value.length > field.maxLength) {
         return invalid(field, jsonPath, 'invalid data', { maximum_length: field.maxLength });
       }
       return { ok: true, value };
     }
     case 'email':
-      if (typeof value !== 'string') return expect('email');
-      if (value !== '' && !EMAIL.test(value)) return expect('email');
+      if (typeof value !== 'string') return expected(field, jsonPath, 'email');
+      if (value !== '' && !EMAIL.test(value)) return expected(field, jsonPath, 'email');
       if (field.maxLength && value.length > field.maxLength) return invalid(field, jsonPath, 'invalid data', { maximum_length: field.maxLength });
       return { ok: true, value };
     case 'integer': case 'bigint': {
       const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isSafeInteger(n)) return expect(field.type);
+      if (typeof n !== 'number' || !Number.isSafeInteger(n)) return expected(field, jsonPath, field.type);
       return { ok: true, value: n };
     }
     case 'double': case 'currency': {
       const n = typeof value === 'string' && NUMERIC.test(value) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isFinite(n)) return expect(field.type);
+      if (typeof n !== 'number' || !Number.isFinite(n)) return expected(field, jsonPath, field.type);
       return { ok: true, value: n };
     }
     case 'boolean':
-      if (typeof value !== 'boolean') return expect('boolean');
+      if (typeof value !== 'boolean') return expected(field, jsonPath, 'boolean');
       return { ok: true, value };
     case 'date':
-      if (typeof value !== 'string' || !isValidDate(value)) return expect('date');
+      if (typeof value !== 'string' || !isValidDate(value)) return expected(field, jsonPath, 'date');
       return { ok: true, value };
     case 'datetime': {
       const ms = typeof value === 'string' ? parseDateTime(value) : null;
-      if (ms === null) return expect('datetime');
+      if (ms === null) return expected(field, jsonPath, 'datetime');
       return { ok: true, value: new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') };
     }
     case 'picklist':
-      if (typeof value !== 'string') return expect('picklist');
+      if (typeof value !== 'string') return expected(field, jsonPath, 'picklist');
       if (field.picklist && !field.picklist.includes(value)) {
         return invalid(field, jsonPath, 'invalid data', { supported_values: field.picklist });
       }
       return { ok: true, value };
     case 'multiselectpicklist':
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return expect('jsonarray');
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return expected(field, jsonPath, 'jsonarray');
       return { ok: true, value };
     case 'lookup': case 'ownerlookup': case 'userlookup': {
       const id = typeof value === 'object' && value !== null && !Array.isArray(value)
         ? (value as Record<string, unknown>).id : value;
-      if (!isId(id)) return expect(field.type === 'lookup' ? 'lookup' : 'ownerlookup');
+      if (!isId(id)) return expected(field, jsonPath, field.type === 'lookup' ? 'lookup' : 'ownerlookup');
       return { ok: true, value: { id } };
     }
   }

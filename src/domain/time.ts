@@ -74,24 +74,67 @@ export function isValidDate(value: string): boolean {
   return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
 }
 
+const DAY_MS = 86_400_000;
+const QUARTER_MS = 900_000;
+/** '00'..'59': hours, minutes and seconds without padStart per value. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+/** Local times of years 0000..9999 render as ISO's fixed-width 'YYYY-MM-DD'. */
+const FIXED_WIDTH_MAX = Date.UTC(10000, 0, 1);
+
 /**
- * A formatter for many instants in one zone (exports): the zone's offset is computed once per
- * quarter hour of UTC time instead of once per value, which keeps a million-row export cheap.
+ * A formatter for many instants in one zone (exports). The zone's offset is worked out with Intl
+ * once per UTC day: when the day starts and ends on the same offset it holds all day (no zone
+ * changes its offset twice within a day); on a day with a transition, once per quarter hour of
+ * UTC time (every zone's transitions fall on a quarter hour). The date part is built once per
+ * local day; the rest is arithmetic, which keeps a million-row export cheap.
  */
 export function createZoneFormatter(timeZone: string): (ms: number) => string {
-  const offsets = new Map<number, number>();
-  return (ms: number) => {
-    const hour = Math.floor(ms / 900_000);
-    let offsetMin = offsets.get(hour);
-    if (offsetMin === undefined) {
-      const probe = formatDateTime(hour * 900_000, timeZone);
-      const m = /([+-])(\d{2}):(\d{2})$/.exec(probe)!;
-      offsetMin = (m[1] === '-' ? -1 : 1) * (+m[2] * 60 + +m[3]);
-      offsets.set(hour, offsetMin);
+  const offsetAt = (ms: number) => {
+    const m = /([+-])(\d{2}):(\d{2})$/.exec(formatDateTime(ms, timeZone))!;
+    return (m[1] === '-' ? -1 : 1) * (+m[2] * 60 + +m[3]);
+  };
+  let utcDay = NaN;
+  let dayOffset: number | null = null;
+  const quarters = new Map<number, number>();
+  const offsetOf = (ms: number) => {
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== utcDay) {
+      utcDay = day;
+      const start = offsetAt(day * DAY_MS);
+      dayOffset = start === offsetAt((day + 1) * DAY_MS) ? start : null;
+      quarters.clear();
     }
-    const local = new Date(Math.floor(ms / 1000) * 1000 + offsetMin * 60_000);
-    const sign = offsetMin < 0 ? '-' : '+';
-    const abs = Math.abs(offsetMin);
-    return `${local.toISOString().slice(0, 19)}${sign}${pad(Math.trunc(abs / 60))}:${pad(abs % 60)}`;
+    if (dayOffset !== null) return dayOffset;
+    const quarter = Math.floor(ms / QUARTER_MS);
+    let offsetMin = quarters.get(quarter);
+    if (offsetMin === undefined) {
+      offsetMin = offsetAt(quarter * QUARTER_MS);
+      quarters.set(quarter, offsetMin);
+    }
+    return offsetMin;
+  };
+  const suffixes = new Map<number, string>();
+  const suffix = (offsetMin: number) => {
+    let text = suffixes.get(offsetMin);
+    if (text === undefined) {
+      const abs = Math.abs(offsetMin);
+      text = `${offsetMin < 0 ? '-' : '+'}${pad(Math.trunc(abs / 60))}:${pad(abs % 60)}`;
+      suffixes.set(offsetMin, text);
+    }
+    return text;
+  };
+  let localDay = NaN;
+  let datePart = '';
+  return (ms: number) => {
+    const offsetMin = offsetOf(ms);
+    const local = Math.floor(ms / 1000) * 1000 + offsetMin * 60_000;
+    if (local < 0 || local >= FIXED_WIDTH_MAX) return `${new Date(local).toISOString().slice(0, 19)}${suffix(offsetMin)}`;
+    const day = Math.floor(local / DAY_MS);
+    if (day !== localDay) {
+      localDay = day;
+      datePart = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    }
+    const secs = (local - day * DAY_MS) / 1000;
+    return `${datePart}${TWO_DIGITS[Math.floor(secs / 3600)]}:${TWO_DIGITS[Math.floor(secs / 60) % 60]}:${TWO_DIGITS[secs % 60]}${suffix(offsetMin)}`;
   };
 }

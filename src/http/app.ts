@@ -9,6 +9,9 @@ import { metadataRoutes } from './routes/metadata-routes.ts';
 import { oauthRoutes } from './routes/oauth-routes.ts';
 import { auditRoutes, integrityRoutes } from './routes/audit-routes.ts';
 import { downloadRoutes, exportRoutes } from './routes/export-routes.ts';
+import { recycleBinRoutes } from './routes/recycle-bin-routes.ts';
+import { relatedRoutes } from './routes/related-routes.ts';
+import multipart from '@fastify/multipart';
 import { route } from './route.ts';
 
 export interface HttpDeps {
@@ -74,10 +77,13 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => oauthRoutes(scope, deps));
   for (const prefix of ['/crm/v8', '/crm/v7']) {
     await app.register(async (scope) => {
+      await scope.register(multipart, { limits: { files: 1 } });
       metadataRoutes(scope, deps);
       auditRoutes(scope, deps);
       exportRoutes(scope, deps);
+      recycleBinRoutes(scope, deps);
       recordRoutes(scope, deps);
+      relatedRoutes(scope, deps);
     }, { prefix });
   }
   integrityRoutes(app, deps);

@@ -10,10 +10,13 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
     ...opts,
     handlers: {
       audit_log_export: (job, ctx) => services.exports.run(job, ctx),
+      recycle_bin_restore: (job, ctx) => services.recycleBin.runJob(job, ctx),
+      recycle_bin_delete: (job, ctx) => services.recycleBin.runJob(job, ctx),
     },
     periodic: opts.maintenance === false ? [] : [
       { name: 'retention', everyMs: 24 * HOUR, run: () => services.retention.runRetention() },
       { name: 'expired-exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
+      { name: 'recycle-bin-purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
     ],
   });
 }

@@ -30,15 +30,28 @@ export interface AuditPage {
 export function createAuditLogService(deps: ServiceDeps) {
   const { store } = deps;
 
-  /** The actor ids the viewer may see; null when the whole organisation. */
-  async function visibleActors(actor: Actor): Promise<{ ids: string[] | null; orgUsers: Set<string> }> {
+  /**
+   * The actor ids the viewer may see (null when the whole organisation), narrowed to `doneBy`
+   * when given; INVALID_DATA (`error`) when `doneBy` names someone who is not a user of the
+   * organisation. Administrators and system actors see everything (auditVisibility), so for them
+   * only the named users are looked up; everyone else needs the users and the role tree.
+   */
+  async function queryActors(actor: Actor, doneBy: string[] | undefined, error: () => AppError): Promise<string[] | null> {
+    if (actor.type !== 'user' || !actor.userId || actor.isAdmin) {
+      if (doneBy) {
+        const found = new Set(await dir.listUserIdsIn(store.db, actor.orgId, doneBy));
+        if (doneBy.some((id) => !found.has(id))) throw error();
+      }
+      return doneBy ?? null;
+    }
     const [users, roles] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listRoles(store.db, actor.orgId)]);
     const orgUsers = new Set(users.map((u) => u.id));
-    if (actor.type !== 'user' || !actor.userId) return { ids: null, orgUsers };
+    if (doneBy?.some((id) => !orgUsers.has(id))) throw error();
     const vis = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: actor.isAdmin },
       roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })),
       users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
-    return { ids: vis.all ? null : [...vis.userIds], orgUsers };
+    if (vis.all) return doneBy ?? null;
+    return doneBy ? doneBy.filter((id) => vis.userIds.has(id)) : [...vis.userIds];
   }
 
   async function parentNames(orgId: string, rows: AuditEntryTable[]) {
@@ -62,13 +75,9 @@ export function createAuditLogService(deps: ServiceDeps) {
     const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org!.settings) };
     const now = deps.clock();
     const windowStart = now - settings.audit_log_window_days * DAY;
-    const { ids: visible, orgUsers } = await visibleActors(actor);
     const f = q.filters;
-    if (f.doneBy?.some((id) => !orgUsers.has(id))) {
-      throw new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' });
-    }
-    let actorIds = visible;
-    if (f.doneBy) actorIds = visible ? f.doneBy.filter((id) => visible.includes(id)) : f.doneBy;
+    const actorIds = await queryActors(actor, f.doneBy,
+      () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
     const rows = await selectAuditEntries(store.db, {
       orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
       modules: f.modules, sources: f.sources, recordId: f.recordId, desc: true, after, limit: q.perPage + 1,
@@ -98,13 +107,9 @@ export function createAuditLogService(deps: ServiceDeps) {
     if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
       throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read further', { limit: DISCRETE_LIMIT });
     }
-    const { ids: visible, orgUsers } = await visibleActors(actor);
     const f = q.filters;
-    if (f.doneBy?.some((id) => !orgUsers.has(id))) {
-      throw new AppError('INVALID_DATA', 'done_by.id names a user who is not in this organisation', { param_name: 'filters' });
-    }
-    let actorIds = visible;
-    if (f.doneBy) actorIds = visible ? f.doneBy.filter((id) => visible.includes(id)) : f.doneBy;
+    const actorIds = await queryActors(actor, f.doneBy,
+      () => new AppError('INVALID_DATA', 'done_by.id names a user who is not in this organisation', { param_name: 'filters' }));
     const rows = await selectAuditEntries(store.db, {
       orgId: actor.orgId, aboutRecord: recordId, dependentModules: f.recordModules, from: f.from, to: f.to, actorIds,
       sources: f.sources, desc: q.desc, after, limit: q.perPage + 1, offset: after ? undefined : (q.page - 1) * q.perPage,

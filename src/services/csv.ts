@@ -3,16 +3,24 @@
  * formula (starting with =, +, -, @, tab or carriage return) prefixed with a single quote.
  */
 const NEEDS_QUOTES = /[",\r\n]/;
-const FORMULA = /^[=+\-@\t\r]/;
 
+/** The first characters that make a cell a formula: = + - @ tab CR. */
+const isFormulaStart = (c: number) => c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+
+// Exports encode millions of cells: a character-code test instead of a second regular
+// expression, and rows concatenated directly instead of through map + join.
 export function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   let s = typeof value === 'number' ? String(value) : value;
-  if (FORMULA.test(s)) s = `'${s}`;
+  if (s.length > 0 && isFormulaStart(s.charCodeAt(0))) s = `'${s}`;
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const csvRow = (cells: (string | number | null | undefined)[]) => `${cells.map(csvCell).join(',')}\r\n`;
+export function csvRow(cells: readonly (string | number | null | undefined)[]): string {
+  let line = cells.length > 0 ? csvCell(cells[0]) : '';
+  for (let i = 1; i < cells.length; i++) line += `,${csvCell(cells[i])}`;
+  return `${line}\r\n`;
+}
 
 /** UTF-8 byte order mark, so spreadsheets open the file as UTF-8. */
 export const BOM = '\uFEFF';

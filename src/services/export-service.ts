@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import { sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import { parseExportCriteria, CriteriaError, type ExportCriteria } from '../domain/export-criteria.ts';
 import { isId } from '../domain/ids.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES } from '../domain/modules.ts';
 import { AUDIT_MODULES } from '../domain/audit-query.ts';
+import { encodeDetails } from '../domain/audit.ts';
 import { displayValue } from '../domain/display.ts';
 import { settingsPermission } from '../domain/permissions.ts';
 import { auditVisibility } from '../domain/visibility.ts';
@@ -29,6 +31,13 @@ export const ROWS_PER_FILE = 100_000;
 export const MAX_ENTRIES = 1_000_000;
 export const EXPIRY_DAYS = 7;
 const PAGE = 5000;
+
+/** The columns an export reads: the CSV's (the manifest's chain_hash_at_last is read once, at the end). */
+const EXPORT_SELECT = ['audited_at', 'actor_name', 'actor_id', 'action', 'module', 'record_name', 'record_id', 'parent_module',
+  'parent_id', 'source', 'ip', 'user_agent', 'batch_id', 'details', 'id', 'seq'] as const;
+type ExportRow = Pick<AuditEntryTable, (typeof EXPORT_SELECT)[number]>;
+/** The stored details of an entry without field changes or extra data. */
+const NO_DETAILS = encodeDetails(null, null);
 
 export const EXPORT_COLUMNS = ['Audited Time', 'Done By', 'Done By Id', 'Action', 'Module', 'Record Name', 'Record Id',
   'Parent Module', 'Parent Record Id', 'Source', 'IP Address', 'User Agent', 'Batch Id', 'Changes', 'Entry Id', 'Sequence'];
@@ -203,11 +212,20 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     return row;
   }
 
+  /**
+   * One page in (audited_at, seq) order. After the first page the keyset's own lower bound
+   * replaces `from` (it is tighter) and is written as a plain range on audited_at: with both
+   * bounds, or with the keyset only as `a > x or (a = x and s > y)`, SQLite scans the index from
+   * `from` on every page, which made a million-entry export quadratic.
+   */
   const selectPage = (orgId: string, r: ResolvedExport, after?: { at: number; seq: number }) => {
-    let q = buildAuditSelect(store.db, { orgId, from: r.from, to: r.to, actorIds: r.actorIds, actions: r.actions ?? undefined,
-      modules: r.modules ?? undefined, desc: false, after, limit: PAGE });
-    q = q.where('seq', '<=', r.maxSeq);
-    return q.execute();
+    let q = buildAuditSelect(store.db, { orgId, from: after ? undefined : r.from, to: r.to, actorIds: r.actorIds,
+      actions: r.actions ?? undefined, modules: r.modules ?? undefined, desc: false, limit: PAGE });
+    if (after) {
+      q = q.where('audited_at', '>=', after.at)
+        .where(sql<boolean>`(audited_at > ${after.at} or seq > ${after.seq})`);
+    }
+    return q.where('seq', '<=', r.maxSeq).clearSelect().select(EXPORT_SELECT).execute();
   };
 
   async function countMatching(orgId: string, r: ResolvedExport): Promise<number> {
@@ -219,7 +237,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     return Number(c.n);
   }
 
-  async function* matchingRows(orgId: string, r: ResolvedExport, limit: number): AsyncGenerator<AuditEntryTable> {
+  async function* matchingRows(orgId: string, r: ResolvedExport, limit: number): AsyncGenerator<ExportRow> {
     if (r.actorIds && r.actorIds.length === 0) return;
     let after: { at: number; seq: number } | undefined;
     let sent = 0;
@@ -259,7 +277,6 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     const mtime = new Date(exp.created_at);
     let files: ExportFile[];
     let name: string;
-    let chainHashAtLast: string | null = null;
     let lastSeqSeen = -1;
 
     async function writePart(out: NodeJS.WritableStream, count: number): Promise<Omit<ExportFile, 'name' | 'size'> & { bytes: number }> {
@@ -283,7 +300,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
         const seq = Number(row.seq);
         first = first === null ? seq : Math.min(first, seq);
         last = last === null ? seq : Math.max(last, seq);
-        if (seq > lastSeqSeen) { lastSeqSeen = seq; chainHashAtLast = row.hash; }
+        if (seq > lastSeqSeen) lastSeqSeen = seq;
         buf += csvRow(entryCells(row, fmt));
         if (buf.length > 256 * 1024) await flush();
         done += 1;
@@ -314,6 +331,8 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
           stream.end();
           files.push({ name: partName, size: part.bytes, sha256: part.sha256, entries: part.entries, first_seq: part.first_seq, last_seq: part.last_seq });
         }
+        const chainHashAtLast = lastSeqSeen >= 0 ? (await store.db.selectFrom('audit_entries').select('hash')
+          .where('org_id', '=', exp.org_id).where('seq', '=', lastSeqSeen).executeTakeFirstOrThrow()).hash : null;
         const manifest: Record<string, unknown> = {
           format: 'auditrail-export-manifest/1', org_id: exp.org_id, job_id: exp.id,
           created_by: { id: exp.created_by, name: creator ? fullName(creator) : null },
@@ -347,9 +366,13 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     }
   }
 
-  function entryCells(row: AuditEntryTable, fmt: (ms: number) => string) {
-    const details = JSON.parse(row.details) as { field_history: { field_label: string; old: unknown; new: unknown }[] | null };
-    const changes = details.field_history?.map((c) => `${c.field_label}: ${displayValue(c.old) ?? '(empty)'} -> ${displayValue(c.new) ?? '(empty)'}`).join('; ') ?? '';
+  function entryCells(row: ExportRow, fmt: (ms: number) => string) {
+    let changes = '';
+    // Most entries (adds, deletes, logins) carry no changes: skip parsing their details.
+    if (row.details !== NO_DETAILS) {
+      const details = JSON.parse(row.details) as { field_history: { field_label: string; old: unknown; new: unknown }[] | null };
+      changes = details.field_history?.map((c) => `${c.field_label}: ${displayValue(c.old) ?? '(empty)'} -> ${displayValue(c.new) ?? '(empty)'}`).join('; ') ?? '';
+    }
     return [fmt(Number(row.audited_at)), row.actor_name, row.actor_id, row.action, row.module, row.record_name, row.record_id,
       row.parent_module, row.parent_id, row.source, row.ip, row.user_agent, row.batch_id, changes, row.id, Number(row.seq)];
   }

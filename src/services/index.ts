@@ -7,6 +7,8 @@ import { createAuditLogService } from './audit-log-service.ts';
 import { createIntegrityService, type SigningKey } from './integrity-service.ts';
 import { createRetentionService } from './retention-service.ts';
 import { createExportService } from './export-service.ts';
+import { createRecycleBinService } from './recycle-bin-service.ts';
+import { createAttachmentService } from './attachment-service.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 
 /** Every service, wired to the same store, clock and logger. */
@@ -16,6 +18,8 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
   return {
     integrity,
     exports: createExportService(deps, opts.blobs, integrity, opts.exportLimits),
+    recycleBin: createRecycleBinService(deps, opts.blobs),
+    attachments: createAttachmentService(deps, opts.blobs),
     auditLog: createAuditLogService(deps),
     retention: createRetentionService(deps, integrity),
     directory: createDirectoryService(deps),

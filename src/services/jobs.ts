@@ -2,7 +2,7 @@ import { newId } from '../domain/ids.ts';
 import * as jobs from '../store/job-store.ts';
 import type { Tx } from './context.ts';
 
-export type JobKind = 'audit_log_export';
+export type JobKind = 'audit_log_export' | 'recycle_bin_restore' | 'recycle_bin_delete';
 
 /** Queues a job inside the caller's transaction: it exists exactly when the change commits. */
 export async function enqueueJob(tx: Tx, orgId: string, kind: JobKind, payload: Record<string, unknown>,

@@ -7,6 +7,7 @@ import { validateFieldValue, sameValue } from '../domain/field-values.ts';
 import { modulePermission, permissionName, type ModuleAction } from '../domain/permissions.ts';
 import type { FieldChange } from '../domain/audit.ts';
 import * as records from '../store/record-store.ts';
+import * as bin from '../store/bin-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
@@ -250,6 +251,8 @@ export function createRecordService(deps: ServiceDeps) {
       const users = await orgUsers(tx, actor.orgId);
       const failures = await checkReferences(tx, actor, module, parsed, users);
       const batchId = items.length > 1 ? newId(tx.now) : null;
+      // Written together after the loop, which reads nothing back from the database.
+      const patches: (records.RecordPatch & { id: string })[] = [];
       for (const p of parsed) {
         const current = existing.get(p.id);
         const idPath = pathId ? undefined : `$.data[${p.index}].id`;
@@ -291,8 +294,8 @@ export function createRecordService(deps: ServiceDeps) {
         const by = actor.userId ?? current.modified_by;
         const updated: RecordTable = { ...current, name: recordName(module, newValues), owner_id: ownerId,
           data: JSON.stringify(newValues), modified_by: by, modified_at: tx.now, parent_module: parentModule, parent_id: parentId };
-        await records.updateRecordRow(tx.db, actor.orgId, current.id, {
-          name: updated.name, owner_id: ownerId, data: updated.data, modified_by: by, modified_at: tx.now,
+        patches.push({
+          id: current.id, name: updated.name, owner_id: ownerId, data: updated.data, modified_by: by, modified_at: tx.now,
           parent_module: parentModule, parent_id: parentId,
         });
         existing.set(current.id, updated);
@@ -300,6 +303,7 @@ export function createRecordService(deps: ServiceDeps) {
         tx.audit({ action: 'updated', module: module.apiName, recordId: current.id, recordName: updated.name,
           parentModule, parentId, batchId, fieldHistory: history, extra: null });
       }
+      await records.updateRecordRows(tx.db, actor.orgId, patches);
       return results;
     });
   }
@@ -375,7 +379,29 @@ export function createRecordService(deps: ServiceDeps) {
     };
   }
 
-  return { createRecords, updateRecords, deleteRecords, getRecord, listRecords, referenceData };
+  /** `GET /{module}/deleted`: records in the bin and tombstones of permanently deleted ones, newest first. */
+  async function deletedRecords(actor: Actor, moduleName: string, type: 'all' | 'recycle' | 'permanent', page: number, perPage: number) {
+    const module = requireModule(moduleName);
+    requireModulePermission(actor, module, 'view');
+    const want = page * perPage + 1;
+    type Item = { id: string; type: 'recycle' | 'permanent'; name: string | null; deletedBy: string | null; createdBy: string | null; deletedAt: number };
+    const items: Item[] = [];
+    if (type !== 'permanent') {
+      const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: null, modules: [{ op: 'equal', value: module.apiName }],
+        sortBy: 'deleted_at', desc: true, limit: want, offset: 0 });
+      items.push(...rows.map((r) => ({ id: r.id, type: 'recycle' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
+        deletedAt: Number(r.deleted_at) })));
+    }
+    if (type !== 'recycle') {
+      const rows = await bin.listTombstones(store.db, actor.orgId, module.apiName, want, 0);
+      items.push(...rows.map((r) => ({ id: r.id, type: 'permanent' as const, name: null, deletedBy: null, createdBy: null, deletedAt: Number(r.deleted_at) })));
+    }
+    items.sort((a, b) => b.deletedAt - a.deletedAt || (a.id < b.id ? 1 : -1));
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    return { rows: slice, more: items.length > page * perPage };
+  }
+
+  return { createRecords, updateRecords, deleteRecords, getRecord, listRecords, referenceData, deletedRecords };
 }
 
 export type RecordService = ReturnType<typeof createRecordService>;

@@ -16,6 +16,13 @@ export const updateOrgRow = (db: Db, id: string, patch: Partial<OrgTable>) =>
 export const listUsers = (db: Db, orgId: string) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
 
+/** Which of these ids are users of the organisation (whatever their status). */
+export async function listUserIdsIn(db: Db, orgId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('users').select('id').where('org_id', '=', orgId).where('id', 'in', [...new Set(ids)]).execute();
+  return rows.map((r) => r.id);
+}
+
 export const getUser = (db: Db, orgId: string, id: string) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 

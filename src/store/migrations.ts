@@ -242,6 +242,21 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_recycle_bin': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('records').addColumn('converted_at', 'bigint').execute();
+        await db.schema.alterTable('records').addColumn('converted_by', 'text').execute();
+        await db.schema.createIndex('records_org_deleted').on('records').columns(['org_id', 'deleted_at']).execute();
+        await db.schema.createIndex('records_org_batch').on('records').columns(['org_id', 'delete_batch']).execute();
+        await db.schema.createTable('tombstones')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('module', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('tombstones_org_module').on('tombstones').columns(['org_id', 'module', 'deleted_at']).execute();
+      },
+    },
   };
 }
 

@@ -33,9 +33,45 @@ export async function getRecordNames(db: Db, orgId: string, ids: readonly string
     .where('id', 'in', [...new Set(ids)]).execute();
 }
 
-export async function updateRecordRow(db: Db, orgId: string, id: string,
-  patch: Pick<RecordTable, 'name' | 'owner_id' | 'data' | 'modified_by' | 'modified_at' | 'parent_module' | 'parent_id'>) {
+export type RecordPatch = Pick<RecordTable, 'name' | 'owner_id' | 'data' | 'modified_by' | 'modified_at' | 'parent_module' | 'parent_id'>;
+
+export async function updateRecordRow(db: Db, orgId: string, id: string, patch: RecordPatch) {
   await db.updateTable('records').set(patch).where('org_id', '=', orgId).where('id', '=', id).execute();
+}
+
+const PATCH_COLUMNS = ['name', 'owner_id', 'data', 'modified_by', 'modified_at', 'parent_module', 'parent_id'] as const;
+const UPDATE_CHUNK = 100;
+
+/**
+ * Applies many rows' patches, as if one after the other (of several patches to one id, the last
+ * wins), with one `UPDATE ... FROM (VALUES ...)` per 100 rows instead of a statement a row: a
+ * column all patches agree on is set to that value, the others come from the VALUES row whose
+ * first column is the id (VALUES columns are named column1, column2, ... on both dialects).
+ */
+export async function updateRecordRows(db: Db, orgId: string, patches: readonly (RecordPatch & { id: string })[]) {
+  const latest = new Map<string, RecordPatch & { id: string }>();
+  for (const p of patches) latest.set(p.id, p);
+  const rows = [...latest.values()];
+  for (let i = 0; i < rows.length; i += UPDATE_CHUNK) {
+    const chunk = rows.slice(i, i + UPDATE_CHUNK);
+    const [first] = chunk;
+    if (chunk.length === 1) {
+      const { id, ...patch } = first;
+      await updateRecordRow(db, orgId, id, patch);
+      continue;
+    }
+    const varying = PATCH_COLUMNS.filter((c) => chunk.some((r) => r[c] !== first[c]));
+    const assignments = PATCH_COLUMNS.map((c) => {
+      const k = varying.indexOf(c);
+      if (k < 0) return sql`${sql.ref(c)} = ${first[c]}`;
+      const v = sql.ref(`v.column${k + 2}`);
+      // VALUES parameters are text on PostgreSQL; the one integer column says what it holds.
+      return sql`${sql.ref(c)} = ${c === 'modified_at' ? sql`cast(${v} as bigint)` : v}`;
+    });
+    const values = sql.join(chunk.map((r) => sql`(${sql.join([r.id, ...varying.map((c) => r[c])])})`));
+    await sql`update records set ${sql.join(assignments)} from (values ${values}) as v
+      where records.org_id = ${orgId} and records.id = v.column1`.execute(db);
+  }
 }
 
 /** Live dependents (notes, attachments, activities) of the given parents. */

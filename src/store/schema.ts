@@ -18,6 +18,15 @@ export interface Database {
   jobs: JobTable;
   audit_exports: AuditExportTable;
   blobs: BlobTable;
+  tombstones: TombstoneTable;
+}
+
+/** What remains of a permanently deleted record: enough for `GET /{module}/deleted`. */
+export interface TombstoneTable {
+  id: string;
+  org_id: string;
+  module: string;
+  deleted_at: number;
 }
 
 /** A durable background job; claimed by one worker at a time under a lease. */
@@ -162,6 +171,8 @@ export interface RecordTable {
   deleted_at: number | null;
   deleted_by: string | null;
   delete_batch: string | null;
+  converted_at?: number | null;
+  converted_by?: string | null;
 }
 
 export interface AuditEntryTable {

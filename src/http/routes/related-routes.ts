@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import { isId } from '../../domain/ids.ts';
+import { findModule } from '../../domain/modules.ts';
+import { moduleScope } from '../../domain/scopes.ts';
+import { formatDateTime } from '../../domain/time.ts';
+import { MAX_ATTACHMENT_BYTES } from '../../services/attachment-service.ts';
+import { fullName } from '../../services/directory-service.ts';
+import { requireModule } from '../../services/record-service.ts';
+import { guard } from '../auth.ts';
+import type { HttpDeps } from '../app.ts';
+import { bodyArray, intParam, noContent, route, sendActions } from '../route.ts';
+import { recordView, referencedIds } from '../views.ts';
+
+const RELATED: Record<string, string[]> = {
+  notes: ['Notes'], attachments: ['Attachments'], tasks: ['Tasks'], events: ['Events'], calls: ['Calls'],
+  activities: ['Tasks', 'Events', 'Calls'],
+};
+
+/** Related lists of a record (notes, attachments, activities), notes and attachments added to it. */
+export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
+  const { services } = deps;
+  const params = (request: FastifyRequest) => {
+    const p = request.params as { module: string; id: string; related?: string; att?: string };
+    const module = requireModule(p.module);
+    if (!isId(p.id)) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
+    return { module, id: p.id, related: p.related, att: p.att };
+  };
+  const relatedModules = (name: string | undefined) => {
+    const modules = name ? RELATED[name.toLowerCase()] : undefined;
+    if (!modules) throw new AppError('INVALID_DATA', 'the relation name given seems to be invalid', { resource_path_index: 2 });
+    return modules;
+  };
+
+  route(app, '/:module/:id/:related', {
+    GET: async (request, reply) => {
+      const { module, id, related } = params(request);
+      const modules = relatedModules(related);
+      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const perPage = intParam(request, 'per_page', 1, 200, 200);
+      const page = intParam(request, 'page', 1, 10_000, 1);
+      const { rows, more } = await services.attachments.related(actor, module.apiName, id, modules, page, perPage);
+      if (rows.length === 0) return noContent(reply);
+      const { users, names } = await services.records.referenceData(actor, rows.flatMap((r) => referencedIds([r], findModule(r.module)!)));
+      const tz = principal.org.time_zone;
+      return {
+        data: rows.map((r) => {
+          const view = recordView(r, findModule(r.module)!, { tz, users, names, orgId: actor.orgId });
+          if (r.module === 'Attachments') {
+            const d = JSON.parse(r.data) as { Content_Type?: string };
+            return { ...view, $file_id: r.id, $type: d.Content_Type ?? null, $se_module: r.parent_module,
+              Created_By: { name: users.get(r.created_by) ? fullName(users.get(r.created_by)!) : null, id: r.created_by },
+              Created_Time: formatDateTime(r.created_at, tz) };
+          }
+          return modules.length > 1 ? { ...view, $module: r.module } : view;
+        }),
+        info: { per_page: perPage, count: rows.length, page, more_records: more },
+      };
+    },
+    POST: async (request, reply) => {
+      const { module, id, related } = params(request);
+      const modules = relatedModules(related);
+      if (modules[0] === 'Attachments' && modules.length === 1) {
+        const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'CREATE'));
+        if (!request.isMultipart()) {
+          throw new AppError('INVALID_DATA', 'upload the file as multipart/form-data in the field "file"', { param_name: 'file' });
+        }
+        const file = await request.file({ limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 1 } });
+        if (!file) throw new AppError('REQUIRED_PARAM_MISSING', 'the file is missing', { param_name: 'file' });
+        const row = await services.attachments.upload(actor, module.apiName, id, { name: file.filename || 'attachment', contentType: file.mimetype, stream: file.file });
+        const tz = actor.timeZone;
+        return reply.code(200).send({ data: [{ code: 'SUCCESS', details: { id: row.id, Created_Time: formatDateTime(row.created_at, tz),
+          Modified_Time: formatDateTime(row.modified_at, tz), Created_By: { id: row.created_by, name: actor.name },
+          Modified_By: { id: row.modified_by, name: actor.name } }, message: 'attachment uploaded successfully', status: 'success' }] });
+      }
+      if (modules.length !== 1 || modules[0] !== 'Notes') {
+        throw new AppError('NOT_SUPPORTED', 'add records to this related list through their own module', { resource_path_index: 2 });
+      }
+      const { actor } = await guard(services.oauth, request, moduleScope('Notes', 'CREATE'));
+      const items = bodyArray(request, 'data').map((item) => (item && typeof item === 'object' && !Array.isArray(item)
+        ? { ...(item as Record<string, unknown>), Parent_Id: { module: { api_name: module.apiName }, id } } : item));
+      const results = await services.records.createRecords(actor, 'Notes', items);
+      return sendActions(reply, 'data', results.map((r) => (r.ok
+        ? { ok: true, code: 'SUCCESS', message: 'record added', details: { id: r.row.id, Created_Time: formatDateTime(r.row.created_at, actor.timeZone),
+          Created_By: { id: r.row.created_by, name: actor.name } } }
+        : { ok: false, code: r.error.code, message: r.error.message, details: r.error.details })), 201);
+    },
+  });
+
+  route(app, '/:module/:id/Attachments/:att', {
+    GET: async (request, reply) => {
+      const { module, id, att } = params(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const file = await services.attachments.download(actor, module.apiName, id, att!);
+      return reply.header('content-type', file.contentType).header('content-length', String(file.size))
+        .header('content-disposition', `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"`).send(file.stream);
+    },
+    DELETE: async (request, reply) => {
+      const { module, id, att } = params(request);
+      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      await services.attachments.download(actor, module.apiName, id, att!);
+      const [r] = await services.records.deleteRecords(actor, 'Attachments', [att!]);
+      return sendActions(reply, 'data', [r.ok ? { ok: true, code: 'SUCCESS', message: 'record deleted', details: { id: att } }
+        : { ok: false, code: r.error.code, message: r.error.message, details: { id: att } }], 200);
+    },
+  });
+}

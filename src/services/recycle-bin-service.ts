@@ -1,0 +1,338 @@
+import { AppError } from '../domain/errors.ts';
+import { isId, newId } from '../domain/ids.ts';
+import type { BinCondition } from '../domain/bin-filters.ts';
+import { settingsPermission } from '../domain/permissions.ts';
+import { auditVisibility } from '../domain/visibility.ts';
+import * as bin from '../store/bin-store.ts';
+import * as dir from '../store/directory-store.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { JobTable, RecordTable } from '../store/schema.ts';
+import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } from './context.ts';
+import { DEFAULT_ORG_SETTINGS, fullName, type OrgSettings } from './directory-service.ts';
+import { enqueueJob, type JobContext } from './jobs.ts';
+
+/** More records than this (roots plus dependents) and the work runs as a background job (Zoho's rule). */
+export const SYNC_LIMIT = 1000;
+export const MAX_RESTORE_IDS = 200;
+export const MAX_DELETE_IDS = 100;
+const DAY = 86_400_000;
+const BATCH = 200;
+
+export type BinOutcome =
+  | { ok: true; id: string; count: number }
+  | { ok: false; id: string; code: string; message: string };
+
+export type BinResult = { scheduled: true; jobId: string; ids: string[] } | { scheduled: false; results: BinOutcome[] };
+
+export interface BinQuery {
+  filters: BinCondition[];
+  ids?: string[];
+  sortBy: 'deleted_time' | 'display_name' | 'deleted_by';
+  desc: boolean;
+  page: number;
+  perPage: number;
+}
+
+interface BinJobPayload { userId: string | null; action: 'restore' | 'delete'; ids?: string[]; filters?: BinCondition[]; all?: boolean }
+
+/** Attachment bytes live in the blob store under this key. */
+export const attachmentKey = (orgId: string, id: string) => `attachments/${orgId}/${id}`;
+
+/**
+ * The recycle bin: deleted records with their dependents, restorable as their deletion took
+ * them, permanently deletable, purged after the organisation's period (60 days by default).
+ */
+export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
+  const { store } = deps;
+
+  const isBinAdmin = (actor: Actor) => actor.isAdmin || !!(actor.permissions && settingsPermission(actor.permissions, 'recycle_bin_admin'));
+
+  /** Whose items the actor sees: everyone's for bin administrators, else theirs and their subordinates'. */
+  async function visibleUsers(actor: Actor): Promise<string[] | null> {
+    if (actor.type !== 'user' || !actor.userId || isBinAdmin(actor)) return null;
+    const [users, roles] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listRoles(store.db, actor.orgId)]);
+    const v = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: false },
+      roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })), users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
+    return v.all ? null : [...v.userIds];
+  }
+
+  async function toSelect(actor: Actor, filters: BinCondition[], ids?: string[]) {
+    const userIds = await visibleUsers(actor);
+    const users = await dir.listUsers(store.db, actor.orgId);
+    const select: Omit<bin.BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'> = { orgId: actor.orgId, userIds, ids };
+    for (const c of filters) {
+      if (c.field === 'module') (select.modules ??= []).push({ op: c.comparator as 'equal' | 'not_equal', value: String(c.value) });
+      else if (c.field === 'display_name') (select.names ??= []).push({ op: c.comparator, value: String(c.value) });
+      else if (c.field === 'deleted_time') (select.deletedTime ??= []).push({ op: c.comparator, value: Number(c.value) });
+      else {
+        // deleted_by matches a user id, or the user's name with the comparator.
+        const v = String(c.value);
+        const negative = c.comparator.startsWith('not_');
+        const test = (name: string) => {
+          const n = name.toLowerCase();
+          const x = v.toLowerCase();
+          switch (c.comparator.replace(/^not_/, '')) {
+            case 'contains': return n.includes(x);
+            case 'starts_with': return n.startsWith(x);
+            case 'ends_with': return n.endsWith(x);
+            default: return n === x;
+          }
+        };
+        const matched = users.filter((u) => u.id === v || test(fullName(u)) || test(u.email)).map((u) => u.id);
+        (select.deletedBy ??= []).push({ op: negative ? 'not_equal' : 'equal', value: matched });
+      }
+    }
+    return select;
+  }
+
+  /** One page of bin items. */
+  async function list(actor: Actor, q: BinQuery) {
+    const select = await toSelect(actor, q.filters, q.ids);
+    const sortBy = ({ deleted_time: 'deleted_at', display_name: 'name', deleted_by: 'deleted_by' } as const)[q.sortBy];
+    const rows = await bin.listBin(store.db, { ...select, sortBy, desc: q.desc, limit: q.perPage + 1, offset: (q.page - 1) * q.perPage });
+    return { rows: rows.slice(0, q.perPage), more: rows.length > q.perPage };
+  }
+
+  const count = async (actor: Actor, filters: BinCondition[] = []) => bin.countBin(store.db, await toSelect(actor, filters));
+
+  /** One item; INVALID_DATA (resource_path_index 2) when not in the bin or not the actor's to see. */
+  async function get(actor: Actor, id: string): Promise<RecordTable> {
+    const [row] = isId(id) ? await bin.listBin(store.db, { ...(await toSelect(actor, [], [id])), sortBy: 'deleted_at', desc: true, limit: 1, offset: 0 }) : [];
+    if (!row) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
+    return row;
+  }
+
+  const names = async (orgId: string) => new Map((await dir.listUsers(store.db, orgId)).map((u) => [u.id, u]));
+
+  /** The records restoring `root` brings back: itself and what its deletion took with it. */
+  async function restoreSet(db: Tx['db'], orgId: string, root: RecordTable): Promise<RecordTable[]> {
+    const set = [root];
+    if (!root.delete_batch) return set;
+    for (let level = [root.id]; level.length;) {
+      const children = await bin.binChildren(db, orgId, root.delete_batch, level);
+      set.push(...children);
+      level = children.map((c) => c.id);
+    }
+    return set;
+  }
+
+  /** The records deleting `root` permanently removes: itself and every dependent in the bin. */
+  async function deleteSet(db: Tx['db'], orgId: string, root: RecordTable): Promise<RecordTable[]> {
+    const set = [root];
+    const seen = new Set([root.id]);
+    for (let level = [root.id]; level.length;) {
+      const children = (await bin.allBinChildren(db, orgId, level)).filter((c) => !seen.has(c.id));
+      children.forEach((c) => seen.add(c.id));
+      set.push(...children);
+      level = children.map((c) => c.id);
+    }
+    return set;
+  }
+
+  async function classify(tx: Tx, actor: Actor, ids: string[], visible: string[] | null) {
+    const rows = new Map((await bin.rowsByIds(tx.db, actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
+    const gone = new Set((await bin.tombstonesByIds(tx.db, actor.orgId, ids.filter(isId))).map((t) => t.id));
+    return (id: string): RecordTable | BinOutcome => {
+      const row = rows.get(id);
+      const mine = row && (!visible || visible.includes(row.owner_id) || (row.deleted_by !== null && visible.includes(row.deleted_by)));
+      if (!row || !mine) {
+        return { ok: false, id, code: 'INVALID_DATA', message: gone.has(id) ? 'the record was permanently deleted' : 'the id given seems to be invalid' };
+      }
+      if (row.deleted_at === null) return { ok: false, id, code: 'INVALID_DATA', message: 'the record is not in the recycle bin' };
+      return row;
+    };
+  }
+
+  const conflict = () => new AppError('INVALID_DATA', 'the records changed while this request ran (restored or deleted by another request); nothing was done', {});
+
+  /** Restores in one transaction; every item either fully restored or reported. */
+  async function restoreNow(actor: Actor, ids: string[]): Promise<BinOutcome[]> {
+    const visible = await visibleUsers(actor);
+    return inTransaction(deps, actor, async (tx) => {
+      const check = await classify(tx, actor, ids, visible);
+      const out: BinOutcome[] = [];
+      const batchId = newId(tx.now);
+      const done = new Set<string>();
+      for (const id of ids) {
+        const row = check(id);
+        if ('ok' in row) { out.push(row); continue; }
+        if (done.has(id)) { out.push({ ok: false, id, code: 'INVALID_DATA', message: 'the record is not in the recycle bin' }); continue; }
+        if (row.parent_id) {
+          const [parent] = await bin.rowsByIds(tx.db, actor.orgId, [row.parent_id]);
+          if (parent && parent.deleted_at !== null && !done.has(parent.id)) {
+            out.push({ ok: false, id, code: 'CANNOT_RESTORE_WITHOUT_PARENT', message: `the parent record ${parent.id} is in the recycle bin: restore it first` });
+            continue;
+          }
+        }
+        const set = (await restoreSet(tx.db, actor.orgId, row)).filter((r) => !done.has(r.id));
+        const n = await bin.markRestored(tx.db, actor.orgId, set.map((r) => r.id), actor.userId ?? row.deleted_by ?? row.owner_id, tx.now);
+        if (n !== set.length) throw conflict();
+        for (const r of set) {
+          done.add(r.id);
+          tx.audit({ action: 'restored', module: r.module, recordId: r.id, recordName: r.name, parentModule: r.parent_module,
+            parentId: r.parent_id, batchId, fieldHistory: null,
+            extra: { deletion_batch: r.delete_batch, deleted_at: new Date(Number(r.deleted_at)).toISOString(), with: r.id === row.id ? undefined : row.id } });
+        }
+        out.push({ ok: true, id, count: set.length });
+      }
+      return out;
+    });
+  }
+
+  /** Deletes permanently in one transaction; attachment bytes are freed after commit. */
+  async function deleteNow(actor: Actor, ids: string[], source?: 'retention'): Promise<BinOutcome[]> {
+    const visible = source ? null : await visibleUsers(actor);
+    const freed: string[] = [];
+    const result = await inTransaction(deps, actor, async (tx) => {
+      const check = await classify(tx, actor, ids, visible);
+      const out: BinOutcome[] = [];
+      const batchId = newId(tx.now);
+      const done = new Set<string>();
+      for (const id of ids) {
+        const row = check(id);
+        if ('ok' in row) { out.push(row); continue; }
+        if (done.has(id)) { out.push({ ok: true, id, count: 0 }); continue; }
+        const set = (await deleteSet(tx.db, actor.orgId, row)).filter((r) => !done.has(r.id));
+        const n = await bin.removePermanently(tx.db, actor.orgId, set, tx.now);
+        if (n !== set.length) throw conflict();
+        for (const r of set) {
+          done.add(r.id);
+          if (r.module === 'Attachments') freed.push(attachmentKey(actor.orgId, r.id));
+          tx.audit({ action: 'permanently_deleted', module: r.module, recordId: r.id, recordName: r.name, parentModule: r.parent_module,
+            parentId: r.parent_id, batchId, fieldHistory: null, source,
+            extra: { deleted_at: new Date(Number(r.deleted_at)).toISOString(), deleted_by: r.deleted_by, values: JSON.parse(r.data) } });
+        }
+        out.push({ ok: true, id, count: set.length });
+      }
+      return out;
+    });
+    for (const key of freed) await blobs.remove(key);
+    return result;
+  }
+
+  /** How many records acting on these items touches (roots and dependents). */
+  async function weight(actor: Actor, ids: string[], action: 'restore' | 'delete') {
+    let total = 0;
+    for (const [r] of await Promise.all(ids.filter(isId).map((id) => bin.rowsByIds(store.db, actor.orgId, [id])))) {
+      if (!r || r.deleted_at === null) continue;
+      total += (action === 'restore' ? await restoreSet(store.db, actor.orgId, r) : await deleteSet(store.db, actor.orgId, r)).length;
+      if (total > SYNC_LIMIT) return total;
+    }
+    return total;
+  }
+
+  async function schedule(actor: Actor, payload: BinJobPayload) {
+    return inTransaction(deps, actor, async (tx) => {
+      const jobId = await enqueueJob(tx, actor.orgId, payload.action === 'restore' ? 'recycle_bin_restore' : 'recycle_bin_delete',
+        payload as unknown as Record<string, unknown>);
+      return jobId;
+    });
+  }
+
+  /**
+   * Restores by ids (at most 200); more than 1,000 records in all, or `filters`, or
+   * `restore_all_records`, run as a job.
+   */
+  async function restore(actor: Actor, input: { ids?: string[]; filters?: BinCondition[]; all?: boolean }): Promise<BinResult> {
+    if (input.filters || input.all) {
+      return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'restore', filters: input.filters, all: input.all }), ids: [] };
+    }
+    const ids = input.ids ?? [];
+    if ((await weight(actor, ids, 'restore')) > SYNC_LIMIT) {
+      return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'restore', ids }), ids };
+    }
+    return { scheduled: false, results: await restoreNow(actor, ids) };
+  }
+
+  /** Deletes permanently by ids (at most 100); filters, or more than 1,000 records, run as a job. */
+  async function remove(actor: Actor, input: { ids?: string[]; filters?: BinCondition[] }): Promise<BinResult> {
+    if (input.filters) {
+      return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'delete', filters: input.filters }), ids: [] };
+    }
+    const ids = input.ids ?? [];
+    if ((await weight(actor, ids, 'delete')) > SYNC_LIMIT) {
+      return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'delete', ids }), ids };
+    }
+    return { scheduled: false, results: await deleteNow(actor, ids) };
+  }
+
+  /** Empties the bin (Administrators only: AUTHORIZATION_FAILED otherwise). */
+  async function empty(actor: Actor): Promise<{ scheduled: boolean; jobId?: string; removed?: number }> {
+    if (!isBinAdmin(actor)) throw new AppError('AUTHORIZATION_FAILED', "non admin user can't empty the recycle bin", {});
+    const total = await bin.countBin(store.db, { orgId: actor.orgId, userIds: null });
+    if (total > SYNC_LIMIT) return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'delete', all: true }) };
+    const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: null, sortBy: 'deleted_at', desc: false, limit: SYNC_LIMIT, offset: 0 });
+    const res = await deleteNow(actor, rows.map((r) => r.id));
+    return { scheduled: false, removed: res.reduce((n, r) => n + (r.ok ? r.count : 0), 0) };
+  }
+
+  /** The job handler for scheduled restores and deletions: small transactions, progress reported. */
+  async function runJob(job: JobTable, ctx: JobContext) {
+    const p = JSON.parse(job.payload) as BinJobPayload;
+    const org = await dir.getOrg(store.db, job.org_id);
+    const actor = p.userId ? await (async () => {
+      const u = await dir.getUser(store.db, job.org_id, p.userId!);
+      const profile = u ? await dir.getProfile(store.db, job.org_id, u.profile_id) : undefined;
+      return { ...systemActor(job.org_id, u ? fullName(u) : 'System', org?.time_zone), type: 'user' as const, userId: p.userId,
+        source: 'api' as const, isAdmin: profile?.is_admin === 1, permissions: profile ? JSON.parse(profile.permissions) : null,
+        roleId: u?.role_id ?? null };
+    })() : systemActor(job.org_id, 'System', org?.time_zone);
+    let targets: string[];
+    if (p.ids) targets = p.ids;
+    else {
+      const select = await toSelect(actor, p.filters ?? []);
+      const rows = await bin.binQuery(store.db, select).select(['id', 'parent_id', 'delete_batch']).orderBy('deleted_at').orderBy('id').execute();
+      // Roots first: an item whose parent is also targeted in the same deletion comes back with it.
+      const inSet = new Set(rows.map((r) => r.id));
+      targets = rows.filter((r) => !(r.parent_id && inSet.has(r.parent_id))).map((r) => r.id);
+    }
+    let ok = 0;
+    let failed = 0;
+    for (let i = 0; i < targets.length; i += BATCH) {
+      const slice = targets.slice(i, i + BATCH);
+      const results = p.action === 'restore' ? await restoreNow(actor, slice) : await deleteNow(actor, slice);
+      for (const r of results) if (r.ok) ok += r.count; else failed += 1;
+      await ctx.progress(Math.min(i + BATCH, targets.length), targets.length);
+    }
+    if (p.all && p.action === 'delete') {
+      await inTransaction(deps, actor, async (tx) => {
+        tx.audit({ action: 'recycle_bin_emptied', module: null, recordId: null, recordName: null, parentModule: null, parentId: null,
+          batchId: null, fieldHistory: null, extra: { removed: ok } });
+      });
+    }
+    return { processed: ok, failed, targets: targets.length };
+  }
+
+  /** Purges items older than each organisation's bin period, in small batches (worker, daily). */
+  async function purgeExpired(opts: { batchSize?: number } = {}) {
+    let purged = 0;
+    for (const org of await dir.listOrgs(store.db)) {
+      const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) };
+      const actor = { ...systemActor(org.id, 'Recycle bin purge', org.time_zone), source: 'retention' as const };
+      for (;;) {
+        const cutoff = deps.clock() - settings.recycle_bin_days * DAY;
+        const rows = await bin.binQuery(store.db, { orgId: org.id, userIds: null, olderThan: cutoff })
+          .select(['id', 'parent_id']).orderBy('deleted_at').limit(opts.batchSize ?? 500).execute();
+        if (rows.length === 0) break;
+        const ids = new Set(rows.map((r) => r.id));
+        const roots = rows.filter((r) => !(r.parent_id && ids.has(r.parent_id))).map((r) => r.id);
+        const res = await deleteNow(actor, roots, 'retention');
+        purged += res.reduce((n, r) => n + (r.ok ? r.count : 0), 0);
+        if (rows.length < (opts.batchSize ?? 500)) break;
+      }
+    }
+    return purged;
+  }
+
+  /** Progress of a scheduled bin job (the actor's organisation only). */
+  async function jobStatus(actor: Actor, id: string) {
+    const job = isId(id) ? await store.db.selectFrom('jobs').selectAll().where('id', '=', id).where('org_id', '=', actor.orgId)
+      .where('kind', 'in', ['recycle_bin_restore', 'recycle_bin_delete']).executeTakeFirst() : undefined;
+    if (!job) throw new AppError('INVALID_DATA', 'the job id given seems to be invalid', { resource_path_index: 3 });
+    return job;
+  }
+
+  return { list, count, get, restore, remove, empty, runJob, purgeExpired, jobStatus, names };
+}
+
+export type RecycleBinService = ReturnType<typeof createRecycleBinService>;

@@ -1,0 +1,117 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import type { RecordTable } from './schema.ts';
+
+/** The recycle bin: deleted rows of `records`, and tombstones of permanently deleted ones. */
+
+export interface BinSelect {
+  orgId: string;
+  /** Only items owned or deleted by these users; null = all. */
+  userIds: string[] | null;
+  ids?: string[];
+  modules?: { op: 'equal' | 'not_equal'; value: string }[];
+  names?: { op: string; value: string }[];
+  deletedBy?: { op: string; value: string[] }[];
+  deletedTime?: { op: string; value: number }[];
+  olderThan?: number;
+  sortBy: 'deleted_at' | 'name' | 'deleted_by';
+  desc: boolean;
+  limit: number;
+  offset: number;
+}
+
+function like(op: string, v: string) {
+  const esc = v.replace(/[\\%_]/g, (c) => `\\${c}`);
+  switch (op) {
+    case 'contains': case 'not_contains': return `%${esc}%`;
+    case 'starts_with': return `${esc}%`;
+    case 'ends_with': return `%${esc}`;
+    default: return esc;
+  }
+}
+
+export function binQuery(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'>) {
+  let query = db.selectFrom('records').where('org_id', '=', q.orgId).where('deleted_at', 'is not', null);
+  if (q.userIds) {
+    const ids = q.userIds.length ? q.userIds : [''];
+    query = query.where((eb) => eb.or([eb('owner_id', 'in', ids), eb('deleted_by', 'in', ids)]));
+  }
+  if (q.ids) query = query.where('id', 'in', q.ids.length ? q.ids : ['']);
+  for (const m of q.modules ?? []) query = query.where('module', m.op === 'equal' ? '=' : '<>', m.value);
+  for (const n of q.names ?? []) {
+    const negative = n.op.startsWith('not_');
+    const pattern = like(n.op, n.value.toLowerCase());
+    query = query.where(negative
+      ? sql<boolean>`(name is null or lower(name) not like ${pattern} escape '\\')`
+      : sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+  }
+  for (const d of q.deletedBy ?? []) {
+    query = query.where('deleted_by', d.op === 'not_equal' ? 'not in' : 'in', d.value.length ? d.value : ['']);
+  }
+  for (const t of q.deletedTime ?? []) {
+    const op = { equal: '=', not_equal: '<>', greater_than: '>', less_than: '<' }[t.op] as '=' | '<>' | '>' | '<';
+    query = query.where('deleted_at', op, t.value);
+  }
+  if (q.olderThan !== undefined) query = query.where('deleted_at', '<', q.olderThan);
+  return query;
+}
+
+export async function listBin(db: Db, q: BinSelect): Promise<RecordTable[]> {
+  const dir = q.desc ? 'desc' : 'asc';
+  return binQuery(db, q).selectAll().orderBy(q.sortBy, dir).orderBy('id', dir).limit(q.limit).offset(q.offset).execute();
+}
+
+export async function countBin(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'>): Promise<number> {
+  const r = await binQuery(db, q).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Rows (any state) with these ids in the org. */
+export const rowsByIds = (db: Db, orgId: string, ids: readonly string[]) =>
+  ids.length === 0 ? Promise.resolve([] as RecordTable[])
+    : db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('id', 'in', [...new Set(ids)]).execute();
+
+/** Deleted rows of one deletion batch whose parent is one of the given ids. */
+export const binChildren = (db: Db, orgId: string, batch: string, parentIds: readonly string[]) =>
+  parentIds.length === 0 ? Promise.resolve([] as RecordTable[])
+    : db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('delete_batch', '=', batch)
+      .where('parent_id', 'in', [...parentIds]).where('deleted_at', 'is not', null).execute();
+
+/** Every deleted row hanging off the given ids (for permanent deletion: children leave with parents). */
+export const allBinChildren = (db: Db, orgId: string, parentIds: readonly string[]) =>
+  parentIds.length === 0 ? Promise.resolve([] as RecordTable[])
+    : db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...parentIds])
+      .where('deleted_at', 'is not', null).execute();
+
+/** Brings rows back; returns how many were still in the bin (the rest lost a race). */
+export async function markRestored(db: Db, orgId: string, ids: readonly string[], by: string, at: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.updateTable('records').set({ deleted_at: null, deleted_by: null, delete_batch: null, modified_by: by, modified_at: at })
+    .where('org_id', '=', orgId).where('id', 'in', [...ids]).where('deleted_at', 'is not', null).executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** Removes rows for good and leaves tombstones; returns how many rows it removed. */
+export async function removePermanently(db: Db, orgId: string, rows: readonly RecordTable[], at: number): Promise<number> {
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r.id);
+  let removed = 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    // Only rows still in the bin: a concurrent restore that committed first makes the count fall short.
+    const r = await db.deleteFrom('records').where('org_id', '=', orgId).where('id', 'in', ids.slice(i, i + 500))
+      .where('deleted_at', 'is not', null).executeTakeFirst();
+    removed += Number(r.numDeletedRows);
+  }
+  for (let i = 0; i < rows.length; i += 500) {
+    await db.insertInto('tombstones').values(rows.slice(i, i + 500).map((r) => ({ id: r.id, org_id: orgId, module: r.module, deleted_at: at })))
+      .onConflict((oc) => oc.column('id').doNothing()).execute();
+  }
+  return removed;
+}
+
+export const tombstonesByIds = (db: Db, orgId: string, ids: readonly string[]) =>
+  ids.length === 0 ? Promise.resolve([]) : db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('id', 'in', [...ids]).execute();
+
+export const listTombstones = (db: Db, orgId: string, module: string, limit: number, offset: number) =>
+  db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('module', '=', module)
+    .orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { createAppWorker } from '../src/jobs/index.ts';
+
+function multipart(name: string, content: Buffer, type = 'text/plain') {
+  const boundary = '----auditrailupload';
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${type}\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return { payload: Buffer.concat([head, content, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+describe('dependents: notes, attachments and activities', () => {
+  let env: TestEnv;
+  let app: FastifyInstance;
+  let auth: Record<string, string>;
+  let leadId: string;
+
+  beforeAll(async () => {
+    env = await createEnv();
+    app = await createApp(env);
+    const org = await createOrg(env);
+    auth = (await tokenFor(app, env, org.org.id)).auth;
+    const res = await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'With files' }] }) });
+    leadId = res.json().data[0].details.id;
+  });
+  afterAll(async () => { await app?.close(); await env?.close(); });
+
+  const blobCount = async () => Number((await env.store.db.selectFrom('blobs').select(({ fn }) => fn.countAll().as('n'))
+    .where('key', 'like', 'attachments/%').executeTakeFirstOrThrow()).n);
+
+  it('adds notes through the record\'s related list and lists them', async () => {
+    const res = await app.inject({ method: 'POST', url: `/crm/v8/Leads/${leadId}/Notes`, headers: auth,
+      payload: JSON.stringify({ data: [{ Note_Title: 'Call', Note_Content: 'Wants a demo' }] }) });
+    expect(res.statusCode).toBe(201);
+    const list = (await app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Notes`, headers: auth })).json();
+    expect(list.data).toHaveLength(1);
+    expect(list.data[0]).toMatchObject({ Note_Content: 'Wants a demo', Parent_Id: { id: leadId, name: 'With files', module: { api_name: 'Leads' } } });
+    await app.inject({ method: 'POST', url: '/crm/v8/Calls', headers: auth, payload: JSON.stringify({ data: [{ Subject: 'Intro',
+      Call_Type: 'Inbound', Call_Start_Time: '2026-01-01T09:00:00Z', What_Id: { id: leadId }, $se_module: 'Leads' }] }) });
+    const acts = (await app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Activities`, headers: auth })).json();
+    expect(acts.data.map((a: { $module: string }) => a.$module)).toEqual(['Calls']);
+    expect((await app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Spaceships`, headers: auth })).json())
+      .toMatchObject({ code: 'INVALID_DATA', message: 'the relation name given seems to be invalid' });
+  });
+
+  it('stores uploaded attachments, serves their bytes, and frees them when deleted for good', async () => {
+    const bytes = Buffer.from('hello, attachment\n'.repeat(100));
+    const up = await app.inject({ method: 'POST', url: `/crm/v8/Leads/${leadId}/Attachments`, headers: { ...auth, ...multipart('notes.txt', bytes).headers },
+      payload: multipart('notes.txt', bytes).payload });
+    expect(up.statusCode).toBe(200);
+    expect(up.json().data[0]).toMatchObject({ code: 'SUCCESS', message: 'attachment uploaded successfully', status: 'success' });
+    const attId = up.json().data[0].details.id;
+    const list = (await app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Attachments`, headers: auth })).json();
+    expect(list.data[0]).toMatchObject({ id: attId, File_Name: 'notes.txt', Size: bytes.length });
+    const dl = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Attachments/${attId}`, headers: auth });
+    expect(dl.headers['content-disposition']).toBe('attachment; filename="notes.txt"');
+    expect(dl.rawPayload.equals(bytes)).toBe(true);
+    const entry = await env.store.db.selectFrom('audit_entries').selectAll().where('record_id', '=', attId).executeTakeFirstOrThrow();
+    expect(entry).toMatchObject({ action: 'added', module: 'Attachments', parent_id: leadId });
+    expect(await blobCount()).toBe(1);
+    // The lead goes to the bin with its attachment; the bytes stay while it can be restored.
+    await app.inject({ method: 'DELETE', url: `/crm/v8/Leads/${leadId}`, headers: auth });
+    expect((await app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Attachments/${attId}`, headers: auth })).statusCode).toBe(400);
+    expect(await blobCount()).toBe(1);
+    const filters = encodeURIComponent(JSON.stringify({ field: { api_name: 'module' }, comparator: 'equal', value: 'Attachments' }));
+    const del = await app.inject({ method: 'DELETE', url: `/crm/v8/settings/recycle_bin?filters=${filters}`, headers: auth });
+    expect(del.statusCode).toBe(202);
+    const w = createAppWorker(env.rt, { maintenance: false });
+    while (await w.runOnce()) { /* drain */ }
+    expect(await blobCount()).toBe(0);
+    const bin = (await app.inject({ method: 'GET', url: '/crm/v8/settings/recycle_bin', headers: auth })).json().recycle_bin;
+    expect(bin.map((b: { module: { api_name: string } }) => b.module.api_name)).not.toContain('Attachments');
+  });
+
+  it('refuses uploads without a file and to missing parents', async () => {
+    const noFile = await app.inject({ method: 'POST', url: `/crm/v8/Leads/${leadId}/Attachments`, headers: auth, payload: '{}' });
+    expect(noFile.json()).toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'file' } });
+    const bytes = Buffer.from('x');
+    const gone = await app.inject({ method: 'POST', url: '/crm/v8/Leads/1000000000000000001/Attachments', headers: { ...auth, ...multipart('x.txt', bytes).headers },
+      payload: multipart('x.txt', bytes).payload });
+    expect(gone.json()).toMatchObject({ code: 'INVALID_DATA', details: { resource_path_index: 1 } });
+    expect(await blobCount()).toBe(0);
+  });
+});

@@ -17,6 +17,7 @@ import { orgCreateCommand, orgListCommand } from './cli/org.ts';
 import { demoCommand } from './cli/demo.ts';
 import { orgSettingsCommand, retentionRunCommand } from './cli/retention.ts';
 import { exportCommand, verifyExportCommand } from './cli/export.ts';
+import { importCommand } from './cli/import.ts';
 import {
   profileCloneCommand, profileUpdateCommand, roleCreateCommand, roleUpdateCommand, userCreateCommand, userListCommand,
   userUpdateCommand,
@@ -134,6 +135,10 @@ export async function main(argv: string[]): Promise<number> {
       await withRuntime((rt) => verifyExportCommand(file, o, async () => (await rt.services.integrity.listKeys())
         .map((k) => ({ key_id: k.key_id, public_key: k.public_key }))))({});
     });
+  program.command('import').description('import records from a CSV file (header: field api names), audited as one batch')
+    .requiredOption('--module <api name>').requiredOption('--file <file.csv>')
+    .option('--user <email>', 'import as this user (default: the first Administrator)').option('--org <id>')
+    .action(withRuntime((rt, o) => importCommand(rt, o as { module: string; file: string; user?: string; org?: string })));
   program.command('migrate').description('bring the database to the current schema')
     .action(async () => {
       const config = loadConfig(program.opts() as ConfigFlags);

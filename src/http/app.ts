@@ -11,6 +11,7 @@ import { auditRoutes, integrityRoutes } from './routes/audit-routes.ts';
 import { downloadRoutes, exportRoutes } from './routes/export-routes.ts';
 import { recycleBinRoutes } from './routes/recycle-bin-routes.ts';
 import { relatedRoutes } from './routes/related-routes.ts';
+import { actionRoutes } from './routes/action-routes.ts';
 import multipart from '@fastify/multipart';
 import { route } from './route.ts';
 
@@ -83,6 +84,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       exportRoutes(scope, deps);
       recycleBinRoutes(scope, deps);
       recordRoutes(scope, deps);
+      actionRoutes(scope, deps);
       relatedRoutes(scope, deps);
     }, { prefix });
   }

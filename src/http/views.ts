@@ -138,6 +138,7 @@ export function recordView(row: RecordTable, m: ModuleDef, ctx: RecordViewContex
     out[apiName] = fieldValue(f, row, data, ctx);
   }
   if (m.dependent === 'what_id' && (!want || want.has('What_Id'))) out.$se_module = row.parent_module;
+  if (m.convertable) out.$converted = !!row.converted_at;
   return out;
 }
 

@@ -9,13 +9,16 @@ import { createRetentionService } from './retention-service.ts';
 import { createExportService } from './export-service.ts';
 import { createRecycleBinService } from './recycle-bin-service.ts';
 import { createAttachmentService } from './attachment-service.ts';
+import { createCrmActionsService } from './crm-actions-service.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
   exportLimits?: { rowsPerFile?: number; maxEntries?: number } }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
+  const records = createRecordService(deps);
   return {
+    actions: createCrmActionsService(deps, records),
     integrity,
     exports: createExportService(deps, opts.blobs, integrity, opts.exportLimits),
     recycleBin: createRecycleBinService(deps, opts.blobs),
@@ -23,7 +26,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     auditLog: createAuditLogService(deps),
     retention: createRetentionService(deps, integrity),
     directory: createDirectoryService(deps),
-    records: createRecordService(deps),
+    records,
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
     audit: createAuditService(deps, integrity),
   };

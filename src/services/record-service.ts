@@ -5,7 +5,7 @@ import {
 } from '../domain/modules.ts';
 import { validateFieldValue, sameValue } from '../domain/field-values.ts';
 import { modulePermission, permissionName, type ModuleAction } from '../domain/permissions.ts';
-import type { FieldChange } from '../domain/audit.ts';
+import type { AuditSource, FieldChange } from '../domain/audit.ts';
 import * as records from '../store/record-store.ts';
 import * as bin from '../store/bin-store.ts';
 import * as dir from '../store/directory-store.ts';
@@ -15,6 +15,15 @@ import { fullName } from './directory-service.ts';
 
 export const MAX_WRITE = 100;
 export const MAX_PAGE = 200;
+
+/** How a write is recorded: its audit source, the batch tying it to others, extra details. */
+export interface WriteOptions {
+  source?: AuditSource;
+  batchId?: string | null;
+  extra?: Record<string, unknown> | null;
+  /** Records per call (mass actions allow more than the API's 100). */
+  limit?: number;
+}
 
 export interface ItemError { code: string; message: string; details: ErrorDetails }
 export type ItemResult = { ok: true; row: RecordTable; action?: 'insert' | 'update' } | { ok: false; error: ItemError };
@@ -173,55 +182,57 @@ export function createRecordService(deps: ServiceDeps) {
    * Inserts up to 100 records; returns one result per input item, in order. Throws
    * INVALID_MODULE, NO_PERMISSION, MANDATORY_NOT_FOUND (no data) and LIMIT_EXCEEDED.
    */
-  async function createRecords(actor: Actor, moduleName: string, items: unknown[]): Promise<ItemResult[]> {
+  async function createRecords(actor: Actor, moduleName: string, items: unknown[], opts: WriteOptions = {}): Promise<ItemResult[]> {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'create');
-    checkBatch(items);
+    checkBatch(items, opts.limit);
     if (module.creatable === false) {
       throw new AppError('NOT_SUPPORTED', `records of ${module.apiName} cannot be created through this API`, { resource_path_index: 0 });
     }
-    return inTransaction(deps, actor, async (tx) => {
-      const results: ItemResult[] = new Array(items.length);
-      const parsed: ParsedItem[] = [];
-      items.forEach((raw, i) => {
-        const p = parseItem(module, raw, i, 'create');
-        if (isFailure(p)) results[i] = p; else parsed.push(p);
-      });
-      const users = await orgUsers(tx, actor.orgId);
-      const failures = await checkReferences(tx, actor, module, parsed, users);
-      const batchId = items.length > 1 ? newId(tx.now) : null;
-      const rows: RecordTable[] = [];
-      for (const p of parsed) {
-        const failure = failures.get(p.index);
-        if (failure) { results[p.index] = { ok: false, error: failure }; continue; }
-        const ownerId = p.ownerId ?? actor.userId ?? [...users.values()][0].id;
-        const by = actor.userId ?? ownerId;
-        const row: RecordTable = {
-          id: newId(tx.now), org_id: actor.orgId, module: module.apiName, name: recordName(module, p.values),
-          owner_id: ownerId, data: JSON.stringify(p.values), parent_module: p.parent?.module ?? null,
-          parent_id: p.parent?.id ?? null, created_by: by, created_at: tx.now, modified_by: by, modified_at: tx.now,
-          deleted_at: null, deleted_by: null, delete_batch: null,
-        };
-        rows.push(row);
-        results[p.index] = { ok: true, row };
-        const history: FieldChange[] = Object.entries(p.values).filter(([, v]) => v !== null)
-          .map(([k, v]) => ({ api_name: k, field_label: labelOf(module, k), old: null, new: v }));
-        history.push({ api_name: 'Owner', field_label: 'Owner', old: null, new: historyValue('Owner', ownerId, users) });
-        tx.audit({ action: 'added', module: module.apiName, recordId: row.id, recordName: row.name,
-          parentModule: row.parent_module, parentId: row.parent_id, batchId, fieldHistory: history, extra: null });
-      }
-      await records.insertRecords(tx.db, rows);
-      return results;
-    });
+    return inTransaction(deps, actor, (tx) => createInTx(tx, actor, module, items, opts));
   }
 
-  function checkBatch(items: unknown[]) {
+  async function createInTx(tx: Tx, actor: Actor, module: ModuleDef, items: unknown[], opts: WriteOptions = {}): Promise<ItemResult[]> {
+    const results: ItemResult[] = new Array(items.length);
+    const parsed: ParsedItem[] = [];
+    items.forEach((raw, i) => {
+      const p = parseItem(module, raw, i, 'create');
+      if (isFailure(p)) results[i] = p; else parsed.push(p);
+    });
+    const users = await orgUsers(tx, actor.orgId);
+    const failures = await checkReferences(tx, actor, module, parsed, users);
+    const batchId = opts.batchId !== undefined ? opts.batchId : items.length > 1 ? newId(tx.now) : null;
+    const rows: RecordTable[] = [];
+    for (const p of parsed) {
+      const failure = failures.get(p.index);
+      if (failure) { results[p.index] = { ok: false, error: failure }; continue; }
+      const ownerId = p.ownerId ?? actor.userId ?? [...users.values()][0].id;
+      const by = actor.userId ?? ownerId;
+      const row: RecordTable = {
+        id: newId(tx.now), org_id: actor.orgId, module: module.apiName, name: recordName(module, p.values),
+        owner_id: ownerId, data: JSON.stringify(p.values), parent_module: p.parent?.module ?? null,
+        parent_id: p.parent?.id ?? null, created_by: by, created_at: tx.now, modified_by: by, modified_at: tx.now,
+        deleted_at: null, deleted_by: null, delete_batch: null,
+      };
+      rows.push(row);
+      results[p.index] = { ok: true, row };
+      const history: FieldChange[] = Object.entries(p.values).filter(([, v]) => v !== null)
+        .map(([k, v]) => ({ api_name: k, field_label: labelOf(module, k), old: null, new: v }));
+      history.push({ api_name: 'Owner', field_label: 'Owner', old: null, new: historyValue('Owner', ownerId, users) });
+      tx.audit({ action: 'added', module: module.apiName, recordId: row.id, recordName: row.name,
+        parentModule: row.parent_module, parentId: row.parent_id, batchId, fieldHistory: history, extra: null });
+    }
+    await records.insertRecords(tx.db, rows);
+    return results;
+  }
+
+  function checkBatch(items: unknown[], limit = MAX_WRITE) {
     if (!Array.isArray(items) || items.length === 0) {
       throw new AppError('MANDATORY_NOT_FOUND', 'required field not found', { api_name: 'data', json_path: '$.data' });
     }
-    if (items.length > MAX_WRITE) {
-      throw new AppError('LIMIT_EXCEEDED', `a maximum of ${MAX_WRITE} records can be written at once`,
-        { api_name: 'data', json_path: '$.data', limit: MAX_WRITE });
+    if (items.length > limit) {
+      throw new AppError('LIMIT_EXCEEDED', `a maximum of ${limit} records can be written at once`,
+        { api_name: 'data', json_path: '$.data', limit });
     }
   }
 
@@ -229,127 +240,132 @@ export function createRecordService(deps: ServiceDeps) {
    * Updates up to 100 records (each item carries `id`, or `pathId` names the one record).
    * Only changed fields are written and audited; an item that changes nothing writes nothing.
    */
-  async function updateRecords(actor: Actor, moduleName: string, items: unknown[], pathId?: string): Promise<ItemResult[]> {
+  async function updateRecords(actor: Actor, moduleName: string, items: unknown[], pathId?: string, opts: WriteOptions = {}): Promise<ItemResult[]> {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'edit');
-    checkBatch(items);
-    return inTransaction(deps, actor, async (tx) => {
-      const results: ItemResult[] = new Array(items.length);
-      const parsed: (ParsedItem & { id: string })[] = [];
-      items.forEach((raw, i) => {
-        const p = parseItem(module, raw, i, 'update');
-        if (isFailure(p)) { results[i] = p; return; }
-        const id = pathId ?? (raw as Record<string, unknown>).id;
-        if (id === undefined || id === null) {
-          results[i] = itemError('MANDATORY_NOT_FOUND', 'required field not found', { api_name: 'id', json_path: `$.data[${i}].id` });
-        } else if (!isId(id)) {
-          results[i] = itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', json_path: `$.data[${i}].id` });
-        } else parsed.push({ ...p, id });
-      });
-      const existing = new Map((await records.getRecordsByIds(tx.db, actor.orgId, module.apiName, parsed.map((p) => p.id)))
-        .map((r) => [r.id, r]));
-      const users = await orgUsers(tx, actor.orgId);
-      const failures = await checkReferences(tx, actor, module, parsed, users);
-      const batchId = items.length > 1 ? newId(tx.now) : null;
-      // Written together after the loop, which reads nothing back from the database.
-      const patches: (records.RecordPatch & { id: string })[] = [];
-      for (const p of parsed) {
-        const current = existing.get(p.id);
-        const idPath = pathId ? undefined : `$.data[${p.index}].id`;
-        if (!current) {
-          results[p.index] = itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', ...(idPath ? { json_path: idPath } : { resource_path_index: 1 }) });
-          continue;
-        }
-        if (current.deleted_at !== null) {
-          results[p.index] = itemError('INVALID_DATA', 'the record is in the recycle bin', { api_name: 'id', ...(idPath ? { json_path: idPath } : { resource_path_index: 1 }) });
-          continue;
-        }
-        const failure = failures.get(p.index);
-        if (failure) { results[p.index] = { ok: false, error: failure }; continue; }
-        const oldValues = JSON.parse(current.data) as Record<string, unknown>;
-        const newValues = { ...oldValues };
-        const history: FieldChange[] = [];
-        for (const [k, v] of Object.entries(p.values)) {
-          if (!sameValue(oldValues[k], v)) {
-            history.push({ api_name: k, field_label: labelOf(module, k), old: oldValues[k] ?? null, new: v });
-            newValues[k] = v;
-          }
-        }
-        const ownerId = p.ownerId ?? current.owner_id;
-        if (ownerId !== current.owner_id) {
-          history.push({ api_name: 'Owner', field_label: 'Owner', old: historyValue('Owner', current.owner_id, users),
-            new: historyValue('Owner', ownerId, users) });
-        }
-        let parentModule = current.parent_module;
-        let parentId = current.parent_id;
-        if (p.parent !== undefined && (p.parent?.id ?? null) !== current.parent_id) {
-          const key = module.dependent === 'parent_id' ? 'Parent_Id' : 'What_Id';
-          history.push({ api_name: key, field_label: labelOf(module, key),
-            old: current.parent_id ? { module: current.parent_module, id: current.parent_id } : null,
-            new: p.parent ? { module: p.parent.module, id: p.parent.id } : null });
-          parentModule = p.parent?.module ?? null;
-          parentId = p.parent?.id ?? null;
-        }
-        if (history.length === 0) { results[p.index] = { ok: true, row: current }; continue; }
-        const by = actor.userId ?? current.modified_by;
-        const updated: RecordTable = { ...current, name: recordName(module, newValues), owner_id: ownerId,
-          data: JSON.stringify(newValues), modified_by: by, modified_at: tx.now, parent_module: parentModule, parent_id: parentId };
-        patches.push({
-          id: current.id, name: updated.name, owner_id: ownerId, data: updated.data, modified_by: by, modified_at: tx.now,
-          parent_module: parentModule, parent_id: parentId,
-        });
-        existing.set(current.id, updated);
-        results[p.index] = { ok: true, row: updated };
-        tx.audit({ action: 'updated', module: module.apiName, recordId: current.id, recordName: updated.name,
-          parentModule, parentId, batchId, fieldHistory: history, extra: null });
-      }
-      await records.updateRecordRows(tx.db, actor.orgId, patches);
-      return results;
+    checkBatch(items, opts.limit);
+    return inTransaction(deps, actor, (tx) => updateInTx(tx, actor, module, items, pathId, opts));
+  }
+
+  async function updateInTx(tx: Tx, actor: Actor, module: ModuleDef, items: unknown[], pathId?: string, opts: WriteOptions = {}): Promise<ItemResult[]> {
+    const results: ItemResult[] = new Array(items.length);
+    const parsed: (ParsedItem & { id: string })[] = [];
+    items.forEach((raw, i) => {
+      const p = parseItem(module, raw, i, 'update');
+      if (isFailure(p)) { results[i] = p; return; }
+      const id = pathId ?? (raw as Record<string, unknown>).id;
+      if (id === undefined || id === null) {
+        results[i] = itemError('MANDATORY_NOT_FOUND', 'required field not found', { api_name: 'id', json_path: `$.data[${i}].id` });
+      } else if (!isId(id)) {
+        results[i] = itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', json_path: `$.data[${i}].id` });
+      } else parsed.push({ ...p, id });
     });
+    const existing = new Map((await records.getRecordsByIds(tx.db, actor.orgId, module.apiName, parsed.map((p) => p.id)))
+      .map((r) => [r.id, r]));
+    const users = await orgUsers(tx, actor.orgId);
+    const failures = await checkReferences(tx, actor, module, parsed, users);
+    const batchId = opts.batchId !== undefined ? opts.batchId : items.length > 1 ? newId(tx.now) : null;
+    // Written together after the loop, which reads nothing back from the database.
+    const patches: (records.RecordPatch & { id: string })[] = [];
+    for (const p of parsed) {
+      const current = existing.get(p.id);
+      const idPath = pathId ? undefined : `$.data[${p.index}].id`;
+      if (!current) {
+        results[p.index] = itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', ...(idPath ? { json_path: idPath } : { resource_path_index: 1 }) });
+        continue;
+      }
+      if (current.deleted_at !== null) {
+        results[p.index] = itemError('INVALID_DATA', 'the record is in the recycle bin', { api_name: 'id', ...(idPath ? { json_path: idPath } : { resource_path_index: 1 }) });
+        continue;
+      }
+      const failure = failures.get(p.index);
+      if (failure) { results[p.index] = { ok: false, error: failure }; continue; }
+      const oldValues = JSON.parse(current.data) as Record<string, unknown>;
+      const newValues = { ...oldValues };
+      const history: FieldChange[] = [];
+      for (const [k, v] of Object.entries(p.values)) {
+        if (!sameValue(oldValues[k], v)) {
+          history.push({ api_name: k, field_label: labelOf(module, k), old: oldValues[k] ?? null, new: v });
+          newValues[k] = v;
+        }
+      }
+      const ownerId = p.ownerId ?? current.owner_id;
+      if (ownerId !== current.owner_id) {
+        history.push({ api_name: 'Owner', field_label: 'Owner', old: historyValue('Owner', current.owner_id, users),
+          new: historyValue('Owner', ownerId, users) });
+      }
+      let parentModule = current.parent_module;
+      let parentId = current.parent_id;
+      if (p.parent !== undefined && (p.parent?.id ?? null) !== current.parent_id) {
+        const key = module.dependent === 'parent_id' ? 'Parent_Id' : 'What_Id';
+        history.push({ api_name: key, field_label: labelOf(module, key),
+          old: current.parent_id ? { module: current.parent_module, id: current.parent_id } : null,
+          new: p.parent ? { module: p.parent.module, id: p.parent.id } : null });
+        parentModule = p.parent?.module ?? null;
+        parentId = p.parent?.id ?? null;
+      }
+      if (history.length === 0) { results[p.index] = { ok: true, row: current }; continue; }
+      const by = actor.userId ?? current.modified_by;
+      const updated: RecordTable = { ...current, name: recordName(module, newValues), owner_id: ownerId,
+        data: JSON.stringify(newValues), modified_by: by, modified_at: tx.now, parent_module: parentModule, parent_id: parentId };
+      patches.push({
+        id: current.id, name: updated.name, owner_id: ownerId, data: updated.data, modified_by: by, modified_at: tx.now,
+        parent_module: parentModule, parent_id: parentId,
+      });
+      existing.set(current.id, updated);
+      results[p.index] = { ok: true, row: updated };
+      tx.audit({ action: 'updated', module: module.apiName, recordId: current.id, recordName: updated.name,
+        parentModule, parentId, batchId, fieldHistory: history, extra: opts.extra ?? null, source: opts.source });
+    }
+    await records.updateRecordRows(tx.db, actor.orgId, patches);
+    return results;
   }
 
   /**
    * Moves up to 100 records, with their dependents, to the recycle bin; one result per id.
    * Throws REQUIRED_PARAM_MISSING without ids and LIMIT_EXCEEDED beyond 100.
    */
-  async function deleteRecords(actor: Actor, moduleName: string, ids: string[]): Promise<ItemResult[]> {
+  async function deleteRecords(actor: Actor, moduleName: string, ids: string[], opts: WriteOptions = {}): Promise<ItemResult[]> {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'delete');
     if (ids.length === 0) throw new AppError('REQUIRED_PARAM_MISSING', 'required param not found', { param_name: 'ids' });
-    if (ids.length > MAX_WRITE) throw new AppError('LIMIT_EXCEEDED', `a maximum of ${MAX_WRITE} ids can be deleted at once`, { param_name: 'ids', limit: MAX_WRITE });
-    return inTransaction(deps, actor, async (tx) => {
-      const valid = ids.filter(isId);
-      const existing = new Map((await records.getRecordsByIds(tx.db, actor.orgId, module.apiName, valid)).map((r) => [r.id, r]));
-      const batchId = newId(tx.now);
-      const results: ItemResult[] = [];
-      const doomed: RecordTable[] = [];
-      const seen = new Set<string>();
-      for (const id of ids) {
-        const row = existing.get(id);
-        if (!row || row.deleted_at !== null || seen.has(id)) {
-          results.push(itemError('INVALID_DATA', 'record not deleted', { id }));
-          continue;
-        }
-        seen.add(id);
-        doomed.push(row);
-        results.push({ ok: true, row });
+    const max = opts.limit ?? MAX_WRITE;
+    if (ids.length > max) throw new AppError('LIMIT_EXCEEDED', `a maximum of ${max} ids can be deleted at once`, { param_name: 'ids', limit: max });
+    return inTransaction(deps, actor, (tx) => deleteInTx(tx, actor, module, ids, opts));
+  }
+
+  async function deleteInTx(tx: Tx, actor: Actor, module: ModuleDef, ids: string[], opts: WriteOptions = {}): Promise<ItemResult[]> {
+    const valid = ids.filter(isId);
+    const existing = new Map((await records.getRecordsByIds(tx.db, actor.orgId, module.apiName, valid)).map((r) => [r.id, r]));
+    const batchId = opts.batchId ?? newId(tx.now);
+    const results: ItemResult[] = [];
+    const doomed: RecordTable[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const row = existing.get(id);
+      if (!row || row.deleted_at !== null || seen.has(id)) {
+        results.push(itemError('INVALID_DATA', 'record not deleted', { id }));
+        continue;
       }
-      // Dependents (and theirs) leave with their parent, under the same deletion batch.
-      const all = [...doomed];
-      for (let level = doomed.map((r) => r.id); level.length; ) {
-        const children = (await records.getLiveChildren(tx.db, actor.orgId, level)).filter((c) => !seen.has(c.id));
-        children.forEach((c) => seen.add(c.id));
-        all.push(...children);
-        level = children.map((c) => c.id);
-      }
-      await records.markDeleted(tx.db, actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId);
-      for (const row of all) {
-        tx.audit({ action: 'deleted', module: row.module, recordId: row.id, recordName: row.name,
-          parentModule: row.parent_module, parentId: row.parent_id, batchId: all.length > 1 ? batchId : null,
-          fieldHistory: null, extra: doomed.includes(row) ? null : { cascade_of: row.parent_id } });
-      }
-      return results;
-    });
+      seen.add(id);
+      doomed.push(row);
+      results.push({ ok: true, row });
+    }
+    // Dependents (and theirs) leave with their parent, under the same deletion batch.
+    const all = [...doomed];
+    for (let level = doomed.map((r) => r.id); level.length; ) {
+      const children = (await records.getLiveChildren(tx.db, actor.orgId, level)).filter((c) => !seen.has(c.id));
+      children.forEach((c) => seen.add(c.id));
+      all.push(...children);
+      level = children.map((c) => c.id);
+    }
+    await records.markDeleted(tx.db, actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId);
+    for (const row of all) {
+      tx.audit({ action: 'deleted', module: row.module, recordId: row.id, recordName: row.name,
+        parentModule: row.parent_module, parentId: row.parent_id, batchId: all.length > 1 ? batchId : null,
+        fieldHistory: null, extra: doomed.includes(row) ? opts.extra ?? null : { cascade_of: row.parent_id }, source: opts.source });
+    }
+    return results;
   }
 
   /** One live record, or undefined (missing, deleted and foreign ids look alike). */
@@ -401,7 +417,7 @@ export function createRecordService(deps: ServiceDeps) {
     return { rows: slice, more: items.length > page * perPage };
   }
 
-  return { createRecords, updateRecords, deleteRecords, getRecord, listRecords, referenceData, deletedRecords };
+  return { createRecords, updateRecords, deleteRecords, getRecord, listRecords, referenceData, deletedRecords, createInTx, updateInTx, deleteInTx };
 }
 
 export type RecordService = ReturnType<typeof createRecordService>;

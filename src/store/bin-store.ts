@@ -115,3 +115,34 @@ export const tombstonesByIds = (db: Db, orgId: string, ids: readonly string[]) =
 export const listTombstones = (db: Db, orgId: string, module: string, limit: number, offset: number) =>
   db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('module', '=', module)
     .orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+
+/** Removes live rows for good (merged-away duplicates never enter the bin) and leaves tombstones. */
+export async function removeLive(db: Db, orgId: string, rows: readonly RecordTable[], at: number): Promise<number> {
+  if (rows.length === 0) return 0;
+  const r = await db.deleteFrom('records').where('org_id', '=', orgId).where('id', 'in', rows.map((x) => x.id))
+    .where('deleted_at', 'is', null).executeTakeFirst();
+  await db.insertInto('tombstones').values(rows.map((x) => ({ id: x.id, org_id: orgId, module: x.module, deleted_at: at })))
+    .onConflict((oc) => oc.column('id').doNothing()).execute();
+  return Number(r.numDeletedRows);
+}
+
+/** Live records whose field values mention an id (lookups to repoint after a merge). */
+export const liveRowsMentioning = (db: Db, orgId: string, id: string) =>
+  db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('deleted_at', 'is', null)
+    .where('data', 'like', `%"id":"${id}"%`).execute();
+
+/** Moves live dependents from one parent to another. */
+export async function reparentLive(db: Db, orgId: string, fromIds: readonly string[], to: { module: string; id: string }, by: string, at: number) {
+  if (fromIds.length === 0) return [];
+  const rows = await db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...fromIds])
+    .where('deleted_at', 'is', null).execute();
+  if (rows.length) {
+    await db.updateTable('records').set({ parent_id: to.id, parent_module: to.module, modified_by: by, modified_at: at })
+      .where('org_id', '=', orgId).where('id', 'in', rows.map((r) => r.id)).execute();
+  }
+  return rows;
+}
+
+export async function updateData(db: Db, orgId: string, id: string, patch: Partial<Pick<RecordTable, 'data' | 'name' | 'owner_id' | 'modified_by' | 'modified_at' | 'converted_at' | 'converted_by'>>) {
+  await db.updateTable('records').set(patch).where('org_id', '=', orgId).where('id', 'in', [id]).execute();
+}

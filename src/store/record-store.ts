@@ -99,6 +99,8 @@ export interface ListQuery {
   /** Keyset: rows strictly after (sortValue, id) in the listing order. */
   after?: { value: string | number; id: string };
   ids?: string[];
+  /** Converted leads: hidden unless asked for (`true` only them, `both` all). */
+  converted?: 'true' | 'false' | 'both';
 }
 
 /** One page of live records, in keyset order. */
@@ -106,6 +108,8 @@ export async function listRecords(db: Db, q: ListQuery): Promise<RecordTable[]> 
   let query = db.selectFrom('records').selectAll().where('org_id', '=', q.orgId).where('module', '=', q.module)
     .where('deleted_at', 'is', null);
   if (q.ids) query = query.where('id', 'in', q.ids);
+  if (q.converted === 'true') query = query.where('converted_at', 'is not', null);
+  else if (q.converted !== 'both') query = query.where('converted_at', 'is', null);
   if (q.after) {
     const { value, id } = q.after;
     const col = sql.ref(q.sort);

@@ -74,14 +74,18 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
       if (sortOrder !== 'asc' && sortOrder !== 'desc') throw new AppError('INVALID_DATA', 'invalid sort_order', { param_name: 'sort_order', supported_values: ['asc', 'desc'] });
       const ids = listParam(request, 'ids');
       if (ids && (ids.length > 100 || ids.some((i) => !isId(i)))) throw new AppError('INVALID_DATA', 'invalid ids', { param_name: 'ids' });
-      const bound = { o: principal.org.id, m: module.apiName, s: sortBy, d: sortOrder, p: perPage, i: ids ?? null };
+      const converted = (queryParam(request, 'converted') ?? 'false') as 'true' | 'false' | 'both';
+      if (!['true', 'false', 'both'].includes(converted)) {
+        throw new AppError('INVALID_DATA', 'converted takes true, false or both', { param_name: 'converted', supported_values: ['true', 'false', 'both'] });
+      }
+      const bound = { o: principal.org.id, m: module.apiName, s: sortBy, d: sortOrder, p: perPage, i: ids ?? null, c: converted };
       const rawToken = queryParam(request, 'page_token');
       let after: { value: string | number; id: string } | undefined;
       let pageNo = page;
       if (rawToken) {
         const t = deps.pageTokens.decode(rawToken, Date.now());
         if (t.o !== bound.o || t.m !== bound.m) throw new AppError('INVALID_DATA', 'invalid page token', { param_name: 'page_token' });
-        if (t.s !== bound.s || t.d !== bound.d || t.p !== bound.p || JSON.stringify(t.i) !== JSON.stringify(bound.i)) {
+        if (t.s !== bound.s || t.d !== bound.d || t.p !== bound.p || t.c !== bound.c || JSON.stringify(t.i) !== JSON.stringify(bound.i)) {
           throw new AppError('TOKEN_BOUND_DATA_MISMATCH', 'the parameters do not match the page token', { param_name: 'page_token' });
         }
         after = t.a as { value: string | number; id: string };
@@ -91,7 +95,7 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
       }
       const sort = SORTS[sortBy];
       const { rows, more } = await services.records.listRecords(actor, module.apiName, {
-        sort, desc: sortOrder === 'desc', limit: perPage, after, offset: after ? undefined : (page - 1) * perPage, ids,
+        sort, desc: sortOrder === 'desc', limit: perPage, after, offset: after ? undefined : (page - 1) * perPage, ids, converted,
       });
       if (rows.length === 0) return noContent(reply);
       const tz = principal.org.time_zone;

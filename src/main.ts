@@ -187,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(withRuntime((rt, o) => userCreateCommand(rt, o as never)));
   user.command('update').requiredOption('--email <email>').option('--first-name <n>').option('--last-name <n>')
     .option('--new-email <email>').option('--role <name or id>').option('--profile <name or id>')
-    .option('--status <active|disabled>').option('--org <id>')
+    .option('--status <active|disabled>').option('--email-tracking <on|off>', 'audit the emails this user sends').option('--org <id>')
     .action(withRuntime((rt, o) => userUpdateCommand(rt, o as never)));
   user.command('list').option('--org <id>').action(withRuntime((rt, o) => userListCommand(rt, o)));
   const role = program.command('role').description('roles');

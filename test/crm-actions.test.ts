@@ -92,6 +92,8 @@ describe('merge, conversion, mass actions and import', () => {
     expect(conv).toMatchObject({ record_id: lead, source: 'conversion' });
     const added = (await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', conv.batch_id).execute()).map((e) => `${e.action}:${e.module}`);
     expect(added).toEqual(expect.arrayContaining(['added:Accounts', 'added:Contacts', 'added:Deals', 'updated:Notes', 'converted:Leads']));
+    const sources = await env.store.db.selectFrom('audit_entries').select('source').distinct().where('batch_id', '=', conv.batch_id).execute();
+    expect(sources.map((x) => x.source)).toEqual(['conversion']);
     const again = await post(`/crm/v8/Leads/${lead}/actions/convert`, { data: [{}] });
     expect(again.statusCode).toBe(400);
     expect(again.json()).toMatchObject({ code: 'ID_ALREADY_CONVERTED', details: { resource_path_index: 1 }, status: 'error' });
@@ -124,6 +126,7 @@ describe('merge, conversion, mass actions and import', () => {
     const batch = up.json().data[0].details.batch_id;
     const perRecord = await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', batch).execute();
     expect(perRecord.filter((e) => e.action === 'updated')).toHaveLength(300);
+    expect(perRecord.every((e) => e.source === 'mass_action')).toBe(true);
     expect(perRecord.filter((e) => e.action === 'mass_updated')).toHaveLength(1);
     expect(JSON.parse(perRecord.find((e) => e.action === 'mass_updated')!.details).extra).toMatchObject({ count: 300, failed: 0 });
     const log = (await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log?action=mass_updated', headers: auth })).json().audit_log;
@@ -132,6 +135,9 @@ describe('merge, conversion, mass actions and import', () => {
     expect(del.statusCode).toBe(200);
     const [summary] = await entries('mass_deleted');
     expect(JSON.parse(summary.details).extra.count).toBe(150);
+    const deletedInBatch = await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', summary.batch_id).where('action', '=', 'deleted').execute();
+    expect(deletedInBatch).toHaveLength(150);
+    expect(deletedInBatch.every((e) => e.source === 'mass_action')).toBe(true);
     const tooMany = await post('/crm/v8/Leads/actions/mass_delete', { ids: Array.from({ length: 1001 }, (_, i) => String(1000000000000000000n + BigInt(i))) });
     expect(tooMany.json()).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 1000 } });
   });

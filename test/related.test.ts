@@ -83,3 +83,34 @@ describe('dependents: notes, attachments and activities', () => {
     expect(await blobCount()).toBe(0);
   });
 });
+
+describe('emails and the email tracking setting', () => {
+  it('audits a logged email only when the sender tracks email, and keeps it either way', async () => {
+    const env = await createEnv();
+    const app = await createApp(env);
+    const org = await createOrg(env);
+    const { auth } = await tokenFor(app, env, org.org.id);
+    const lead = (await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'Mailed' }] }) })).json().data[0].details.id;
+    const send = (subject: string) => app.inject({ method: 'POST', url: `/crm/v8/Leads/${lead}/Emails`, headers: auth,
+      payload: JSON.stringify({ data: [{ Subject: subject, To: 'buyer@example.com', Content: 'Hello' }] }) });
+    const first = await send('Untracked');
+    expect(first.statusCode).toBe(201);
+    const untrackedId = first.json().data[0].details.id;
+    const audited = async (id: string) => (await env.store.db.selectFrom('audit_entries').select('id').where('record_id', '=', id).execute()).length;
+    expect(await audited(untrackedId)).toBe(0);
+    const me = (await app.inject({ method: 'GET', url: '/crm/v8/users?type=CurrentUser', headers: auth })).json().users[0];
+    expect(me.email_tracking).toBe(false);
+    await app.inject({ method: 'PUT', url: `/crm/v8/users/${me.id}`, headers: auth, payload: JSON.stringify({ users: [{ email_tracking: true }] }) });
+    const change = await env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'user_updated').executeTakeFirstOrThrow();
+    expect(JSON.parse(change.details).field_history).toEqual([{ api_name: 'email_tracking', field_label: 'Email Tracking', old: false, new: true }]);
+    const tracked = (await send('Tracked')).json().data[0].details.id;
+    expect(await audited(tracked)).toBe(1);
+    const emails = (await app.inject({ method: 'GET', url: `/crm/v8/Leads/${lead}/Emails`, headers: auth })).json().data;
+    expect(emails.map((e: { Subject: string }) => e.Subject).sort()).toEqual(['Tracked', 'Untracked']);
+    expect(emails[0].From).toBe('admin@acme.example');
+    const bad = await app.inject({ method: 'POST', url: `/crm/v8/Leads/${lead}/Emails`, headers: auth, payload: JSON.stringify({ data: [{ Subject: 'x' }] }) });
+    expect(bad.json().data[0]).toMatchObject({ code: 'MANDATORY_NOT_FOUND', details: { api_name: 'To' } });
+    await app.close();
+    await env.close();
+  });
+});

@@ -42,11 +42,12 @@ export async function userCreateCommand(rt: Runtime, o: { org?: string; email: s
 }
 
 export async function userUpdateCommand(rt: Runtime, o: { org?: string; email: string; firstName?: string; lastName?: string;
-  role?: string; profile?: string; status?: string; newEmail?: string }) {
+  role?: string; profile?: string; status?: string; newEmail?: string; emailTracking?: string }) {
   const { org, actor: a } = await actor(rt, o.org);
   const u = await userByEmail(rt, org.id, o.email);
   await rt.services.directory.updateUser(a, u.id, { first_name: o.firstName, last_name: o.lastName, email: o.newEmail,
-    status: o.status, role: await roleId(rt, org.id, o.role), profile: await profileId(rt, org.id, o.profile) });
+    status: o.status, role: await roleId(rt, org.id, o.role), profile: await profileId(rt, org.id, o.profile),
+    email_tracking: o.emailTracking === undefined ? undefined : o.emailTracking === 'on' });
   out(u.id);
   return 0;
 }

@@ -205,6 +205,15 @@ export const STANDARD_MODULES: readonly ModuleDef[] = [
     fields: [mand('Solution_Title', 'Solution Title'), pick('Status', 'Status', ['Draft', 'Reviewed', 'Published']),
       typed('Question', 'Question', 'textarea', { maxLength: 32000 }), typed('Answer', 'Answer', 'textarea', { maxLength: 32000 })],
   },
+  {
+    // Emails a user sent about a record, logged by their mail system (Zoho's SalesInbox tracking).
+    apiName: 'Emails', moduleName: 'Emails', singular: 'Email', plural: 'Emails', nameField: 'Subject', dependent: 'parent_id',
+    creatable: false,
+    fields: [mand('Subject', 'Subject', { maxLength: 500 }), typed('From', 'From', 'email', { maxLength: 100 }),
+      typed('To', 'To', 'email', { mandatory: true, maxLength: 100 }), typed('Cc', 'Cc', 'text', { maxLength: 1000 }),
+      typed('Content', 'Content', 'textarea', { maxLength: 32000 }), typed('Sent_Time', 'Sent Time', 'datetime'),
+      lookup('Parent_Id', 'Parent ID', '*', { mandatory: true })],
+  },
 ];
 
 /** System fields every module carries; none of them can be written through the API except Owner. */

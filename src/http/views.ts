@@ -28,6 +28,7 @@ export function userView(u: UserTable, ctx: { tz: string; roles: Map<string, Rol
     profile: profile ? { name: profile.name, id: profile.id } : null,
     Reporting_To: manager ? { name: fullName(manager), id: manager.id } : null,
     type__s: 'Regular User', org_id: ctx.org.id,
+    email_tracking: (JSON.parse(u.settings) as { email_tracking?: boolean }).email_tracking === true,
     created_time: formatDateTime(u.created_at, ctx.tz), Modified_Time: formatDateTime(u.modified_at, ctx.tz),
     created_by: by(u.created_by), Modified_By: by(u.modified_by),
   };

@@ -26,6 +26,7 @@ function requireSetting(actor: Actor, permission: 'mass_update' | 'mass_delete' 
 
 /** Merge, lead conversion, mass update, mass delete and import: each step audited, in one transaction. */
 export function createCrmActionsService(deps: ServiceDeps, recordService: RecordService) {
+  const { store } = deps;
   const liveRow = async (tx: Tx, orgId: string, module: string, id: string) => {
     const [row] = isId(id) ? await records.getRecordsByIds(tx.db, orgId, module, [id]) : [];
     return row && row.deleted_at === null ? row : undefined;
@@ -289,7 +290,28 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
     return { batchId, results };
   }
 
-  return { merge, convert, massUpdate, massDelete, importRecords };
+  /**
+   * Logs an email the actor sent about a record. Audited only when the sender's email
+   * tracking setting is on (Zoho's SalesInbox rule); the email itself is always kept.
+   */
+  async function logEmail(actor: Actor, moduleName: string, parentId: string, item: unknown) {
+    const module = requireModule(moduleName);
+    requireModulePermission(actor, module, 'edit');
+    if (!item || typeof item !== 'object' || Array.isArray(item)) {
+      throw itemError('INVALID_DATA', 'invalid data', { json_path: '$.data[0]', expected_data_type: 'jsonobject' });
+    }
+    const user = actor.userId ? await dir.getUser(store.db, actor.orgId, actor.userId) : undefined;
+    const tracking = !!user && (JSON.parse(user.settings) as { email_tracking?: boolean }).email_tracking === true;
+    return inTransaction(deps, actor, async (tx) => {
+      const parent = await liveRow(tx, actor.orgId, module.apiName, parentId);
+      if (!parent) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
+      const [r] = await recordService.createInTx(tx, actor, requireModule('Emails'), [{ From: user?.email ?? null, Sent_Time: new Date(tx.now).toISOString(),
+        ...(item as Record<string, unknown>), Parent_Id: { module: { api_name: module.apiName }, id: parentId } }], { skipAudit: !tracking });
+      return { result: r, audited: tracking };
+    });
+  }
+
+  return { merge, convert, massUpdate, massDelete, importRecords, logEmail };
 }
 
 export type CrmActionsService = ReturnType<typeof createCrmActionsService>;

@@ -44,6 +44,8 @@ export interface UserInput {
   profile?: unknown;
   status?: unknown;
   time_zone?: unknown;
+  /** Whether emails the user sends are audited (Zoho's SalesInbox email tracking). */
+  email_tracking?: unknown;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -246,6 +248,12 @@ export function createDirectoryService(deps: ServiceDeps) {
         }
         patch.status = input.status;
       }
+      if (input.email_tracking !== undefined) {
+        if (typeof input.email_tracking !== 'boolean') {
+          throw fieldError('INVALID_DATA', 'email_tracking', `${path}.email_tracking`, 'invalid data', { expected_data_type: 'boolean' });
+        }
+        patch.settings = JSON.stringify({ ...JSON.parse(user.settings), email_tracking: input.email_tracking });
+      }
       const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path);
       if (roleId) patch.role_id = roleId;
       if (profileId) patch.profile_id = profileId;
@@ -259,6 +267,11 @@ export function createDirectoryService(deps: ServiceDeps) {
         status: 'Status', role_id: 'Role', profile_id: 'Profile', time_zone: 'Time Zone' };
       const changes: FieldChange[] = [];
       for (const [k, v] of Object.entries(patch)) {
+        if (k === 'settings') {
+          const was = (JSON.parse(user.settings) as { email_tracking?: boolean }).email_tracking === true;
+          if (was !== input.email_tracking) changes.push({ api_name: 'email_tracking', field_label: 'Email Tracking', old: was, new: input.email_tracking });
+          continue;
+        }
         const old = user[k as keyof UserTable];
         if (old !== v) changes.push({ api_name: k === 'role_id' ? 'role' : k === 'profile_id' ? 'profile' : k, field_label: labels[k], old, new: v });
       }

@@ -23,6 +23,8 @@ export interface WriteOptions {
   extra?: Record<string, unknown> | null;
   /** Records per call (mass actions allow more than the API's 100). */
   limit?: number;
+  /** Write no audit entry (only for logged emails of users whose email tracking is off). */
+  skipAudit?: boolean;
 }
 
 export interface ItemError { code: string; message: string; details: ErrorDetails }
@@ -219,8 +221,10 @@ export function createRecordService(deps: ServiceDeps) {
       const history: FieldChange[] = Object.entries(p.values).filter(([, v]) => v !== null)
         .map(([k, v]) => ({ api_name: k, field_label: labelOf(module, k), old: null, new: v }));
       history.push({ api_name: 'Owner', field_label: 'Owner', old: null, new: historyValue('Owner', ownerId, users) });
-      tx.audit({ action: 'added', module: module.apiName, recordId: row.id, recordName: row.name,
-        parentModule: row.parent_module, parentId: row.parent_id, batchId, fieldHistory: history, extra: null });
+      if (!opts.skipAudit) {
+        tx.audit({ action: 'added', module: module.apiName, recordId: row.id, recordName: row.name,
+          parentModule: row.parent_module, parentId: row.parent_id, batchId, fieldHistory: history, extra: opts.extra ?? null, source: opts.source });
+      }
     }
     await records.insertRecords(tx.db, rows);
     return results;
@@ -362,7 +366,7 @@ export function createRecordService(deps: ServiceDeps) {
     await records.markDeleted(tx.db, actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId);
     for (const row of all) {
       tx.audit({ action: 'deleted', module: row.module, recordId: row.id, recordName: row.name,
-        parentModule: row.parent_module, parentId: row.parent_id, batchId: all.length > 1 ? batchId : null,
+        parentModule: row.parent_module, parentId: row.parent_id, batchId: opts.batchId ?? (all.length > 1 ? batchId : null),
         fieldHistory: null, extra: doomed.includes(row) ? opts.extra ?? null : { cascade_of: row.parent_id }, source: opts.source });
     }
     return results;

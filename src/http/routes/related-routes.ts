@@ -14,7 +14,7 @@ import { recordView, referencedIds } from '../views.ts';
 
 const RELATED: Record<string, string[]> = {
   notes: ['Notes'], attachments: ['Attachments'], tasks: ['Tasks'], events: ['Events'], calls: ['Calls'],
-  activities: ['Tasks', 'Events', 'Calls'],
+  activities: ['Tasks', 'Events', 'Calls'], emails: ['Emails'],
 };
 
 /** Related lists of a record (notes, attachments, activities), notes and attachments added to it. */
@@ -72,6 +72,15 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
         return reply.code(200).send({ data: [{ code: 'SUCCESS', details: { id: row.id, Created_Time: formatDateTime(row.created_at, tz),
           Modified_Time: formatDateTime(row.modified_at, tz), Created_By: { id: row.created_by, name: actor.name },
           Modified_By: { id: row.modified_by, name: actor.name } }, message: 'attachment uploaded successfully', status: 'success' }] });
+      }
+      if (modules[0] === 'Emails') {
+        const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+        const items = bodyArray(request, 'data');
+        if (items.length !== 1) throw new AppError('LIMIT_EXCEEDED', 'log one email per call', { api_name: 'data', json_path: '$.data', limit: 1 });
+        const { result } = await services.actions.logEmail(actor, module.apiName, id, items[0]);
+        return sendActions(reply, 'data', [result.ok
+          ? { ok: true, code: 'SUCCESS', message: 'email logged', details: { id: result.row.id } }
+          : { ok: false, code: result.error.code, message: result.error.message, details: result.error.details }], 201);
       }
       if (modules.length !== 1 || modules[0] !== 'Notes') {
         throw new AppError('NOT_SUPPORTED', 'add records to this related list through their own module', { resource_path_index: 2 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
 import type { Actor } from '../src/services/context.ts';
@@ -240,5 +240,38 @@ describe('Export Audit Log API', () => {
     } finally {
       env.advance(-8 * DAY);
     }
+  });
+});
+
+describe.each(BACKENDS)('export files on %s', (backend) => {
+  it('are stored in the blob store of the backend, served by any node, and verify', async () => {
+    const env = await createEnv(backend, { exportLimits: { rowsPerFile: 50, maxEntries: 1000 } });
+    const org = await createOrg(env);
+    await env.rt.demo.loadHistory(org.org.id, 120);
+    const actor = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const job = await env.rt.services.exports.create(actor, undefined);
+    const w = createAppWorker(env.rt, { maintenance: false });
+    expect(await w.runOnce()).toBe(true);
+    const second = backend === 'postgres' ? await env.second() : null;
+    const node = second?.rt ?? env.rt;
+    const otherActor = await node.services.directory.actorForUser(org.org.id, org.admin.id);
+    const file = await node.services.exports.download(otherActor, org.org.zgid, job.id, 'AuditLog.zip');
+    const chunks: Buffer[] = [];
+    for await (const c of file.stream) chunks.push(c as Buffer);
+    const buf = Buffer.concat(chunks);
+    expect(buf.length).toBe(file.size);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'auditrail-blob-'));
+    writeFileSync(path.join(dir, 'e.zip'), buf);
+    const keys = (await env.rt.services.integrity.listKeys()).map((k) => ({ key_id: k.key_id, public_key: k.public_key }));
+    const v = await verifyExportZip(path.join(dir, 'e.zip'), keys);
+    expect(v.ok, v.problems.join()).toBe(true);
+    expect(v.files.length).toBeGreaterThanOrEqual(3);
+    if (backend === 'postgres') {
+      const chunksInDb = await env.store.db.selectFrom('blobs').select('key').distinct().execute();
+      expect(chunksInDb.map((c) => c.key)).toEqual([`exports/${org.org.id}/${job.id}`]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await second?.close();
+    await env.close();
   });
 });

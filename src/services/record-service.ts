@@ -128,6 +128,14 @@ function parseItem(module: ModuleDef, raw: unknown, index: number, mode: 'create
   return parsed;
 }
 
+/** A lookup value `{id}` recorded in history with the record's name, so the log reads well. */
+function withName(v: unknown, names: Map<string, string | null>): unknown {
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'string' && names.has((v as { id: string }).id)) {
+    return { id: (v as { id: string }).id, name: names.get((v as { id: string }).id) };
+  }
+  return v;
+}
+
 const isFailure = (p: ParsedItem | { ok: false; error: ItemError }): p is { ok: false; error: ItemError } => 'ok' in p;
 
 /** Records CRUD through Zoho's rules, every write audited in the same transaction. */
@@ -163,7 +171,7 @@ export function createRecordService(deps: ServiceDeps) {
         }
       }
     }
-    return failures;
+    return Object.assign(failures, { names: new Map([...found].map(([id, r]) => [id, r.name])) });
   }
 
   const orgUsers = async (tx: Tx, orgId: string) => new Map((await dir.listUsers(tx.db, orgId)).map((u) => [u.id, u]));
@@ -219,7 +227,7 @@ export function createRecordService(deps: ServiceDeps) {
       rows.push(row);
       results[p.index] = { ok: true, row };
       const history: FieldChange[] = Object.entries(p.values).filter(([, v]) => v !== null)
-        .map(([k, v]) => ({ api_name: k, field_label: labelOf(module, k), old: null, new: v }));
+        .map(([k, v]) => ({ api_name: k, field_label: labelOf(module, k), old: null, new: withName(v, failures.names) }));
       history.push({ api_name: 'Owner', field_label: 'Owner', old: null, new: historyValue('Owner', ownerId, users) });
       if (!opts.skipAudit) {
         tx.audit({ action: 'added', module: module.apiName, recordId: row.id, recordName: row.name,
@@ -289,7 +297,7 @@ export function createRecordService(deps: ServiceDeps) {
       const history: FieldChange[] = [];
       for (const [k, v] of Object.entries(p.values)) {
         if (!sameValue(oldValues[k], v)) {
-          history.push({ api_name: k, field_label: labelOf(module, k), old: oldValues[k] ?? null, new: v });
+          history.push({ api_name: k, field_label: labelOf(module, k), old: oldValues[k] ?? null, new: withName(v, failures.names) });
           newValues[k] = v;
         }
       }

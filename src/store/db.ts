@@ -78,6 +78,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection the server drops (restart, failover, admin termination) must not crash
+    // the process: the pool discards it and the next query opens a fresh one.
+    pool.on('error', (err) => { process.emitWarning(`PostgreSQL connection lost: ${err.message}`); });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', file: null, close: () => db.destroy() };
   } else {

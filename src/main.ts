@@ -34,10 +34,10 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
 }
 
 /** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
-export async function createHttpApp(rt: Runtime, opts: { logLevel?: string; publicUrl?: string } = {}) {
+export async function createHttpApp(rt: Runtime, opts: { logLevel?: string; publicUrl?: string; trustProxy?: number } = {}) {
   const secret = await sharedSecret(rt.store.db, 'page_token_secret');
   return buildApp({ services: rt.services, store: rt.store, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
-    logLevel: opts.logLevel, publicUrl: opts.publicUrl });
+    logLevel: opts.logLevel, publicUrl: opts.publicUrl, trustProxy: opts.trustProxy });
 }
 
 async function serve(config: Config, opts: { demo?: boolean; worker?: boolean }) {
@@ -57,7 +57,8 @@ async function serve(config: Config, opts: { demo?: boolean; worker?: boolean })
     }
     out('create API credentials with: npx auditrail client create');
   }
-  const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, publicUrl: config.publicUrl });
+  const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy });
   await app.listen({ port: config.port, host: config.host });
   out(`auditrail listening on ${base} (${rt.store.dialect}${rt.store.file ? `: ${rt.store.file}` : ''})`);
   const worker = opts.worker === false ? null : createAppWorker(rt, { leaseMs: config.workerLeaseMs });

@@ -12,6 +12,8 @@ export interface Config {
   publicUrl?: string;
   /** How long a worker's claim on a job lasts without a heartbeat before another worker takes over. */
   workerLeaseMs: number;
+  /** Behind a reverse proxy: how many proxy hops to trust for the client IP (0: none). */
+  trustProxy: number;
 }
 
 const schema = z.object({
@@ -22,6 +24,7 @@ const schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   publicUrl: z.string().url().optional(),
   workerLeaseMs: z.coerce.number().int().min(500).max(3_600_000),
+  trustProxy: z.coerce.number().int().min(0).max(10),
 });
 
 export interface ConfigFlags { port?: string | number; host?: string; dataDir?: string }
@@ -35,6 +38,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: env.AUDITRAIL_LOG_LEVEL ?? 'info',
     publicUrl: env.AUDITRAIL_PUBLIC_URL || undefined,
     workerLeaseMs: env.AUDITRAIL_WORKER_LEASE_MS || 30_000,
+    trustProxy: env.AUDITRAIL_TRUST_PROXY || 0,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

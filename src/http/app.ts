@@ -25,6 +25,8 @@ export interface HttpDeps {
   logLevel?: string;
   /** Base URL for links (download_links); default: derived from each request. */
   publicUrl?: string;
+  /** Proxy hops whose X-Forwarded-For is trusted (0: none). */
+  trustProxy?: number;
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
@@ -37,7 +39,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logLevel && deps.logLevel !== 'silent' ? { level: deps.logLevel } : false,
     bodyLimit: deps.bodyLimit ?? BODY_LIMIT,
-    trustProxy: false,
+    // Audit entries record the client's IP: behind proxies, trust exactly the configured hops.
+    trustProxy: deps.trustProxy ? (_address: string, hop: number) => hop < deps.trustProxy! : false,
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   });

@@ -32,7 +32,7 @@ export function createPageTokenCodec(secret: string): PageTokenCodec {
         throw bad();
       }
       if (typeof payload.exp !== 'number' || payload.exp < now) {
-        throw new AppError('INVALID_DATA', 'the page token has expired', { param_name: 'page_token' });
+        throw new AppError('EXPIRED_VALUE', 'the page token has expired', { param_name: 'page_token' });
       }
       return payload;
     },

@@ -3,6 +3,7 @@ import * as jobs from '../store/job-store.ts';
 import type { JobTable } from '../store/schema.ts';
 import type { Logger, ServiceDeps } from '../services/context.ts';
 import { LeaseLostError, type JobContext } from '../services/jobs.ts';
+import { AppError } from '../domain/errors.ts';
 
 export type JobHandler = (job: JobTable, ctx: JobContext) => Promise<unknown>;
 
@@ -32,9 +33,19 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
 
   async function runJob(job: JobTable) {
     let lastBeat = deps.clock();
+    // The lease is renewed on a timer too, so a long step between progress reports does not
+    // let another worker take the job over while this one still runs it.
+    let lost = false;
+    const renew = setInterval(() => {
+      jobs.heartbeat(deps.store.db, job.id, id, deps.clock(), leaseMs)
+        .then((ok) => { if (!ok) lost = true; })
+        .catch((e) => log.warn({ err: e, job: job.id }, 'lease renewal failed'));
+    }, Math.max(200, Math.floor(leaseMs / 3)));
+    renew.unref();
     const ctx: JobContext = {
       jobId: job.id, attempt: job.attempts,
       progress: async (done, total) => {
+        if (lost) throw new LeaseLostError(job.id);
         const now = deps.clock();
         if (now - lastBeat < Math.min(1000, leaseMs / 3) && done !== total) return;
         lastBeat = now;
@@ -52,7 +63,11 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
       const now = deps.clock();
       const retryAt = job.attempts < job.max_attempts ? now + Math.min(2 ** job.attempts * 5000, 600_000) : null;
       log.error({ err: e, job: job.id, attempt: job.attempts }, 'job failed');
-      await jobs.failJob(deps.store.db, job, id, now, (e as Error).message ?? String(e), retryAt);
+      // Only our own error messages are shown to users; driver messages stay in the server log.
+      const message = e instanceof AppError ? `${e.code}: ${e.message}` : 'internal error (see the server log)';
+      await jobs.failJob(deps.store.db, job, id, now, message, retryAt);
+    } finally {
+      clearInterval(renew);
     }
   }
 

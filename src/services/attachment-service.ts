@@ -66,14 +66,25 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     }
   }
 
-  /** The bytes of a live attachment of a live parent. */
-  async function download(actor: Actor, moduleName: string, parentId: string, attachmentId: string) {
+  /**
+   * A live attachment of a live parent of this module; anything else (another module's record,
+   * a deleted parent, a foreign id) answers exactly like a missing attachment.
+   */
+  async function find(actor: Actor, moduleName: string, parentId: string, attachmentId: string, action: 'view' | 'delete') {
     const module = requireModule(moduleName);
-    requireModulePermission(actor, module, 'view');
+    requireModulePermission(actor, module, action);
     const [row] = isId(attachmentId) ? await records.getRecordsByIds(store.db, actor.orgId, 'Attachments', [attachmentId]) : [];
-    if (!row || row.deleted_at !== null || row.parent_id !== parentId) {
+    const [parent] = row && row.parent_module === module.apiName && row.parent_id === parentId
+      ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [parentId]) : [];
+    if (!row || row.deleted_at !== null || !parent || parent.deleted_at !== null) {
       throw new AppError('INVALID_DATA', 'the attachment id given seems to be invalid', { resource_path_index: 3 });
     }
+    return row;
+  }
+
+  /** The bytes of a live attachment of a live parent. */
+  async function download(actor: Actor, moduleName: string, parentId: string, attachmentId: string) {
+    const row = await find(actor, moduleName, parentId, attachmentId, 'view');
     const stream = await blobs.read(attachmentKey(actor.orgId, row.id));
     if (!stream) throw new AppError('INVALID_DATA', 'the attachment has no content', { resource_path_index: 3 });
     const data = JSON.parse(row.data) as { File_Name: string; Size: number; Content_Type: string };
@@ -92,7 +103,7 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     return { parent, rows: rows.slice(0, perPage), more: rows.length > perPage };
   }
 
-  return { upload, download, related };
+  return { upload, download, related, find };
 }
 
 export type AttachmentService = ReturnType<typeof createAttachmentService>;

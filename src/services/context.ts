@@ -1,7 +1,7 @@
 import type { ActorType, AuditEntryInput, AuditSource } from '../domain/audit.ts';
 import type { ProfilePermissions } from '../domain/permissions.ts';
 import type { Db, Store } from '../store/db.ts';
-import { appendAuditEntries } from '../store/audit-store.ts';
+import { appendAuditEntries, lockAuditHead } from '../store/audit-store.ts';
 
 /** Whoever performs a use case: a signed-in user (through a token or the console) or the system. */
 export interface Actor {
@@ -47,6 +47,11 @@ export interface Tx {
  */
 export async function inTransaction<T>(deps: ServiceDeps, actor: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
   return deps.store.db.transaction().execute(async (db) => {
+    // One writer per organisation at a time: on PostgreSQL the chain head row is locked before
+    // the use case reads anything, so its read-modify-write sees every earlier commit (no lost
+    // updates, no double conversions) and the chain cannot fork. SQLite's BEGIN IMMEDIATE
+    // already serialises writers.
+    if (deps.store.dialect === 'postgres') await lockAuditHead(db, actor.orgId);
     const now = deps.clock();
     const queued: AuditEntryInput[] = [];
     const tx: Tx = {

@@ -1,8 +1,9 @@
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { newId, isId, shortOrgId } from '../domain/ids.ts';
 import {
-  ADMIN_PERMISSIONS, STANDARD_PERMISSIONS, parsePermissions, type ProfilePermissions,
+  ADMIN_PERMISSIONS, STANDARD_PERMISSIONS, modulePermission, parsePermissions, type ProfilePermissions,
 } from '../domain/permissions.ts';
+import { STANDARD_MODULES } from '../domain/modules.ts';
 import { isValidTimeZone } from '../domain/time.ts';
 import type { FieldChange } from '../domain/audit.ts';
 import * as dir from '../store/directory-store.ts';
@@ -56,6 +57,26 @@ function requireSetting(actor: Actor, permission: 'manage_users' | 'manage_roles
   if (actor.isAdmin) return;
   if (!actor.permissions?.settings[permission]) {
     throw new AppError('NO_PERMISSION', 'permission denied', { permissions: [permission] });
+  }
+}
+
+const onlyAdmins = () => new AppError('NO_PERMISSION', 'only an Administrator can grant or change Administrator access', { permissions: ['administrator'] });
+
+/** A non-administrator may not hand out permissions they do not hold themselves. */
+function checkGrantable(actor: Actor, perms: ProfilePermissions) {
+  if (actor.isAdmin || actor.type !== 'user') return;
+  const own = actor.permissions;
+  for (const [name, flag] of Object.entries(perms.settings)) {
+    if (flag && !own?.settings[name as keyof ProfilePermissions['settings']]) {
+      throw new AppError('NO_PERMISSION', `you cannot grant ${name}`, { permissions: [name] });
+    }
+  }
+  for (const m of [...STANDARD_MODULES.map((x) => x.apiName)]) {
+    for (const action of ['view', 'create', 'edit', 'delete'] as const) {
+      if (modulePermission(perms, m, action) && !(own && modulePermission(own, m, action))) {
+        throw new AppError('NO_PERMISSION', `you cannot grant ${action} on ${m}`, { permissions: [`Crm_Implied_${action}_${m}`] });
+      }
+    }
   }
 }
 
@@ -169,7 +190,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     return isId(id) ? dir.getUser(store.db, actor.orgId, id) : undefined;
   }
 
-  async function resolveRoleProfile(tx: Tx, orgId: string, input: UserInput, path: string) {
+  async function resolveRoleProfile(tx: Tx, orgId: string, input: UserInput, path: string, actorIsAdmin: boolean) {
     let roleId: string | undefined;
     let profileId: string | undefined;
     if (input.role !== undefined) {
@@ -182,6 +203,7 @@ export function createDirectoryService(deps: ServiceDeps) {
       const id = refId(input.profile);
       const profile = typeof id === 'string' && isId(id) ? await dir.getProfile(tx.db, orgId, id) : undefined;
       if (!profile) throw fieldError('INVALID_DATA', 'profile', `${path}.profile`, 'invalid profile');
+      if (profile.is_admin && !actorIsAdmin) throw onlyAdmins();
       profileId = profile.id;
     }
     return { roleId, profileId };
@@ -212,7 +234,7 @@ export function createDirectoryService(deps: ServiceDeps) {
       }
       const timeZone = checkText(input.time_zone, 'time_zone', path, 64) ?? actor.timeZone;
       if (!isValidTimeZone(timeZone)) throw fieldError('INVALID_DATA', 'time_zone', `${path}.time_zone`, 'invalid time zone');
-      const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path);
+      const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path, actor.isAdmin);
       return addUser(tx, actor, { first_name: firstName, last_name: lastName, email, role_id: roleId!, profile_id: profileId!,
         time_zone: timeZone, password_hash: null });
     });
@@ -224,6 +246,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     return inTransaction(deps, actor, async (tx) => {
       const user = isId(id) ? await dir.getUser(tx.db, actor.orgId, id) : undefined;
       if (!user || user.status === 'deleted') throw fieldError('INVALID_DATA', 'id', `${path}.id`, 'the id given seems to be invalid');
+      if (!actor.isAdmin && (await dir.getProfile(tx.db, actor.orgId, user.profile_id))?.is_admin) throw onlyAdmins();
       const patch: Partial<UserTable> = {};
       const first = checkText(input.first_name, 'first_name', path, 40);
       if (first !== undefined) patch.first_name = first;
@@ -254,7 +277,7 @@ export function createDirectoryService(deps: ServiceDeps) {
         }
         patch.settings = JSON.stringify({ ...JSON.parse(user.settings), email_tracking: input.email_tracking });
       }
-      const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path);
+      const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path, actor.isAdmin);
       if (roleId) patch.role_id = roleId;
       if (profileId) patch.profile_id = profileId;
       if (id === actor.userId && (patch.status === 'disabled' || (profileId && profileId !== user.profile_id))) {
@@ -420,6 +443,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     return inTransaction(deps, actor, async (tx) => {
       const source = isId(sourceId) ? await dir.getProfile(tx.db, actor.orgId, sourceId) : undefined;
       if (!source) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
+      if (source.is_admin && !actor.isAdmin) throw onlyAdmins();
       const name = checkText(input.name, 'name', path, 50);
       if (!name) throw fieldError('MANDATORY_NOT_FOUND', 'name', `${path}.name`, 'required field not found');
       const profiles = await dir.listProfiles(tx.db, actor.orgId);
@@ -432,6 +456,7 @@ export function createDirectoryService(deps: ServiceDeps) {
         if (!parsed) throw fieldError('INVALID_DATA', 'permissions', `${path}.permissions`, 'invalid permissions');
         permissions = parsed;
       }
+      if (!source.is_admin) checkGrantable(actor, permissions);
       const description = checkText(input.description, 'description', path, 250) ?? null;
       return addProfile(tx, actor, name, description, source.is_admin === 1, permissions, true);
     });
@@ -443,6 +468,9 @@ export function createDirectoryService(deps: ServiceDeps) {
     return inTransaction(deps, actor, async (tx) => {
       const profile = isId(id) ? await dir.getProfile(tx.db, actor.orgId, id) : undefined;
       if (!profile) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
+      if (!actor.isAdmin && actor.userId && (await dir.getUser(tx.db, actor.orgId, actor.userId))?.profile_id === profile.id) {
+        throw new AppError('NOT_ALLOWED', 'you cannot change the profile you hold', {});
+      }
       const patch: Partial<ProfileTable> = {};
       const changes: FieldChange[] = [];
       const name = checkText(input.name, 'name', path, 50);
@@ -461,6 +489,7 @@ export function createDirectoryService(deps: ServiceDeps) {
         if (profile.is_admin) throw new AppError('NOT_ALLOWED', 'the Administrator profile always has every permission', { api_name: 'permissions', json_path: `${path}.permissions` });
         const parsed = parsePermissions(input.permissions);
         if (!parsed) throw fieldError('INVALID_DATA', 'permissions', `${path}.permissions`, 'invalid permissions');
+        checkGrantable(actor, parsed);
         const old = JSON.parse(profile.permissions);
         if (JSON.stringify(old) !== JSON.stringify(parsed)) {
           patch.permissions = JSON.stringify(parsed);

@@ -129,12 +129,11 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     return code;
   }
 
-  async function audit(orgId: string, actor: Actor, action: 'login' | 'login_failed' | 'token_revoked', extra: Record<string, unknown>) {
+  async function audit(actor: Actor, action: 'login_failed', extra: Record<string, unknown>) {
     await inTransaction(deps, actor, async (tx) => {
       tx.audit({ action, module: 'users', recordId: actor.userId, recordName: actor.name, parentModule: null, parentId: null,
         batchId: null, fieldHistory: null, extra });
     });
-    void orgId;
   }
 
   /** The token endpoint: issues tokens or answers `{error}` as Zoho's accounts server does. */
@@ -150,15 +149,14 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     if (!user) return { error: 'invalid_client' };
     const actor = userActor(org, user, profile, ctx);
     const fail = async (error: string) => {
-      await audit(org.id, actor, 'login_failed', { grant_type: grantType, client_id: client.client_id, reason: error });
+      await audit(actor, 'login_failed', { grant_type: grantType, client_id: client.client_id, reason: error });
       return { error };
     };
     if (!req.client_secret || sha256(req.client_secret) !== client.secret_hash) return fail('invalid_client_secret');
     if (user.status !== 'active') return fail('access_denied');
-    const now = deps.clock();
     let scopes: string[];
     let refreshHash: string | null = null;
-    let newRefresh: string | undefined;
+    let code: { hash: string; scopes: string } | null = null;
     if (grantType === 'refresh_token') {
       const row = req.refresh_token ? await oauth.getToken(store.db, sha256(req.refresh_token)) : undefined;
       if (!row || row.kind !== 'refresh' || row.client_id !== client.client_id || row.revoked_at) return fail('invalid_code');
@@ -166,19 +164,12 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
       refreshHash = row.token_hash;
     } else if (grantType === 'authorization_code') {
       const row = req.code ? await oauth.getToken(store.db, sha256(req.code)) : undefined;
-      if (!row || row.kind !== 'code' || row.client_id !== client.client_id || row.revoked_at || (row.expires_at ?? 0) < now) {
+      if (!row || row.kind !== 'code' || row.client_id !== client.client_id || row.revoked_at || (row.expires_at ?? 0) < deps.clock()) {
         return fail('invalid_code');
       }
       if (client.redirect_uri && req.redirect_uri !== undefined && req.redirect_uri !== client.redirect_uri) return fail('invalid_redirect_uri');
-      const used = await oauth.markTokenUsed(store.db, row.token_hash, now);
-      if (Number(used.numUpdatedRows) !== 1) return fail('invalid_code');
       scopes = row.scopes.split(',');
-      newRefresh = token();
-      refreshHash = sha256(newRefresh);
-      await oauth.insertToken(store.db, {
-        token_hash: refreshHash, kind: 'refresh', org_id: org.id, client_id: client.client_id, user_id: user.id,
-        scopes: row.scopes, refresh_hash: null, expires_at: null, revoked_at: null, created_at: now,
-      });
+      code = { hash: row.token_hash, scopes: row.scopes };
     } else {
       const expected = [`ZohoCRM.${org.zgid}`, `ZohoCRM.${org.id}`];
       if (!req.soid) return fail('missing_org_info');
@@ -192,12 +183,30 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
       scopes = requested;
     }
     const accessToken = token();
-    await oauth.insertToken(store.db, {
-      token_hash: sha256(accessToken), kind: 'access', org_id: org.id, client_id: client.client_id, user_id: user.id,
-      scopes: scopes.join(','), refresh_hash: refreshHash, expires_at: now + ACCESS_TOKEN_SECONDS * 1000, revoked_at: null,
-      created_at: now,
+    // The tokens and the login entry commit together (invariant 1): no token without its entry.
+    const issued = await inTransaction(deps, actor, async (tx) => {
+      let newRefresh: string | undefined;
+      if (code) {
+        const used = await oauth.markTokenUsed(tx.db, code.hash, tx.now);
+        if (Number(used.numUpdatedRows) !== 1) return null;
+        newRefresh = token();
+        refreshHash = sha256(newRefresh);
+        await oauth.insertToken(tx.db, {
+          token_hash: refreshHash, kind: 'refresh', org_id: org.id, client_id: client.client_id, user_id: user.id,
+          scopes: code.scopes, refresh_hash: null, expires_at: null, revoked_at: null, created_at: tx.now,
+        });
+      }
+      await oauth.insertToken(tx.db, {
+        token_hash: sha256(accessToken), kind: 'access', org_id: org.id, client_id: client.client_id, user_id: user.id,
+        scopes: scopes.join(','), refresh_hash: refreshHash, expires_at: tx.now + ACCESS_TOKEN_SECONDS * 1000, revoked_at: null,
+        created_at: tx.now,
+      });
+      tx.audit({ action: 'login', module: 'users', recordId: actor.userId, recordName: actor.name, parentModule: null, parentId: null,
+        batchId: null, fieldHistory: null, extra: { grant_type: grantType, client_id: client.client_id } });
+      return { newRefresh };
     });
-    await audit(org.id, actor, 'login', { grant_type: grantType, client_id: client.client_id });
+    if (!issued) return fail('invalid_code');
+    const newRefresh = issued.newRefresh;
     return {
       access_token: accessToken, ...(newRefresh ? { refresh_token: newRefresh } : {}), scope: scopes.join(' '),
       api_domain: apiDomain(ctx), token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS,

@@ -371,7 +371,8 @@ export function createRecordService(deps: ServiceDeps) {
       all.push(...children);
       level = children.map((c) => c.id);
     }
-    await records.markDeleted(tx.db, actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId);
+    const moved = await records.markDeleted(tx.db, actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId);
+    if (moved !== all.length) throw new AppError('INVALID_DATA', 'the records changed while this request ran; nothing was deleted', {});
     for (const row of all) {
       tx.audit({ action: 'deleted', module: row.module, recordId: row.id, recordName: row.name,
         parentModule: row.parent_module, parentId: row.parent_id, batchId: opts.batchId ?? (all.length > 1 ? batchId : null),

@@ -53,6 +53,11 @@ export async function appendAuditEntries(
   return rows;
 }
 
+/** Locks the organisation's chain head row for the rest of the transaction (PostgreSQL). */
+export async function lockAuditHead(trx: Db, orgId: string): Promise<void> {
+  await trx.selectFrom('audit_heads').select('org_id').where('org_id', '=', orgId).forUpdate().execute();
+}
+
 /** The chain head as recorded: the sequence and hash of the last entry appended. */
 export async function getAuditHead(db: Db, orgId: string) {
   return db.selectFrom('audit_heads').selectAll().where('org_id', '=', orgId).executeTakeFirst();

@@ -23,7 +23,8 @@ export async function claimJob(db: Db, dialect: StoreDialect, worker: string, no
       WHERE id = (
         SELECT id FROM jobs
         WHERE kind IN (${sql.join(kinds)})
-          AND ((status = 'queued' AND run_after <= ${now}) OR (status = 'running' AND lease_expires_at < ${now}))
+          AND ((status = 'queued' AND run_after <= ${now})
+            OR (status = 'running' AND lease_expires_at < ${now} AND attempts < max_attempts))
         ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING *`.execute(db);
     return r.rows[0];
@@ -32,7 +33,7 @@ export async function claimJob(db: Db, dialect: StoreDialect, worker: string, no
     const row = await trx.selectFrom('jobs').selectAll().where('kind', 'in', kinds)
       .where((eb) => eb.or([
         eb.and([eb('status', '=', 'queued'), eb('run_after', '<=', now)]),
-        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', now)]),
+        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', now), eb('attempts', '<', eb.ref('max_attempts'))]),
       ])).orderBy('run_after').orderBy('id').limit(1).executeTakeFirst();
     if (!row) return undefined;
     const patch = { status: 'running', lease_owner: worker, lease_expires_at: now + leaseMs, attempts: row.attempts + 1, updated_at: now };

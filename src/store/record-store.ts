@@ -75,16 +75,27 @@ export async function updateRecordRows(db: Db, orgId: string, patches: readonly 
 }
 
 /** Live dependents (notes, attachments, activities) of the given parents. */
+// Bound values per statement stay far below SQLite's 32,766 and PostgreSQL's 65,535.
+const ID_CHUNK = 500;
+
 export async function getLiveChildren(db: Db, orgId: string, parentIds: readonly string[]): Promise<RecordTable[]> {
-  if (parentIds.length === 0) return [];
-  return db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...parentIds])
-    .where('deleted_at', 'is', null).execute();
+  const out: RecordTable[] = [];
+  for (let i = 0; i < parentIds.length; i += ID_CHUNK) {
+    out.push(...await db.selectFrom('records').selectAll().where('org_id', '=', orgId)
+      .where('parent_id', 'in', parentIds.slice(i, i + ID_CHUNK)).where('deleted_at', 'is', null).execute());
+  }
+  return out;
 }
 
+/** Moves live rows to the bin; returns how many were still live (a concurrent delete makes it fall short). */
 export async function markDeleted(db: Db, orgId: string, ids: readonly string[], by: string | null, at: number, batch: string) {
-  if (ids.length === 0) return;
-  await db.updateTable('records').set({ deleted_at: at, deleted_by: by, delete_batch: batch })
-    .where('org_id', '=', orgId).where('id', 'in', [...ids]).execute();
+  let n = 0;
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const r = await db.updateTable('records').set({ deleted_at: at, deleted_by: by, delete_batch: batch })
+      .where('org_id', '=', orgId).where('id', 'in', ids.slice(i, i + ID_CHUNK)).where('deleted_at', 'is', null).executeTakeFirst();
+    n += Number(r.numUpdatedRows);
+  }
+  return n;
 }
 
 export type SortColumn = 'id' | 'created_at' | 'modified_at';

@@ -169,6 +169,9 @@ export function recycleBinRoutes(app: FastifyInstance, deps: HttpDeps) {
       if (!['all', 'recycle', 'permanent'].includes(type)) throw new AppError('PATTERN_NOT_MATCHED', 'type must be all, recycle or permanent', { param_name: 'type' });
       const perPage = intParam(request, 'per_page', 1, 200, 200);
       const page = intParam(request, 'page', 1, 100_000, 1);
+      if (page * perPage > 2000) {
+        throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'only the 2,000 most recent deletions can be paged', { limit: 2000 });
+      }
       const { rows, more } = await deps.services.records.deletedRecords(actor, module.apiName, type as 'all' | 'recycle' | 'permanent', page, perPage);
       if (rows.length === 0) return noContent(reply);
       const users = await bin.names(actor.orgId);

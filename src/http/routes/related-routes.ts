@@ -107,7 +107,7 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
     DELETE: async (request, reply) => {
       const { module, id, att } = params(request);
       const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
-      await services.attachments.download(actor, module.apiName, id, att!);
+      await services.attachments.find(actor, module.apiName, id, att!, 'delete');
       const [r] = await services.records.deleteRecords(actor, 'Attachments', [att!]);
       return sendActions(reply, 'data', [r.ok ? { ok: true, code: 'SUCCESS', message: 'record deleted', details: { id: att } }
         : { ok: false, code: r.error.code, message: r.error.message, details: { id: att } }], 200);

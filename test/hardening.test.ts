@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { createHttpApp } from '../src/main.ts';
+
+describe.each(BACKENDS)('concurrent use cases on one record on %s', (backend) => {
+  it('lose no update and convert a lead once', async () => {
+    const env = await createEnv(backend);
+    const org = await createOrg(env);
+    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const second = backend === 'postgres' ? await env.second() : null;
+    const other = second?.rt ?? env.rt;
+    const [lead] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Busy', Company: 'Busy Co' }]);
+    if (!lead.ok) throw new Error('create failed');
+    const fields: [string, unknown][] = [['First_Name', 'Bo'], ['Email', 'bo@busy.example'], ['Phone', '555'], ['Mobile', '556'],
+      ['Designation', 'CTO'], ['City', 'Oslo'], ['State', 'Oslo'], ['Country', 'Norway'], ['Street', 'Main 1'], ['Zip_Code', '0150']];
+    await Promise.all(fields.map(([k, v], i) => (i % 2 ? other : env.rt).services.records.updateRecords(admin, 'Leads', [{ [k]: v }], lead.row.id)));
+    const row = await env.rt.services.records.getRecord(admin, 'Leads', lead.row.id);
+    const data = JSON.parse(row!.data);
+    for (const [k, v] of fields) expect(data[k], k).toBe(v);
+    const updates = await env.store.db.selectFrom('audit_entries').select('id').where('record_id', '=', lead.row.id).where('action', '=', 'updated').execute();
+    expect(updates).toHaveLength(10);
+    const conversions = await Promise.allSettled([0, 1, 2].map((i) => (i % 2 ? other : env.rt).services.actions.convert(admin, lead.row.id, undefined)));
+    expect(conversions.filter((c) => c.status === 'fulfilled')).toHaveLength(1);
+    for (const c of conversions) if (c.status === 'rejected') expect(c.reason).toMatchObject({ code: 'ID_ALREADY_CONVERTED' });
+    const contacts = await env.store.db.selectFrom('records').select('id').where('org_id', '=', org.org.id).where('module', '=', 'Contacts').execute();
+    expect(contacts).toHaveLength(1);
+    expect((await env.rt.services.audit.verifyChain(org.org.id)).ok).toBe(true);
+    await second?.close();
+    await env.close();
+  });
+});
+
+describe('privilege and scope boundaries', () => {
+  let env: TestEnv;
+  let app: FastifyInstance;
+  let orgId: string;
+  let delegate: Record<string, string>;
+  let adminAuth: Record<string, string>;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    env = await createEnv();
+    app = await createApp(env);
+    const org = await createOrg(env);
+    orgId = org.org.id;
+    ids.admin = org.profiles.admin.id;
+    ids.standard = org.profiles.standard.id;
+    ids.manager = org.roles.manager.id;
+    const admin = await env.rt.services.directory.actorForUser(orgId, org.admin.id);
+    const hr = await env.rt.services.directory.cloneProfile(admin, org.profiles.standard.id, { name: 'HR',
+      permissions: { modules: { '*': { view: true, create: true, edit: true, delete: true } }, settings: { manage_users: true, manage_profiles: true } } });
+    ids.hr = hr.id;
+    const u = await env.rt.services.directory.createUser(admin, { last_name: 'Delegate', email: 'hr@acme.example', role: { id: ids.manager }, profile: { id: hr.id } });
+    ids.delegate = u.id;
+    delegate = (await tokenFor(app, env, orgId, { userEmail: 'hr@acme.example', scopes: ['ZohoCRM.settings.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.modules.ALL'] })).auth;
+    adminAuth = (await tokenFor(app, env, orgId)).auth;
+  });
+  afterAll(async () => { await app?.close(); await env?.close(); });
+
+  const req = (method: 'POST' | 'PUT', url: string, body: unknown, headers = delegate) =>
+    app.inject({ method, url, headers, payload: JSON.stringify(body) });
+
+  it('a delegate with user and profile management cannot make anyone an Administrator', async () => {
+    const clone = await req('POST', `/crm/v8/settings/profiles/${ids.admin}/actions/clone`, { profiles: [{ name: 'Shadow admin' }] });
+    expect(clone.statusCode).toBe(403);
+    expect(clone.json()).toMatchObject({ code: 'NO_PERMISSION', status: 'error' });
+    const assign = await req('PUT', `/crm/v8/users/${ids.delegate}`, { users: [{ profile: { id: ids.admin } }] });
+    expect(assign.json()).toMatchObject({ code: 'NO_PERMISSION' });
+    const own = await req('PUT', `/crm/v8/settings/profiles/${ids.hr}`, { profiles: [{ permissions: { settings: { audit_log: true } } }] });
+    expect(own.json().profiles[0]).toMatchObject({ code: 'NOT_ALLOWED' });
+    const grant = await req('PUT', `/crm/v8/settings/profiles/${ids.standard}`, { profiles: [{ permissions: { settings: { recycle_bin_admin: true } } }] });
+    expect(grant.json()).toMatchObject({ code: 'NO_PERMISSION', details: { permissions: ['recycle_bin_admin'] } });
+    const me = (await app.inject({ method: 'GET', url: '/crm/v8/users?type=CurrentUser', headers: delegate })).json().users[0];
+    expect(me.profile.id).toBe(ids.hr);
+  });
+
+  it('an attachment is reachable only through its own parent\'s module, with that module\'s scope', async () => {
+    const contact = (await req('POST', '/crm/v8/Contacts', { data: [{ Last_Name: 'Private' }] }, adminAuth)).json().data[0].details.id;
+    const boundary = '----x';
+    const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="secret.txt"\r\nContent-Type: text/plain\r\n\r\nsecret\r\n--${boundary}--\r\n`;
+    const att = (await app.inject({ method: 'POST', url: `/crm/v8/Contacts/${contact}/Attachments`, headers: { ...adminAuth, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload })).json().data[0].details.id;
+    const { auth: leadsOnly } = await tokenFor(app, env, orgId, { scopes: ['ZohoCRM.modules.leads.ALL'] });
+    const viaLeads = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${contact}/Attachments/${att}`, headers: leadsOnly });
+    expect(viaLeads.statusCode).toBe(400);
+    expect(viaLeads.json()).toMatchObject({ code: 'INVALID_DATA', details: { resource_path_index: 3 } });
+    const del = await app.inject({ method: 'DELETE', url: `/crm/v8/Leads/${contact}/Attachments/${att}`, headers: leadsOnly });
+    expect(del.json().code).toBe('INVALID_DATA');
+    const ok = await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${contact}/Attachments/${att}`, headers: adminAuth });
+    expect(ok.body).toBe('secret');
+  });
+
+  it('records the client address from X-Forwarded-For only when proxies are trusted', async () => {
+    const trusting = await createHttpApp(env.rt, { trustProxy: 1 });
+    const { auth } = await tokenFor(trusting, env, orgId);
+    const headers = { ...auth, 'x-forwarded-for': '203.0.113.7' };
+    const a = (await trusting.inject({ method: 'POST', url: '/crm/v8/Leads', headers, payload: JSON.stringify({ data: [{ Last_Name: 'Proxied' }] }) })).json().data[0].details.id;
+    const b = (await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: { ...adminAuth, 'x-forwarded-for': '203.0.113.7' }, payload: JSON.stringify({ data: [{ Last_Name: 'Direct' }] }) })).json().data[0].details.id;
+    const ip = async (id: string) => (await env.store.db.selectFrom('audit_entries').select('ip').where('record_id', '=', id).executeTakeFirstOrThrow()).ip;
+    expect(await ip(a)).toBe('203.0.113.7');
+    expect(await ip(b)).toBe('127.0.0.1');
+    await trusting.close();
+  });
+});

@@ -162,6 +162,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
     const leads = requireModule('Leads');
     requireModulePermission(actor, leads, 'edit');
     requireModulePermission(actor, requireModule('Contacts'), 'create');
+    requireModulePermission(actor, requireModule('Accounts'), 'create');
     const raw = body && typeof body === 'object' && Array.isArray((body as { data?: unknown }).data) ? (body as { data: unknown[] }).data : [{}];
     if (raw.length !== 1) throw new AppError('LIMIT_EXCEEDED', 'convert one lead per call', { api_name: 'data', json_path: '$.data', limit: 1 });
     const opts = (raw[0] ?? {}) as { Accounts?: { id?: unknown }; Contacts?: { id?: unknown }; Deals?: Record<string, unknown>;

@@ -126,8 +126,7 @@ export async function listRecords(db: Db, q: ListQuery): Promise<RecordTable[]> 
     const col = sql.ref(q.sort);
     query = q.sort === 'id'
       ? query.where('id', q.desc ? '<' : '>', id)
-      : query.where(q.desc ? sql<boolean>`(${col} < ${value} or (${col} = ${value} and id < ${id}))`
-        : sql<boolean>`(${col} > ${value} or (${col} = ${value} and id > ${id}))`);
+      : query.where(q.desc ? sql<boolean>`(${col}, id) < (${value}, ${id})` : sql<boolean>`(${col}, id) > (${value}, ${id})`);
   }
   const dir = q.desc ? 'desc' : 'asc';
   query = query.orderBy(q.sort, dir);

@@ -104,29 +104,49 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   const names = async (orgId: string) => new Map((await dir.listUsers(store.db, orgId)).map((u) => [u.id, u]));
 
-  /** The records restoring `root` brings back: itself and what its deletion took with it. */
-  async function restoreSet(db: Tx['db'], orgId: string, root: RecordTable): Promise<RecordTable[]> {
-    const set = [root];
-    if (!root.delete_batch) return set;
-    for (let level = [root.id]; level.length;) {
-      const children = await bin.binChildren(db, orgId, root.delete_batch, level);
-      set.push(...children);
-      level = children.map((c) => c.id);
+  /**
+   * The records acting on each root touches, by root id: the root and, level by level, what hangs
+   * off it in the bin. A restore brings back what the root's deletion took with it (its
+   * dependents, theirs, and so on, deleted in the same batch; nothing more for a root deleted
+   * without one); a permanent deletion removes every dependent in the bin. One query per level
+   * (and 500 parents) for all the roots together. With `limit`, null as soon as the records found
+   * exceed it (the sets add up to more).
+   */
+  async function binSets(db: Tx['db'], orgId: string, roots: RecordTable[], action: 'restore' | 'delete',
+    limit = Infinity): Promise<Map<string, RecordTable[]> | null> {
+    const children = new Map<string, RecordTable[]>();
+    const seen = new Set<string>();
+    let level: RecordTable[] = [];
+    for (const r of roots) {
+      if ((action === 'delete' || r.delete_batch) && !seen.has(r.id)) { seen.add(r.id); level.push(r); }
     }
-    return set;
-  }
-
-  /** The records deleting `root` permanently removes: itself and every dependent in the bin. */
-  async function deleteSet(db: Tx['db'], orgId: string, root: RecordTable): Promise<RecordTable[]> {
-    const set = [root];
-    const seen = new Set([root.id]);
-    for (let level = [root.id]; level.length;) {
-      const children = (await bin.allBinChildren(db, orgId, level)).filter((c) => !seen.has(c.id));
-      children.forEach((c) => seen.add(c.id));
-      set.push(...children);
-      level = children.map((c) => c.id);
+    while (level.length) {
+      const next: RecordTable[] = [];
+      for (let i = 0; i < level.length; i += 500) {
+        const parents = new Map(level.slice(i, i + 500).map((r) => [r.id, r]));
+        for (const c of await bin.allBinChildren(db, orgId, [...parents.keys()])) {
+          const parentId = c.parent_id!;
+          // A restore follows its batch only (every record of a restore set is in the root's batch).
+          if (action === 'restore' && c.delete_batch !== parents.get(parentId)!.delete_batch) continue;
+          const list = children.get(parentId);
+          if (list) list.push(c); else children.set(parentId, [c]);
+          if (!seen.has(c.id)) { seen.add(c.id); next.push(c); }
+        }
+        if (seen.size > limit) return null;
+      }
+      level = next;
     }
-    return set;
+    const sets = new Map<string, RecordTable[]>();
+    for (const root of roots) {
+      if (sets.has(root.id)) continue;
+      const set = [root];
+      const inSet = new Set([root.id]);
+      for (let i = 0; i < set.length; i++) {
+        for (const c of children.get(set[i].id) ?? []) if (!inSet.has(c.id)) { inSet.add(c.id); set.push(c); }
+      }
+      sets.set(root.id, set);
+    }
+    return sets;
   }
 
   async function classify(tx: Tx, actor: Actor, ids: string[], visible: string[] | null) {
@@ -145,28 +165,46 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   const conflict = () => new AppError('INVALID_DATA', 'the records changed while this request ran (restored or deleted by another request); nothing was done', {});
 
-  /** Restores in one transaction; every item either fully restored or reported. */
+  /**
+   * Restores in one transaction; every item either fully restored or reported. What it needs is
+   * read up front for all the items (rows, parents, restore sets) and the rows are brought back
+   * together at the end: the same outcome as item by item, as only this call changes them meanwhile.
+   */
   async function restoreNow(actor: Actor, ids: string[]): Promise<BinOutcome[]> {
     const visible = await visibleUsers(actor);
     return inTransaction(deps, actor, async (tx) => {
       const check = await classify(tx, actor, ids, visible);
+      const candidates = new Map<string, RecordTable>();
+      for (const id of ids) {
+        const row = check(id);
+        if (!('ok' in row)) candidates.set(row.id, row);
+      }
+      const parentIds = [...candidates.values()].flatMap((r) => (r.parent_id ? [r.parent_id] : []));
+      const parents = new Map((await bin.rowsByIds(tx.db, actor.orgId, parentIds)).map((r) => [r.id, r]));
+      const sets = (await binSets(tx.db, actor.orgId, [...candidates.values()], 'restore'))!;
       const out: BinOutcome[] = [];
       const batchId = newId(tx.now);
       const done = new Set<string>();
+      /** Ids to bring back, by who restores them. */
+      const restoring = new Map<string, string[]>();
+      let total = 0;
       for (const id of ids) {
         const row = check(id);
         if ('ok' in row) { out.push(row); continue; }
         if (done.has(id)) { out.push({ ok: false, id, code: 'INVALID_DATA', message: 'the record is not in the recycle bin' }); continue; }
         if (row.parent_id) {
-          const [parent] = await bin.rowsByIds(tx.db, actor.orgId, [row.parent_id]);
+          // In the bin when read, and not restored by this call since.
+          const parent = parents.get(row.parent_id);
           if (parent && parent.deleted_at !== null && !done.has(parent.id)) {
             out.push({ ok: false, id, code: 'CANNOT_RESTORE_WITHOUT_PARENT', message: `the parent record ${parent.id} is in the recycle bin: restore it first` });
             continue;
           }
         }
-        const set = (await restoreSet(tx.db, actor.orgId, row)).filter((r) => !done.has(r.id));
-        const n = await bin.markRestored(tx.db, actor.orgId, set.map((r) => r.id), actor.userId ?? row.deleted_by ?? row.owner_id, tx.now);
-        if (n !== set.length) throw conflict();
+        const set = sets.get(row.id)!.filter((r) => !done.has(r.id));
+        const by = actor.userId ?? row.deleted_by ?? row.owner_id;
+        const list = restoring.get(by);
+        if (list) list.push(...set.map((r) => r.id)); else restoring.set(by, set.map((r) => r.id));
+        total += set.length;
         for (const r of set) {
           done.add(r.id);
           tx.audit({ action: 'restored', module: r.module, recordId: r.id, recordName: r.name, parentModule: r.parent_module,
@@ -175,26 +213,38 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         }
         out.push({ ok: true, id, count: set.length });
       }
+      let n = 0;
+      for (const [by, list] of restoring) n += await bin.markRestored(tx.db, actor.orgId, list, by, tx.now);
+      if (n !== total) throw conflict();
       return out;
     });
   }
 
-  /** Deletes permanently in one transaction; attachment bytes are freed after commit. */
+  /**
+   * Deletes permanently in one transaction; attachment bytes are freed after commit. As restoreNow,
+   * what it needs is read up front and the rows are removed together at the end.
+   */
   async function deleteNow(actor: Actor, ids: string[], source?: 'retention'): Promise<BinOutcome[]> {
     const visible = source ? null : await visibleUsers(actor);
     const freed: string[] = [];
     const result = await inTransaction(deps, actor, async (tx) => {
       const check = await classify(tx, actor, ids, visible);
+      const candidates = new Map<string, RecordTable>();
+      for (const id of ids) {
+        const row = check(id);
+        if (!('ok' in row)) candidates.set(row.id, row);
+      }
+      const sets = (await binSets(tx.db, actor.orgId, [...candidates.values()], 'delete'))!;
       const out: BinOutcome[] = [];
       const batchId = newId(tx.now);
       const done = new Set<string>();
+      const removing: RecordTable[] = [];
       for (const id of ids) {
         const row = check(id);
         if ('ok' in row) { out.push(row); continue; }
         if (done.has(id)) { out.push({ ok: true, id, count: 0 }); continue; }
-        const set = (await deleteSet(tx.db, actor.orgId, row)).filter((r) => !done.has(r.id));
-        const n = await bin.removePermanently(tx.db, actor.orgId, set, tx.now);
-        if (n !== set.length) throw conflict();
+        const set = sets.get(row.id)!.filter((r) => !done.has(r.id));
+        removing.push(...set);
         for (const r of set) {
           done.add(r.id);
           if (r.module === 'Attachments') freed.push(attachmentKey(actor.orgId, r.id));
@@ -204,6 +254,8 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         }
         out.push({ ok: true, id, count: set.length });
       }
+      const n = await bin.removePermanently(tx.db, actor.orgId, removing, tx.now);
+      if (n !== removing.length) throw conflict();
       return out;
     });
     for (const key of freed) await blobs.remove(key);
@@ -212,13 +264,10 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   /** How many records acting on these items touches (roots and dependents). */
   async function weight(actor: Actor, ids: string[], action: 'restore' | 'delete') {
-    let total = 0;
-    for (const [r] of await Promise.all(ids.filter(isId).map((id) => bin.rowsByIds(store.db, actor.orgId, [id])))) {
-      if (!r || r.deleted_at === null) continue;
-      total += (action === 'restore' ? await restoreSet(store.db, actor.orgId, r) : await deleteSet(store.db, actor.orgId, r)).length;
-      if (total > SYNC_LIMIT) return total;
-    }
-    return total;
+    const found = new Map((await bin.rowsByIds(store.db, actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
+    const roots = ids.filter(isId).map((id) => found.get(id)).filter((r): r is RecordTable => !!r && r.deleted_at !== null);
+    const sets = await binSets(store.db, actor.orgId, roots, action, SYNC_LIMIT);
+    return sets ? roots.reduce((n, r) => n + sets.get(r.id)!.length, 0) : SYNC_LIMIT + 1;
   }
 
   async function schedule(actor: Actor, payload: BinJobPayload) {

@@ -66,44 +66,77 @@ export async function countBin(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'l
   return Number(r.n);
 }
 
+/** Ids per statement: well below the parameter limits of SQLite and PostgreSQL. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/*
+ * Query shapes. SQLite keeps no statistics here, so it takes `org_id = ?` for a selective
+ * condition: with `org_id = ? and id in (three or more ids)` it picks the (org_id, deleted_at)
+ * index and reads every row of the organisation (of its bin, with `deleted_at is not null`)
+ * instead of looking the ids up; with `org_id = ? and parent_id in (...) and deleted_at is not
+ * null` likewise, instead of the (org_id, parent_id) index. So rows are read by primary key (or
+ * by org_id and parent_id) and the organisation and state are checked on the rows read, and
+ * writes name ids already checked to be the organisation's. Same rows, on both databases.
+ */
+
 /** Rows (any state) with these ids in the org. */
-export const rowsByIds = (db: Db, orgId: string, ids: readonly string[]) =>
-  ids.length === 0 ? Promise.resolve([] as RecordTable[])
-    : db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('id', 'in', [...new Set(ids)]).execute();
+export async function rowsByIds(db: Db, orgId: string, ids: readonly string[]): Promise<RecordTable[]> {
+  const out: RecordTable[] = [];
+  for (const part of chunks([...new Set(ids)])) {
+    for (const r of await db.selectFrom('records').selectAll().where('id', 'in', part).execute()) if (r.org_id === orgId) out.push(r);
+  }
+  return out;
+}
 
-/** Deleted rows of one deletion batch whose parent is one of the given ids. */
-export const binChildren = (db: Db, orgId: string, batch: string, parentIds: readonly string[]) =>
-  parentIds.length === 0 ? Promise.resolve([] as RecordTable[])
-    : db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('delete_batch', '=', batch)
-      .where('parent_id', 'in', [...parentIds]).where('deleted_at', 'is not', null).execute();
+/** Those of these ids that are rows of the org (any state). */
+async function idsInOrg(db: Db, orgId: string, ids: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const part of chunks([...new Set(ids)])) {
+    for (const r of await db.selectFrom('records').select(['id', 'org_id']).where('id', 'in', part).execute()) if (r.org_id === orgId) out.push(r.id);
+  }
+  return out;
+}
 
-/** Every deleted row hanging off the given ids (for permanent deletion: children leave with parents). */
-export const allBinChildren = (db: Db, orgId: string, parentIds: readonly string[]) =>
-  parentIds.length === 0 ? Promise.resolve([] as RecordTable[])
-    : db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...parentIds])
-      .where('deleted_at', 'is not', null).execute();
+/** Every deleted row hanging off the given ids, whatever its deletion batch (children leave with parents). */
+export async function allBinChildren(db: Db, orgId: string, parentIds: readonly string[]): Promise<RecordTable[]> {
+  const out: RecordTable[] = [];
+  for (const part of chunks([...new Set(parentIds)])) {
+    const rows = await db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', part).execute();
+    for (const r of rows) if (r.deleted_at !== null) out.push(r);
+  }
+  return out;
+}
 
 /** Brings rows back; returns how many were still in the bin (the rest lost a race). */
 export async function markRestored(db: Db, orgId: string, ids: readonly string[], by: string, at: number): Promise<number> {
   if (ids.length === 0) return 0;
-  const r = await db.updateTable('records').set({ deleted_at: null, deleted_by: null, delete_batch: null, modified_by: by, modified_at: at })
-    .where('org_id', '=', orgId).where('id', 'in', [...ids]).where('deleted_at', 'is not', null).executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  let restored = 0;
+  for (const part of chunks(await idsInOrg(db, orgId, ids))) {
+    // Only rows still in the bin: a concurrent permanent deletion that committed first makes the count fall short.
+    const r = await db.updateTable('records').set({ deleted_at: null, deleted_by: null, delete_batch: null, modified_by: by, modified_at: at })
+      .where('id', 'in', part).where('deleted_at', 'is not', null).executeTakeFirst();
+    restored += Number(r.numUpdatedRows);
+  }
+  return restored;
 }
 
 /** Removes rows for good and leaves tombstones; returns how many rows it removed. */
 export async function removePermanently(db: Db, orgId: string, rows: readonly RecordTable[], at: number): Promise<number> {
   if (rows.length === 0) return 0;
-  const ids = rows.map((r) => r.id);
   let removed = 0;
-  for (let i = 0; i < ids.length; i += 500) {
+  for (const part of chunks(await idsInOrg(db, orgId, rows.map((r) => r.id)))) {
     // Only rows still in the bin: a concurrent restore that committed first makes the count fall short.
-    const r = await db.deleteFrom('records').where('org_id', '=', orgId).where('id', 'in', ids.slice(i, i + 500))
-      .where('deleted_at', 'is not', null).executeTakeFirst();
+    const r = await db.deleteFrom('records').where('id', 'in', part).where('deleted_at', 'is not', null).executeTakeFirst();
     removed += Number(r.numDeletedRows);
   }
-  for (let i = 0; i < rows.length; i += 500) {
-    await db.insertInto('tombstones').values(rows.slice(i, i + 500).map((r) => ({ id: r.id, org_id: orgId, module: r.module, deleted_at: at })))
+  for (const part of chunks(rows)) {
+    await db.insertInto('tombstones').values(part.map((r) => ({ id: r.id, org_id: orgId, module: r.module, deleted_at: at })))
       .onConflict((oc) => oc.column('id').doNothing()).execute();
   }
   return removed;

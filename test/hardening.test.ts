@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
 import { createHttpApp } from '../src/main.ts';
+import { systemActor } from '../src/services/context.ts';
 
 describe.each(BACKENDS)('concurrent use cases on one record on %s', (backend) => {
   it('lose no update and convert a lead once', async () => {
@@ -88,6 +89,32 @@ describe('privilege and scope boundaries', () => {
     expect(del.json().code).toBe('INVALID_DATA');
     const ok = await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${contact}/Attachments/${att}`, headers: adminAuth });
     expect(ok.body).toBe('secret');
+  });
+
+  it('the recycle bin follows profile permissions: no view, no item; no delete, no restore', async () => {
+    const dir = env.rt.services.directory;
+    const admin = await dir.actorForUser(orgId, (await dir.listUsers(systemActor(orgId), 'AdminUsers'))[0].id);
+    const blind = await dir.cloneProfile(admin, ids.standard, { name: 'No leads',
+      permissions: { modules: { '*': { view: true, create: true, edit: true, delete: true }, Leads: { view: false, create: false, edit: false, delete: false } }, settings: {} } });
+    const keep = await dir.cloneProfile(admin, ids.standard, { name: 'No deleting',
+      permissions: { modules: { '*': { view: true, create: true, edit: true, delete: false } }, settings: {} } });
+    const a = await dir.createUser(admin, { last_name: 'Blind', email: 'blind@acme.example', role: { id: ids.manager }, profile: { id: blind.id } });
+    const b = await dir.createUser(admin, { last_name: 'Keeper', email: 'keeper@acme.example', role: { id: ids.manager }, profile: { id: keep.id } });
+    const [lead] = await env.rt.services.records.createRecords(await dir.actorForUser(orgId, a.id), 'Contacts', [{ Last_Name: 'Own contact' }]);
+    const [hidden] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Hidden Lead', Owner: { id: a.id } }]);
+    if (!lead.ok || !hidden.ok) throw new Error('create failed');
+    await env.rt.services.records.deleteRecords(admin, 'Leads', [hidden.row.id]);
+    await env.rt.services.records.deleteRecords(admin, 'Contacts', [lead.row.id]);
+    const blindActor = await dir.actorForUser(orgId, a.id);
+    const listed = await env.rt.services.recycleBin.list(blindActor, { filters: [], sortBy: 'deleted_time', desc: true, page: 1, perPage: 200 });
+    expect(listed.rows.map((r) => r.module)).toEqual(['Contacts']);
+    const r1 = await env.rt.services.recycleBin.restore(blindActor, { ids: [hidden.row.id] });
+    expect(r1).toMatchObject({ scheduled: false, results: [{ ok: false, code: 'INVALID_DATA' }] });
+    const [own] = await env.rt.services.records.createRecords(await dir.actorForUser(orgId, b.id), 'Contacts', [{ Last_Name: 'Kept' }]);
+    if (!own.ok) throw new Error('create failed');
+    await env.rt.services.records.deleteRecords(admin, 'Contacts', [own.row.id]);
+    const r2 = await env.rt.services.recycleBin.restore(await dir.actorForUser(orgId, b.id), { ids: [own.row.id] });
+    expect(r2).toMatchObject({ scheduled: false, results: [{ ok: false, code: 'NO_PERMISSION' }] });
   });
 
   it('records the client address from X-Forwarded-For only when proxies are trusted', async () => {

@@ -1,7 +1,8 @@
 import { AppError } from '../domain/errors.ts';
 import { isId, newId } from '../domain/ids.ts';
 import type { BinCondition } from '../domain/bin-filters.ts';
-import { settingsPermission } from '../domain/permissions.ts';
+import { modulePermission, settingsPermission } from '../domain/permissions.ts';
+import { STANDARD_MODULES } from '../domain/modules.ts';
 import { auditVisibility } from '../domain/visibility.ts';
 import * as bin from '../store/bin-store.ts';
 import * as dir from '../store/directory-store.ts';
@@ -59,7 +60,8 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   async function toSelect(actor: Actor, filters: BinCondition[], ids?: string[]) {
     const userIds = await visibleUsers(actor);
     const users = await dir.listUsers(store.db, actor.orgId);
-    const select: Omit<bin.BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'> = { orgId: actor.orgId, userIds, ids };
+    const select: Omit<bin.BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'> = { orgId: actor.orgId, userIds, ids,
+      readableModules: readable(actor) };
     for (const c of filters) {
       if (c.field === 'module') (select.modules ??= []).push({ op: c.comparator as 'equal' | 'not_equal', value: String(c.value) });
       else if (c.field === 'display_name') (select.names ??= []).push({ op: c.comparator, value: String(c.value) });
@@ -149,15 +151,27 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     return sets;
   }
 
+  /** Modules whose deleted records the actor may see: those their profile can view (spec §4.1). */
+  function readable(actor: Actor): string[] | undefined {
+    if (actor.isAdmin || !actor.permissions) return undefined;
+    return STANDARD_MODULES.filter((m) => modulePermission(actor.permissions!, m.apiName, 'view')).map((m) => m.apiName);
+  }
+
+  /** Restoring or purging a record needs the right to delete records of its module. */
+  const mayChange = (actor: Actor, module: string) => actor.isAdmin || !actor.permissions || modulePermission(actor.permissions, module, 'delete');
+
   async function classify(tx: Tx, actor: Actor, ids: string[], visible: string[] | null) {
+    const modules = readable(actor);
     const rows = new Map((await bin.rowsByIds(tx.db, actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
     const gone = new Set((await bin.tombstonesByIds(tx.db, actor.orgId, ids.filter(isId))).map((t) => t.id));
     return (id: string): RecordTable | BinOutcome => {
       const row = rows.get(id);
-      const mine = row && (!visible || visible.includes(row.owner_id) || (row.deleted_by !== null && visible.includes(row.deleted_by)));
+      const mine = row && (!visible || visible.includes(row.owner_id) || (row.deleted_by !== null && visible.includes(row.deleted_by)))
+        && (!modules || modules.includes(row.module));
       if (!row || !mine) {
         return { ok: false, id, code: 'INVALID_DATA', message: gone.has(id) ? 'the record was permanently deleted' : 'the id given seems to be invalid' };
       }
+      if (!mayChange(actor, row.module)) return { ok: false, id, code: 'NO_PERMISSION', message: `permission denied: delete on ${row.module}` };
       if (row.deleted_at === null) return { ok: false, id, code: 'INVALID_DATA', message: 'the record is not in the recycle bin' };
       return row;
     };

@@ -9,6 +9,8 @@ export interface BinSelect {
   /** Only items owned or deleted by these users; null = all. */
   userIds: string[] | null;
   ids?: string[];
+  /** Only items of modules the viewer's profile may view; undefined = all. */
+  readableModules?: string[];
   modules?: { op: 'equal' | 'not_equal'; value: string }[];
   names?: { op: string; value: string }[];
   deletedBy?: { op: string; value: string[] }[];
@@ -37,6 +39,7 @@ export function binQuery(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' 
     query = query.where((eb) => eb.or([eb('owner_id', 'in', ids), eb('deleted_by', 'in', ids)]));
   }
   if (q.ids) query = query.where('id', 'in', q.ids.length ? q.ids : ['']);
+  if (q.readableModules) query = query.where('module', 'in', q.readableModules.length ? q.readableModules : ['']);
   for (const m of q.modules ?? []) query = query.where('module', m.op === 'equal' ? '=' : '<>', m.value);
   for (const n of q.names ?? []) {
     const negative = n.op.startsWith('not_');

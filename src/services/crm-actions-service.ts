@@ -51,7 +51,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
   }
 
   async function moveDependents(tx: Tx, actor: Actor, fromIds: string[], to: RecordTable, batchId: string, source: 'merge' | 'conversion') {
-    const moved = await bin.reparentLive(tx.db, actor.orgId, fromIds, { module: to.module, id: to.id }, actor.userId ?? to.owner_id, tx.now);
+    const moved = await bin.reparentDependents(tx.db, actor.orgId, fromIds, { module: to.module, id: to.id }, actor.userId ?? to.owner_id, tx.now);
     for (const m of moved) {
       tx.audit({ action: 'updated', module: m.module, recordId: m.id, recordName: m.name, parentModule: to.module, parentId: to.id, batchId,
         source, fieldHistory: [{ api_name: m.module === 'Notes' || m.module === 'Attachments' ? 'Parent_Id' : 'What_Id', field_label: 'Parent',

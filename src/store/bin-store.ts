@@ -167,11 +167,13 @@ export const liveRowsMentioning = (db: Db, orgId: string, id: string) =>
   db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('deleted_at', 'is', null)
     .where('data', 'like', `%"id":"${id}"%`).execute();
 
-/** Moves live dependents from one parent to another. */
-export async function reparentLive(db: Db, orgId: string, fromIds: readonly string[], to: { module: string; id: string }, by: string, at: number) {
+/**
+ * Moves dependents from one parent to another: live ones, and those in the bin too, so that
+ * restoring them later attaches them to a parent that still exists.
+ */
+export async function reparentDependents(db: Db, orgId: string, fromIds: readonly string[], to: { module: string; id: string }, by: string, at: number) {
   if (fromIds.length === 0) return [];
-  const rows = await db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...fromIds])
-    .where('deleted_at', 'is', null).execute();
+  const rows = await db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', 'in', [...fromIds]).execute();
   if (rows.length) {
     await db.updateTable('records').set({ parent_id: to.id, parent_module: to.module, modified_by: by, modified_at: at })
       .where('org_id', '=', orgId).where('id', 'in', rows.map((r) => r.id)).execute();

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,77 +20,10 @@ import { createEnv, createOrg, type TestEnv } from './helpers.ts';
  * restore through CommonAPIHandler, permanent deletion). Every assertion is on the model objects
  * the SDK built from our answers.
  */
-const require = createRequire(import.meta.url);
-const Z = require('@zohocrm/typescript-sdk-8.0') as typeof ZohoSdk;
+import { MemoryTokenStore, Z } from './sdk-harness.ts';
 
-type OAuthToken = ZohoSdk.OAuthToken;
 const DAY = 86_400_000;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-/** An in-memory token store with the six methods the SDK calls (as in test/sdk-compat.test.ts). */
-class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
-  readonly tokens = new Map<string, OAuthToken>();
-  private nextId = 1;
-
-  private static copy(t: OAuthToken): OAuthToken {
-    const c = new Z.OAuthToken(t.getClientId(), t.getClientSecret(), t.getGrantToken(), t.getRefreshToken(), t.getRedirectURL(),
-      t.getId(), t.getAccessToken(), t.getUserSignature());
-    if (t.getExpiresIn() != null) c.setExpiresIn(t.getExpiresIn());
-    c.setAPIDomain(t.getAPIDomain() ?? null);
-    return c;
-  }
-
-  private match(t: OAuthToken): OAuthToken | undefined {
-    const name = t.getUserSignature()?.getName();
-    for (const s of this.tokens.values()) {
-      if (name) {
-        if (s.getUserSignature()?.getName() === name) return s;
-      } else if (t.getAccessToken() && t.getClientId() == null) {
-        if (s.getAccessToken() === t.getAccessToken()) return s;
-      } else if ((t.getRefreshToken() && s.getRefreshToken() === t.getRefreshToken())
-        || (t.getGrantToken() && s.getGrantToken() === t.getGrantToken())) {
-        return s;
-      }
-    }
-    return undefined;
-  }
-
-  async findToken(token: ZohoSdk.Token.Token) {
-    const t = token as OAuthToken;
-    const s = this.match(t);
-    if (!s) return null;
-    if (t.getId() == null) t.setId(s.getId());
-    if (t.getUserSignature() == null) t.setUserSignature(s.getUserSignature());
-    if (t.getRefreshToken() == null) t.setRefreshToken(s.getRefreshToken());
-    if (t.getAccessToken() == null) t.setAccessToken(s.getAccessToken());
-    if (t.getExpiresIn() == null && s.getExpiresIn() != null) t.setExpiresIn(s.getExpiresIn());
-    if (t.getAPIDomain() == null) t.setAPIDomain(s.getAPIDomain());
-    return t;
-  }
-
-  async findTokenById(id: string) {
-    const s = this.tokens.get(id);
-    return s ? MemoryTokenStore.copy(s) : null;
-  }
-
-  async saveToken(token: ZohoSdk.Token.Token) {
-    const t = token as OAuthToken;
-    if (!t.getId()) t.setId(this.match(t)?.getId() ?? String(this.nextId++));
-    this.tokens.set(t.getId()!, MemoryTokenStore.copy(t));
-  }
-
-  async deleteToken(id: string) {
-    this.tokens.delete(id);
-  }
-
-  async getTokens() {
-    return [...this.tokens.values()].map((s) => MemoryTokenStore.copy(s));
-  }
-
-  async deleteTokens() {
-    this.tokens.clear();
-  }
-}
 
 async function unzip(buf: Buffer) {
   const zip = await yauzl.fromBufferPromise(buf);

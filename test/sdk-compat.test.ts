@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import fs from 'node:fs';
@@ -16,76 +15,7 @@ import { createEnv, createOrg, type TestEnv } from './helpers.ts';
  * listening on a free local port: token, find-user, users, modules, fields, record
  * create/read/update/delete, and what the audit log recorded for it.
  */
-const require = createRequire(import.meta.url);
-const Z = require('@zohocrm/typescript-sdk-8.0') as typeof ZohoSdk;
-
-type OAuthToken = ZohoSdk.OAuthToken;
-
-/** An in-memory token store with the six methods the SDK calls; it keeps copies, not the SDK's objects. */
-class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
-  readonly tokens = new Map<string, OAuthToken>();
-  private nextId = 1;
-
-  private static copy(t: OAuthToken): OAuthToken {
-    const c = new Z.OAuthToken(t.getClientId(), t.getClientSecret(), t.getGrantToken(), t.getRefreshToken(), t.getRedirectURL(),
-      t.getId(), t.getAccessToken(), t.getUserSignature());
-    if (t.getExpiresIn() != null) c.setExpiresIn(t.getExpiresIn());
-    c.setAPIDomain(t.getAPIDomain() ?? null);
-    return c;
-  }
-
-  /** The stored token the given one stands for: same user, same access token (token-only flow) or same refresh/grant token. */
-  private match(t: OAuthToken): OAuthToken | undefined {
-    const name = t.getUserSignature()?.getName();
-    for (const s of this.tokens.values()) {
-      if (name) {
-        if (s.getUserSignature()?.getName() === name) return s;
-      } else if (t.getAccessToken() && t.getClientId() == null) {
-        if (s.getAccessToken() === t.getAccessToken()) return s;
-      } else if ((t.getRefreshToken() && s.getRefreshToken() === t.getRefreshToken())
-        || (t.getGrantToken() && s.getGrantToken() === t.getGrantToken())) {
-        return s;
-      }
-    }
-    return undefined;
-  }
-
-  async findToken(token: ZohoSdk.Token.Token) {
-    const t = token as OAuthToken;
-    const s = this.match(t);
-    if (!s) return null;
-    if (t.getId() == null) t.setId(s.getId());
-    if (t.getUserSignature() == null) t.setUserSignature(s.getUserSignature());
-    if (t.getRefreshToken() == null) t.setRefreshToken(s.getRefreshToken());
-    if (t.getAccessToken() == null) t.setAccessToken(s.getAccessToken());
-    if (t.getExpiresIn() == null && s.getExpiresIn() != null) t.setExpiresIn(s.getExpiresIn());
-    if (t.getAPIDomain() == null) t.setAPIDomain(s.getAPIDomain());
-    return t;
-  }
-
-  async findTokenById(id: string) {
-    const s = this.tokens.get(id);
-    return s ? MemoryTokenStore.copy(s) : null;
-  }
-
-  async saveToken(token: ZohoSdk.Token.Token) {
-    const t = token as OAuthToken;
-    if (!t.getId()) t.setId(this.match(t)?.getId() ?? String(this.nextId++));
-    this.tokens.set(t.getId()!, MemoryTokenStore.copy(t));
-  }
-
-  async deleteToken(id: string) {
-    this.tokens.delete(id);
-  }
-
-  async getTokens() {
-    return [...this.tokens.values()].map((s) => MemoryTokenStore.copy(s));
-  }
-
-  async deleteTokens() {
-    this.tokens.clear();
-  }
-}
+import { MemoryTokenStore, Z } from './sdk-harness.ts';
 
 describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
   let env: TestEnv;

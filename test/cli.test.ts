@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -72,6 +72,24 @@ describe('auditrail CLI', () => {
     expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(1);
     db.close();
     expect((await run(dir, 'verify')).code).toBe(0);
+  });
+
+  it('exports the audit log from the command line and checks a ZIP offline', async () => {
+    const dir = tempDir();
+    await run(dir, 'org', 'create', '--name', 'Exporter', '--admin-email', 'e@exporter.example');
+    const criteria = path.join(dir, 'criteria.json');
+    writeFileSync(criteria, JSON.stringify({ field: { api_name: 'action' }, comparator: 'in', value: ['user_added', 'role_added'] }));
+    const res = await run(dir, 'export', '--criteria', criteria, '--out', path.join(dir, 'out'));
+    expect(res.code, res.stderr).toBe(0);
+    const file = res.stdout.trim();
+    expect(file).toMatch(/AuditLog-\d{19}\.csv$/);
+    const rows = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+    expect(rows[0].startsWith('\uFEFFAudited Time,')).toBe(true);
+    expect(rows.slice(1).map((r) => r.split(',')[3]).sort()).toEqual(['role_added', 'role_added', 'user_added']);
+    expect((await run(dir, 'verify-export', file)).code).toBe(2);
+    const bad = await run(dir, 'export', '--criteria', path.join(dir, 'missing.json'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/cannot read/);
   });
 
   it('verify exits 1 and names the entry when the log was tampered with', async () => {

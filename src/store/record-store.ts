@@ -5,6 +5,8 @@ import type { RecordTable } from './schema.ts';
 /** CRM records. Normal reads never see deleted rows (invariant 5); every query carries the org. */
 
 const INSERT_CHUNK = 1000;
+// Bound values per statement stay far below SQLite's 32,766 and PostgreSQL's 65,535.
+const ID_CHUNK = 500;
 
 export async function insertRecords(db: Db, rows: readonly RecordTable[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -21,16 +23,27 @@ export async function getRecordsByIds(db: Db, orgId: string, module: string, ids
 
 /** Live rows with these ids in this org, any module (lookups, parents). */
 export async function getLiveRecordsAnyModule(db: Db, orgId: string, ids: readonly string[]) {
-  if (ids.length === 0) return [];
-  return db.selectFrom('records').select(['id', 'module', 'name']).where('org_id', '=', orgId)
-    .where('id', 'in', [...new Set(ids)]).where('deleted_at', 'is', null).execute();
+  return (await byPrimaryKey(db, ids)).filter((r) => r.org_id === orgId && r.deleted_at === null);
+}
+
+/**
+ * Rows by id through the primary key alone; the caller checks the organisation. With
+ * `org_id = ? AND id IN (...)` SQLite (no statistics) may pick the (org_id, deleted_at) index
+ * and read every row of the organisation instead.
+ */
+async function byPrimaryKey(db: Db, ids: readonly string[]) {
+  const unique = [...new Set(ids)];
+  const out: { id: string; org_id: string; module: string; name: string | null; deleted_at: number | null }[] = [];
+  for (let i = 0; i < unique.length; i += ID_CHUNK) {
+    out.push(...await db.selectFrom('records').select(['id', 'org_id', 'module', 'name', 'deleted_at'])
+      .where('id', 'in', unique.slice(i, i + ID_CHUNK)).execute());
+  }
+  return out;
 }
 
 /** Names of records (deleted or not), for rendering lookups. */
 export async function getRecordNames(db: Db, orgId: string, ids: readonly string[]) {
-  if (ids.length === 0) return [];
-  return db.selectFrom('records').select(['id', 'module', 'name']).where('org_id', '=', orgId)
-    .where('id', 'in', [...new Set(ids)]).execute();
+  return (await byPrimaryKey(db, ids)).filter((r) => r.org_id === orgId);
 }
 
 export type RecordPatch = Pick<RecordTable, 'name' | 'owner_id' | 'data' | 'modified_by' | 'modified_at' | 'parent_module' | 'parent_id'>;
@@ -75,8 +88,6 @@ export async function updateRecordRows(db: Db, orgId: string, patches: readonly 
 }
 
 /** Live dependents (notes, attachments, activities) of the given parents. */
-// Bound values per statement stay far below SQLite's 32,766 and PostgreSQL's 65,535.
-const ID_CHUNK = 500;
 
 export async function getLiveChildren(db: Db, orgId: string, parentIds: readonly string[]): Promise<RecordTable[]> {
   const out: RecordTable[] = [];
@@ -89,10 +100,12 @@ export async function getLiveChildren(db: Db, orgId: string, parentIds: readonly
 
 /** Moves live rows to the bin; returns how many were still live (a concurrent delete makes it fall short). */
 export async function markDeleted(db: Db, orgId: string, ids: readonly string[], by: string | null, at: number, batch: string) {
+  // Organisation checked on rows read by key, then updated by key (see byPrimaryKey).
+  const mine = (await byPrimaryKey(db, ids)).filter((r) => r.org_id === orgId).map((r) => r.id);
   let n = 0;
-  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+  for (let i = 0; i < mine.length; i += ID_CHUNK) {
     const r = await db.updateTable('records').set({ deleted_at: at, deleted_by: by, delete_batch: batch })
-      .where('org_id', '=', orgId).where('id', 'in', ids.slice(i, i + ID_CHUNK)).where('deleted_at', 'is', null).executeTakeFirst();
+      .where('id', 'in', mine.slice(i, i + ID_CHUNK)).where('deleted_at', 'is', null).executeTakeFirst();
     n += Number(r.numUpdatedRows);
   }
   return n;

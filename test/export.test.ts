@@ -3,25 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { BACKENDS, createApp, createEnv, createOrg, tokenFor, unzip, type TestEnv } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
 import type { Actor } from '../src/services/context.ts';
 
 const DAY = 86_400_000;
 
-async function unzip(buf: Buffer) {
-  const zip = await yauzl.fromBufferPromise(buf);
-  const out = new Map<string, Buffer>();
-  for await (const entry of zip.eachEntry()) {
-    const chunks: Buffer[] = [];
-    for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);
-    out.set(entry.fileName, Buffer.concat(chunks));
-  }
-  return out;
-}
 
 describe('Export Audit Log API', () => {
   let env: TestEnv;

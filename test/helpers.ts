@@ -106,3 +106,16 @@ export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string
 export async function createApp(env: TestEnv) {
   return createHttpApp(env.rt);
 }
+
+/** The files of a ZIP held in memory, by name. */
+export async function unzip(buf: Buffer): Promise<Map<string, Buffer>> {
+  const { default: yauzl } = await import('yauzl');
+  const zip = await yauzl.fromBufferPromise(buf);
+  const out = new Map<string, Buffer>();
+  for await (const entry of zip.eachEntry()) {
+    const chunks: Buffer[] = [];
+    for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);
+    out.set(entry.fileName, Buffer.concat(chunks));
+  }
+  return out;
+}

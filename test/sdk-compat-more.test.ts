@@ -4,14 +4,13 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { parse as parseCsv } from 'csv-parse/sync';
-import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
 import { createHttpApp } from '../src/main.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { EXPORT_COLUMNS } from '../src/services/export-service.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
-import { createEnv, createOrg, type TestEnv } from './helpers.ts';
+import { createEnv, createOrg, unzip, type TestEnv } from './helpers.ts';
 
 /**
  * Drives the real official SDK (@zohocrm/typescript-sdk-8.0 3.0.0, CommonJS) against the server
@@ -20,21 +19,11 @@ import { createEnv, createOrg, type TestEnv } from './helpers.ts';
  * restore through CommonAPIHandler, permanent deletion). Every assertion is on the model objects
  * the SDK built from our answers.
  */
-import { MemoryTokenStore, Z } from './sdk-harness.ts';
+import { initializeSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
 
 const DAY = 86_400_000;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-async function unzip(buf: Buffer) {
-  const zip = await yauzl.fromBufferPromise(buf);
-  const out = new Map<string, Buffer>();
-  for await (const entry of zip.eachEntry()) {
-    const chunks: Buffer[] = [];
-    for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);
-    out.set(entry.fileName, Buffer.concat(chunks));
-  }
-  return out;
-}
 
 /** The rows of an export CSV (BOM and header checked, then dropped), as objects keyed by column. */
 function csvRecords(bytes: Buffer): Record<string, string>[] {
@@ -74,13 +63,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
 
     const client = await env.rt.services.oauth.createClient(orgId);
     resourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-'));
-    const environment = new Z.Environment(base, `${base}/oauth/v2/token`, base);
-    const token = new Z.OAuthBuilder().clientId(client.client_id).clientSecret(client.client_secret)
-      .refreshToken(client.refresh_token).build();
-    const config = new Z.SDKConfigBuilder().autoRefreshFields(false).pickListValidation(false).build();
-    const logger = new Z.LogBuilder().level(Z.Levels.OFF).filePath(null).build();
-    await new Z.InitializeBuilder().environment(environment).token(token).store(store).SDKConfig(config)
-      .resourcePath(resourceDir).logger(logger).initialize();
+    await initializeSdk(base, client, store, resourceDir);
   });
 
   afterAll(async () => {

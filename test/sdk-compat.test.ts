@@ -15,7 +15,7 @@ import { createEnv, createOrg, type TestEnv } from './helpers.ts';
  * listening on a free local port: token, find-user, users, modules, fields, record
  * create/read/update/delete, and what the audit log recorded for it.
  */
-import { MemoryTokenStore, Z } from './sdk-harness.ts';
+import { initializeSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
 
 describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
   let env: TestEnv;
@@ -58,13 +58,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     const client = await env.rt.services.oauth.createClient(orgId);
     clientRefreshToken = client.refresh_token;
     resourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-'));
-    const environment = new Z.Environment(base, `${base}/oauth/v2/token`, base);
-    const token = new Z.OAuthBuilder().clientId(client.client_id).clientSecret(client.client_secret)
-      .refreshToken(client.refresh_token).build();
-    const config = new Z.SDKConfigBuilder().autoRefreshFields(false).pickListValidation(false).build();
-    const logger = new Z.LogBuilder().level(Z.Levels.OFF).filePath(null).build();
-    await new Z.InitializeBuilder().environment(environment).token(token).store(store).SDKConfig(config)
-      .resourcePath(resourceDir).logger(logger).initialize();
+    await initializeSdk(base, client, store, resourceDir);
   });
 
   afterAll(async () => {

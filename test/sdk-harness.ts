@@ -72,3 +72,18 @@ export class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
     this.tokens.clear();
   }
 }
+
+/**
+ * Points the SDK at the server (base URL, full token URL, base as file URL) with a self-client's
+ * refresh token, metadata refresh and picklist checks off, logging off, a fresh resource dir.
+ */
+export async function initializeSdk(base: string, client: { client_id: string; client_secret: string; refresh_token: string },
+  store: MemoryTokenStore, resourceDir: string) {
+  const environment = new Z.Environment(base, `${base}/oauth/v2/token`, base);
+  const token = new Z.OAuthBuilder().clientId(client.client_id).clientSecret(client.client_secret)
+    .refreshToken(client.refresh_token).build();
+  const config = new Z.SDKConfigBuilder().autoRefreshFields(false).pickListValidation(false).build();
+  const logger = new Z.LogBuilder().level(Z.Levels.OFF).filePath(null).build();
+  await new Z.InitializeBuilder().environment(environment).token(token).store(store).SDKConfig(config)
+    .resourcePath(resourceDir).logger(logger).initialize();
+}

@@ -1,3 +1,4 @@
+import { runIfMain } from './common.ts';
 /**
  * Recycle bin throughput benchmark (not a test: it prints figures and never fails on time).
  *
@@ -27,11 +28,10 @@
  * BENCH_BIN_DEPENDENTS (1,000), BENCH_BIN_CYCLES (delete/restore cycles of (b), 3),
  * BENCH_BIN_LEADS (10,000).
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/config.ts';
 import { openRuntime } from '../src/main.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
@@ -320,10 +320,4 @@ async function main() {
   console.log(formatBinResult(result));
 }
 
-const entry = process.argv[1];
-if (entry && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

@@ -1,3 +1,4 @@
+import { demoEntryCount } from './common.ts';
 /**
  * Export benchmark (not a test: it prints figures and never fails on time).
  *
@@ -30,12 +31,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { loadConfig } from '../src/config/config.ts';
 import { openRuntime } from '../src/main.ts';
@@ -268,21 +268,7 @@ function csvBytes(script: string, env: Record<string, string> = {}) {
 
 // --- SQLite ----------------------------------------------------------------------------------
 
-function sqliteCount(dbFile: string): number {
-  if (!existsSync(dbFile)) return -1;
-  try {
-    const db = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
-    try {
-      const org = db.prepare('select id from orgs where name = ?').get(DEMO_ORG_NAME) as { id: string } | undefined;
-      if (!org) return -1;
-      return (db.prepare('select count(*) as n from audit_entries where org_id = ?').get(org.id) as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return -1;
-  }
-}
+const sqliteCount = demoEntryCount;
 
 function buildWithCli(args: string[], env: Record<string, string>) {
   log(`building: ${env.DATABASE_URL ? 'DATABASE_URL=... ' : ''}node bin/auditrail.js ${args.join(' ')} (takes a while for a million)`);

@@ -1,3 +1,4 @@
+import { demoEntryCount } from './common.ts';
 /**
  * Read benchmark: the audit log API against the same SQL run raw, on SQLite, over an
  * organisation loaded with `auditrail demo --history N` (N = BENCH_HISTORY, default 5,000,000).
@@ -15,7 +16,7 @@
  * entries). Env: BENCH_HISTORY, BENCH_WARMUP (30), BENCH_ITERATIONS (200), BENCH_CACHE_DIR.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,22 +51,7 @@ const dbFile = path.join(dataDir, 'auditrail.db');
 const log = (s: string) => console.log(s);
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
 
-/** Entries of the demo organisation in the cached file; -1 when there is no usable cache. */
-function cachedCount(): number {
-  if (!existsSync(dbFile)) return -1;
-  try {
-    const db = new BetterSqlite3(dbFile, { readonly: true, fileMustExist: true });
-    try {
-      const org = db.prepare('select id from orgs where name = ?').get(DEMO_ORG_NAME) as { id: string } | undefined;
-      if (!org) return -1;
-      return (db.prepare('select count(*) as n from audit_entries where org_id = ?').get(org.id) as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return -1;
-  }
-}
+const cachedCount = () => demoEntryCount(dbFile);
 
 function ensureDatabase() {
   const n = cachedCount();

@@ -1,3 +1,4 @@
+import { runIfMain } from './common.ts';
 /**
  * Write throughput benchmark (not a test: it prints figures and never fails on time).
  *
@@ -23,11 +24,10 @@
  *
  * `measureWrites()` returns the numbers so other benchmarks can reuse the bulk-write rate.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import pino from 'pino';
@@ -567,10 +567,4 @@ async function main() {
   console.log(formatWriteResult(result));
 }
 
-const entry = process.argv[1];
-if (entry && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../../services/oauth-service.ts';
 import { AppError } from '../../domain/errors.ts';
 import { parseAuditLogQuery, parseTimelineQuery } from '../../domain/audit-query.ts';
 import { moduleScope } from '../../domain/scopes.ts';
@@ -35,18 +36,31 @@ export function auditRoutes(app: FastifyInstance, deps: HttpDeps) {
     return pageTokens.encode({ ...bound, a: { at: Number(last.audited_at), seq: Number(last.seq) }, n: page + 1 }, TOKEN_TTL);
   };
 
+  /**
+   * The part the audit log and the timeline share: a page token bound to the viewer, the query
+   * and its filters; the page from `load`; 204 when empty; the next token in `info`.
+   */
+  async function pagedRead<T extends { rows: AuditEntryTable[]; more: boolean }>(request: FastifyRequest, reply: FastifyReply,
+    kind: string, principal: Principal, q: { page: number; pageToken?: string },
+    load: (page: number, after?: { at: number; seq: number }) => Promise<T>) {
+    const { page_token: _t, page: _p, ...binding } = { ...(request.query as Record<string, unknown>) };
+    const c = cursor(request, kind, binding, q.pageToken, principal.user.id, principal.org.id);
+    const pageNo = c.page ?? q.page;
+    const result = await load(pageNo, c.after);
+    if (result.rows.length === 0) return { empty: noContent(reply) } as const;
+    const next = result.more ? nextToken(c.bound, result.rows, pageNo) : null;
+    return { result, pageNo, next } as const;
+  }
+
   route(app, '/settings/audit_log', {
     GET: async (request, reply) => {
       const { principal, actor } = await guard(services.oauth, request, 'ZohoCRM.settings.audit_logs.READ');
-      const query = { ...(request.query as Record<string, unknown>) };
-      const q = parseAuditLogQuery(query);
-      const { page_token: _t, page: _p, ...binding } = query;
-      const c = cursor(request, 'audit_log', binding, q.pageToken, principal.user.id, principal.org.id);
-      const pageNo = c.page ?? q.page;
-      const result = await services.auditLog.listAuditLog(actor, { ...q, page: pageNo }, c.after);
-      if (result.rows.length === 0) return noContent(reply);
+      const q = parseAuditLogQuery(request.query as Record<string, unknown>);
+      const p = await pagedRead(request, reply, 'audit_log', principal, q,
+        (page, after) => services.auditLog.listAuditLog(actor, { ...q, page }, after));
+      if ('empty' in p) return p.empty;
+      const { result, pageNo, next } = p;
       const tz = principal.org.time_zone;
-      const next = result.more ? nextToken(c.bound, result.rows, pageNo) : null;
       return {
         audit_log: result.rows.map((r) => auditEntryView(r, tz, result.parentNames)),
         info: { per_page: q.perPage, count: result.rows.length, page: pageNo, more_records: result.more,
@@ -61,15 +75,12 @@ export function auditRoutes(app: FastifyInstance, deps: HttpDeps) {
       const { module: name, id } = request.params as { module: string; id: string };
       const module = requireModule(name);
       const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
-      const query = { ...(request.query as Record<string, unknown>) };
-      const q = parseTimelineQuery(query);
-      const { page_token: _t, page: _p, ...binding } = query;
-      const c = cursor(request, `timeline:${id}`, binding, q.pageToken, principal.user.id, principal.org.id);
-      const pageNo = c.page ?? q.page;
-      const result = await services.auditLog.timeline(actor, module.apiName, id, { ...q, page: pageNo }, c.after);
-      if (result.rows.length === 0) return noContent(reply);
+      const q = parseTimelineQuery(request.query as Record<string, unknown>);
+      const p = await pagedRead(request, reply, `timeline:${id}`, principal, q,
+        (page, after) => services.auditLog.timeline(actor, module.apiName, id, { ...q, page }, after));
+      if ('empty' in p) return p.empty;
+      const { result, pageNo, next } = p;
       const tz = principal.org.time_zone;
-      const next = result.more ? nextToken(c.bound, result.rows, pageNo) : null;
       return {
         __timeline: result.rows.map((r) => timelineEntryView(r, tz, result.parentNames)),
         info: { per_page: q.perPage, count: result.rows.length, page: pageNo, more_records: result.more,

@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
-import { createHttpApp } from '../src/main.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { EXPORT_COLUMNS } from '../src/services/export-service.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
@@ -19,7 +17,7 @@ import { createEnv, createOrg, unzip, type TestEnv } from './helpers.ts';
  * restore through CommonAPIHandler, permanent deletion). Every assertion is on the model objects
  * the SDK built from our answers.
  */
-import { initializeSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
+import { initializeSdk, listenForSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
 
 const DAY = 86_400_000;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -54,12 +52,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     orgId = org.org.id;
     zgid = org.org.zgid;
     adminId = org.admin.id;
-    app = await createHttpApp(env.rt);
-    app.addHook('onResponse', async (request, reply) => {
-      served.push(`${request.method} ${request.url} ${reply.statusCode}`);
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    ({ app, base } = await listenForSdk(env, served));
 
     const client = await env.rt.services.oauth.createClient(orgId);
     resourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-'));

@@ -3,11 +3,9 @@ import type { ClientRequest } from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
-import { createHttpApp } from '../src/main.ts';
 import { createEnv, createOrg, type TestEnv } from './helpers.ts';
 
 /**
@@ -15,7 +13,7 @@ import { createEnv, createOrg, type TestEnv } from './helpers.ts';
  * listening on a free local port: token, find-user, users, modules, fields, record
  * create/read/update/delete, and what the audit log recorded for it.
  */
-import { initializeSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
+import { initializeSdk, listenForSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
 
 describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
   let env: TestEnv;
@@ -48,12 +46,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     adminId = org.admin.id;
     adminEmail = org.admin.email;
     zgid = org.org.zgid;
-    app = await createHttpApp(env.rt);
-    app.addHook('onResponse', async (request, reply) => {
-      served.push(`${request.method} ${request.url} ${reply.statusCode}`);
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    ({ app, base } = await listenForSdk(env, served));
 
     const client = await env.rt.services.oauth.createClient(orgId);
     clientRefreshToken = client.refresh_token;

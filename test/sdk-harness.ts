@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
+import { createHttpApp } from '../src/main.ts';
+import type { TestEnv } from './helpers.ts';
 
 /** The official SDK (CommonJS) and what both SDK test files need to drive it. */
 const require = createRequire(import.meta.url);
@@ -86,4 +89,14 @@ export async function initializeSdk(base: string, client: { client_id: string; c
   const logger = new Z.LogBuilder().level(Z.Levels.OFF).filePath(null).build();
   await new Z.InitializeBuilder().environment(environment).token(token).store(store).SDKConfig(config)
     .resourcePath(resourceDir).logger(logger).initialize();
+}
+
+/** The server on a free local port, logging every request it answers as "METHOD url status". */
+export async function listenForSdk(env: TestEnv, served: string[]) {
+  const app = await createHttpApp(env.rt);
+  app.addHook('onResponse', async (request, reply) => {
+    served.push(`${request.method} ${request.url} ${reply.statusCode}`);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

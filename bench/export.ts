@@ -189,7 +189,9 @@ function ensureTools(tools: Record<string, string>) {
 function runChild(env: Record<string, string>): Promise<{ report: ChildReport; processMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child'],
+    // Loaded the way bin/auditrail.js loads the product (tsx's require hook), so the child's
+    // memory is what a worker process's would be.
+    const p = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.js'), fileURLToPath(import.meta.url), '--child'],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, AUDITRAIL_LOG_LEVEL: 'warn' } });
     let out = '';
     p.stdout.setEncoding('utf8');

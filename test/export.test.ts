@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import yazl from 'yazl';
 import { BACKENDS, createApp, createEnv, createOrg, tokenFor, unzip, type TestEnv } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
+import { ZipWriter } from '../src/services/zip.ts';
 import type { Actor } from '../src/services/context.ts';
 
 const DAY = 86_400_000;
@@ -196,11 +197,12 @@ describe('Export Audit Log API', () => {
     const rezip = async (name: string, change: (files: Map<string, Buffer>) => void) => {
       const copy = new Map(files);
       change(copy);
-      const z = new yazl.ZipFile();
-      for (const [n, b] of copy) z.addBuffer(b, n);
-      z.end();
+      const out = new PassThrough();
       const chunks: Buffer[] = [];
-      for await (const c of z.outputStream) chunks.push(c as Buffer);
+      out.on('data', (c: Buffer) => chunks.push(c));
+      const z = new ZipWriter(out);
+      for (const [n, b] of copy) await z.addBuffer(b, n, new Date());
+      await z.finish();
       const p = path.join(tmp, name);
       writeFileSync(p, Buffer.concat(chunks));
       return verifyExportZip(p, [key]);

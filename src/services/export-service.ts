@@ -1,27 +1,23 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
+import { once } from 'node:events';
 import { AppError } from '../domain/errors.ts';
 import { parseExportCriteria, CriteriaError, type ExportCriteria } from '../domain/export-criteria.ts';
 import { isId } from '../domain/ids.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES } from '../domain/modules.ts';
 import { AUDIT_MODULES } from '../domain/audit-query.ts';
-import { encodeDetails } from '../domain/audit.ts';
-import { displayValue } from '../domain/display.ts';
 import { settingsPermission } from '../domain/permissions.ts';
 import { auditVisibility } from '../domain/visibility.ts';
-import { createZoneFormatter } from '../domain/time.ts';
 import * as dir from '../store/directory-store.ts';
 import * as exportsStore from '../store/export-store.ts';
 import { buildAuditSelect } from '../store/audit-query-store.ts';
 import { getAuditHead } from '../store/audit-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import type { AuditEntryTable, AuditExportTable, JobTable } from '../store/schema.ts';
+import type { AuditExportTable, JobTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
-import { csvRow, BOM } from './csv.ts';
 import { fullName } from './directory-service.ts';
+import { csvParts, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
+import { ZipWriter } from './zip.ts';
 import type { IntegrityService } from './integrity-service.ts';
 
 const DAY = 86_400_000;
@@ -29,36 +25,9 @@ const YEAR = 365 * DAY;
 export const ROWS_PER_FILE = 100_000;
 export const MAX_ENTRIES = 1_000_000;
 export const EXPIRY_DAYS = 7;
-/** Rows a query reads (keyset pages). */
-const PAGE = 2000;
-/**
- * Bytes of CSV text encoded at a time, and what a part's stream buffers ahead of the compressor.
- * Small, so each chunk is compressed and dropped while still young: with 256 KiB chunks queued
- * behind a 1 MiB buffer they outlived the young generation and tens of MB of dead buffers
- * waited for a full GC, which showed in the peak RSS of a million-entry export.
- */
-const CHUNK = 64 * 1024;
-
-/** The columns an export reads: the CSV's (the manifest's chain_hash_at_last is read once, at the end). */
-const EXPORT_SELECT = ['audited_at', 'actor_name', 'actor_id', 'action', 'module', 'record_name', 'record_id', 'parent_module',
-  'parent_id', 'source', 'ip', 'user_agent', 'batch_id', 'details', 'id', 'seq'] as const;
-type ExportRow = Pick<AuditEntryTable, (typeof EXPORT_SELECT)[number]>;
-/** The stored details of an entry without field changes or extra data. */
-const NO_DETAILS = encodeDetails(null, null);
-
-export const EXPORT_COLUMNS = ['Audited Time', 'Done By', 'Done By Id', 'Action', 'Module', 'Record Name', 'Record Id',
-  'Parent Module', 'Parent Record Id', 'Source', 'IP Address', 'User Agent', 'Batch Id', 'Changes', 'Entry Id', 'Sequence'];
-
-/** What the job will export, fixed when it is created so every run produces the same bytes. */
-export interface ResolvedExport {
-  from: number;
-  to: number;
-  maxSeq: number;
-  actorIds: string[] | null;
-  actions: string[] | null;
-  modules: string[] | null;
-  timeZone: string;
-}
+/** Entries between two progress reports (each also renews the job's lease). */
+const PROGRESS_EVERY = 2000;
+export { EXPORT_COLUMNS, type ResolvedExport } from './export-producer.ts';
 
 export interface ExportFile { name: string; size: number; sha256: string; entries: number; first_seq: number | null; last_seq: number | null }
 
@@ -219,16 +188,6 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     return row;
   }
 
-  /**
-   * One page in (audited_at, seq) order. After the first page the keyset bound replaces `from`
-   * (it is tighter): given both lower bounds, SQLite seeks to `from` and filters its way to the
-   * keyset on every page, which made a million-entry export quadratic.
-   */
-  const selectPage = (orgId: string, r: ResolvedExport, after?: { at: number; seq: number }): Promise<ExportRow[]> =>
-    buildAuditSelect(store.db, { orgId, from: after ? undefined : r.from, to: r.to, actorIds: r.actorIds,
-      actions: r.actions ?? undefined, modules: r.modules ?? undefined, desc: false, after, limit: PAGE })
-      .where('seq', '<=', r.maxSeq).clearSelect().select(EXPORT_SELECT).execute();
-
   async function countMatching(orgId: string, r: ResolvedExport): Promise<number> {
     if (r.actorIds && r.actorIds.length === 0) return 0;
     const q = buildAuditSelect(store.db, { orgId, from: r.from, to: r.to, actorIds: r.actorIds, actions: r.actions ?? undefined,
@@ -236,34 +195,6 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       .clearSelect().clearOrderBy().select('seq');
     const c = await store.db.selectFrom(q.as('m')).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(c.n);
-  }
-
-  /**
-   * The matching rows, at most `limit`, a page per call (keyset paging); an empty page at the end.
-   * Pages rather than a row at a time, so the encoder awaits once a page, not once a row; and the
-   * next page is already being read while this one is encoded (on PostgreSQL the server works
-   * meanwhile instead of the encoder waiting for each page in turn).
-   */
-  function matchingPages(orgId: string, r: ResolvedExport, limit: number): () => Promise<ExportRow[]> {
-    let left = r.actorIds && r.actorIds.length === 0 ? 0 : limit;
-    const request = (after?: { at: number; seq: number }) => {
-      const p = selectPage(orgId, r, after);
-      p.catch(() => {}); // awaited when its turn comes; until then a failure must not go unhandled
-      return p;
-    };
-    let pending: Promise<ExportRow[]> | null = left > 0 ? request() : null;
-    return async () => {
-      if (!pending) return [];
-      let page = await pending;
-      pending = null;
-      if (page.length > left) page = page.slice(0, left);
-      left -= page.length;
-      if (page.length === PAGE && left > 0) {
-        const last = page[page.length - 1];
-        pending = request({ at: Number(last.audited_at), seq: Number(last.seq) });
-      }
-      return page;
-    };
   }
 
   /**
@@ -282,75 +213,66 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     const entries = Math.min(total, maxEntries);
     const users = new Map((await dir.listUsers(store.db, exp.org_id)).map((u) => [u.id, u]));
     const creator = users.get(exp.created_by);
-    const fmt = createZoneFormatter(r.timeZone);
-    const nextPage = matchingPages(exp.org_id, r, entries);
-    let page: ExportRow[] = [];
-    let inPage = 0;
-    let done = 0;
     await ctx.progress(0, entries);
     const mtime = new Date(exp.created_at);
-    let files: ExportFile[];
+    const parts = csvParts(store, { orgId: exp.org_id, resolved: r, entries, rowsPerFile })[Symbol.asyncIterator]();
+    const files: ExportFile[] = [];
     let name: string;
-    let lastSeqSeen = -1;
+    let done = 0;
+    let reported = 0;
 
-    async function writePart(out: NodeJS.WritableStream, count: number): Promise<Omit<ExportFile, 'name' | 'size'> & { bytes: number }> {
+    /** Encodes and hashes the chunks of the next part and hands them to `write`, up to the part's end. */
+    async function nextPart(write: (chunk: Buffer) => Promise<void>, partName: string) {
       const hash = createHash('sha256');
-      let bytes = 0;
-      let first: number | null = null;
-      let last: number | null = null;
-      let n = 0;
-      let buf = BOM + csvRow(EXPORT_COLUMNS);
-      const flush = async () => {
-        const chunk = Buffer.from(buf, 'utf8');
-        buf = '';
-        hash.update(chunk);
-        bytes += chunk.length;
-        if (!out.write(chunk)) await new Promise((res) => out.once('drain', res));
-      };
-      while (n < count) {
-        if (inPage === page.length) {
-          page = await nextPage();
-          inPage = 0;
-          if (page.length === 0) break;
+      let size = 0;
+      for (;;) {
+        const { value: m, done: over } = await parts.next() as IteratorResult<ProducerMessage>;
+        if (over || m.t === 'end') throw new Error('the export ended in the middle of a part');
+        if (m.t === 'part') {
+          const { t: _t, ...part } = m;
+          files.push({ name: partName, size, sha256: hash.digest('hex'), ...part });
+          return;
         }
-        const row = page[inPage++];
-        n += 1;
-        const seq = Number(row.seq);
-        first = first === null ? seq : Math.min(first, seq);
-        last = last === null ? seq : Math.max(last, seq);
-        if (seq > lastSeqSeen) lastSeqSeen = seq;
-        buf += csvRow(entryCells(row, fmt));
-        if (buf.length > CHUNK) await flush();
-        done += 1;
-        if (done % PAGE === 0) await ctx.progress(done, entries);
+        const chunk = Buffer.from(m.text, 'utf8');
+        hash.update(chunk);
+        size += chunk.length;
+        await write(chunk);
+        done += m.rows;
+        if (done - reported >= PROGRESS_EVERY) {
+          reported = done;
+          await ctx.progress(done, entries);
+        }
       }
-      await flush();
-      return { sha256: hash.digest('hex'), entries: n, first_seq: first, last_seq: last, bytes };
+    }
+
+    /** After the last part: the highest sequence number exported (-1 for none). */
+    async function end() {
+      const { value: m } = await parts.next() as IteratorResult<ProducerMessage>;
+      if (m?.t !== 'end') throw new Error('the export produced more parts than expected');
+      return m.lastSeq;
     }
 
     const writer = await blobs.writer(`exports/${exp.org_id}/${exp.id}`);
     try {
       if (entries <= rowsPerFile) {
         name = 'AuditLog.csv';
-        const part = await writePart(writer.stream, entries);
+        await nextPart(async (chunk) => {
+          if (!writer.stream.write(chunk)) await once(writer.stream, 'drain');
+        }, name);
+        await end();
         writer.stream.end();
-        files = [{ name, size: part.bytes, sha256: part.sha256, entries: part.entries, first_seq: part.first_seq, last_seq: part.last_seq }];
       } else {
         name = 'AuditLog.zip';
-        const zip = new yazl.ZipFile();
-        const piped = pipeline(zip.outputStream as unknown as Readable, writer.stream);
-        files = [];
-        const parts = Math.ceil(entries / rowsPerFile);
-        for (let i = 0; i < parts; i++) {
-          const partName = `AuditLog_${String(i + 1).padStart(3, '0')}.csv`;
-          const stream = new PassThrough({ highWaterMark: CHUNK });
-          zip.addReadStream(stream, partName, { mtime, compressionLevel: 6 });
-          const part = await writePart(stream, Math.min(rowsPerFile, entries - i * rowsPerFile));
-          stream.end();
-          files.push({ name: partName, size: part.bytes, sha256: part.sha256, entries: part.entries, first_seq: part.first_seq, last_seq: part.last_seq });
+        const zip = new ZipWriter(writer.stream);
+        for (let i = 1; i <= Math.ceil(entries / rowsPerFile); i++) {
+          const partName = `AuditLog_${String(i).padStart(3, '0')}.csv`;
+          const entry = await zip.entry(partName, mtime, 6);
+          await nextPart(entry.write, partName);
+          await entry.end();
         }
-        const chainHashAtLast = lastSeqSeen >= 0 ? (await store.db.selectFrom('audit_entries').select('hash')
-          .where('org_id', '=', exp.org_id).where('seq', '=', lastSeqSeen).executeTakeFirstOrThrow()).hash : null;
+        const lastSeq = await end();
+        const chainHashAtLast = lastSeq >= 0 ? (await store.db.selectFrom('audit_entries').select('hash')
+          .where('org_id', '=', exp.org_id).where('seq', '=', lastSeq).executeTakeFirstOrThrow()).hash : null;
         const manifest: Record<string, unknown> = {
           format: 'auditrail-export-manifest/1', org_id: exp.org_id, job_id: exp.id,
           created_by: { id: exp.created_by, name: creator ? fullName(creator) : null },
@@ -359,13 +281,12 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
           files: files.map(({ name: n, sha256, entries: e, first_seq, last_seq }) => ({ name: n, sha256, entries: e, first_seq, last_seq })),
           entry_count: entries, truncated: total > maxEntries,
           first_seq: files.reduce<number | null>((m, f) => (f.first_seq === null ? m : m === null ? f.first_seq : Math.min(m, f.first_seq)), null),
-          last_seq: lastSeqSeen >= 0 ? lastSeqSeen : null, chain_hash_at_last: chainHashAtLast,
+          last_seq: lastSeq >= 0 ? lastSeq : null, chain_hash_at_last: chainHashAtLast,
           algorithm: 'Ed25519', key_id: integrity.keyId,
         };
         manifest.signature = integrity.signText(canonicalManifest(manifest));
-        zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json', { mtime, compressionLevel: 6 });
-        zip.end();
-        await piped;
+        await zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json', mtime, 6);
+        await zip.finish();
       }
       const size = await writer.commit();
       await ctx.progress(entries, entries);
@@ -376,23 +297,13 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       });
       return { name, size, entries };
     } catch (e) {
+      await parts.return?.();
       await writer.abort();
       if (job.attempts >= job.max_attempts) {
         await exportsStore.updateExport(store.db, exp.id, { status: 'Failed', finished_at: deps.clock() });
       }
       throw e;
     }
-  }
-
-  function entryCells(row: ExportRow, fmt: (ms: number) => string) {
-    let changes = '';
-    // Most entries (adds, deletes, logins) carry no changes: skip parsing their details.
-    if (row.details !== NO_DETAILS) {
-      const details = JSON.parse(row.details) as { field_history: { field_label: string; old: unknown; new: unknown }[] | null };
-      changes = details.field_history?.map((c) => `${c.field_label}: ${displayValue(c.old) ?? '(empty)'} -> ${displayValue(c.new) ?? '(empty)'}`).join('; ') ?? '';
-    }
-    return [fmt(Number(row.audited_at)), row.actor_name, row.actor_id, row.action, row.module, row.record_name, row.record_id,
-      row.parent_module, row.parent_id, row.source, row.ip, row.user_agent, row.batch_id, changes, row.id, Number(row.seq)];
   }
 
   /**

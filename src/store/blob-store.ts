@@ -23,6 +23,9 @@ const safe = (key: string) => {
   return key;
 };
 
+/** The size of a stored chunk (database), and what a writer buffers before it applies backpressure. */
+const CHUNK = 1024 * 1024;
+
 export function fileBlobStore(root: string): BlobStore {
   const file = (key: string) => path.join(root, safe(key));
   return {
@@ -30,7 +33,8 @@ export function fileBlobStore(root: string): BlobStore {
       const target = file(key);
       const tmp = `${target}.partial-${process.pid}-${Date.now()}`;
       await mkdir(path.dirname(target), { recursive: true });
-      const stream = createWriteStream(tmp);
+      // A 1 MiB buffer: writers (the export's ZIP) run ahead while the previous writes complete.
+      const stream = createWriteStream(tmp, { highWaterMark: CHUNK });
       const closed = new Promise<void>((resolve, reject) => { stream.on('close', resolve); stream.on('error', reject); });
       return {
         stream,
@@ -66,8 +70,6 @@ export function fileBlobStore(root: string): BlobStore {
   };
 }
 
-const CHUNK = 1024 * 1024;
-
 /** Blobs as 1 MiB chunks in the `blobs` table; written under a temporary key, renamed at commit. */
 export function dbBlobStore(db: Db): BlobStore {
   return {
@@ -85,6 +87,7 @@ export function dbBlobStore(db: Db): BlobStore {
         await db.insertInto('blobs').values({ key: tmp, chunk: chunk++, data }).execute();
       };
       const stream = new Writable({
+        highWaterMark: CHUNK,
         write(buf: Buffer, _enc, cb) {
           pending.push(buf);
           pendingBytes += buf.length;

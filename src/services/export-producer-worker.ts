@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { sql } from 'kysely';
+import { openStore } from '../store/db.ts';
+import { MAX_IN_FLIGHT, produceCsvParts, type ProducerMessage, type ProducerWorkerData } from './export-producer.ts';
+
+/**
+ * The worker thread of an export (see export-producer.ts): opens its own connection, encodes the
+ * parts and posts them to the main thread, at most MAX_IN_FLIGHT chunks ahead of what it took.
+ */
+const { store: options, req } = workerData as ProducerWorkerData;
+const port = parentPort!;
+let credits = MAX_IN_FLIGHT;
+let wake: (() => void) | null = null;
+port.on('message', (m) => {
+  if (m === 'ack') {
+    credits += 1;
+    wake?.();
+    wake = null;
+  }
+});
+
+async function main() {
+  const store = await openStore({ ...options, migrate: false });
+  let end: ProducerMessage | null = null;
+  try {
+    // The export reads each page once, in order: a small page cache does (16 MB is SQLite's
+    // default here, and it counts in the process's memory).
+    if (store.dialect === 'sqlite') await sql`pragma cache_size = -2048`.execute(store.db);
+    for await (const m of produceCsvParts(store, req)) {
+      if (m.t === 'end') {
+        end = m;
+      } else {
+        if (m.t === 'chunk') {
+          while (credits === 0) await new Promise<void>((resolve) => { wake = resolve; });
+          credits -= 1;
+        }
+        port.postMessage(m);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  // Only now, with the connection closed: the main thread ends the thread when it has the end.
+  port.postMessage(end);
+}
+
+// Loaded as CommonJS (src/ts-worker.js): no top-level await. A failure ends the thread with an
+// 'error' event the main thread reports.
+main().catch((e: unknown) => { throw e; });

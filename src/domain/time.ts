@@ -25,21 +25,17 @@ export function isValidTimeZone(timeZone: string): boolean {
 
 const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
 
-// Recently formatted instants: a write answers with the same Created_Time / Modified_Time for
-// every record of the batch, and Intl's formatToParts is the dear part.
-const recent = new Map<string, string>();
-const RECENT_MAX = 512;
+/** One zone formatter per time zone (createZoneFormatter): Intl's formatToParts is the dear part. */
+const zoneFormatters = new Map<string, (ms: number) => string>();
 
 /** `2025-03-10T10:12:47+05:30` for the given instant in the given IANA time zone. */
 export function formatDateTime(ms: number, timeZone: string): string {
-  const seconds = Math.floor(ms / 1000) * 1000;
-  const key = `${seconds} ${timeZone}`;
-  const hit = recent.get(key);
-  if (hit !== undefined) return hit;
-  const text = formatSeconds(seconds, timeZone);
-  if (recent.size >= RECENT_MAX) recent.clear();
-  recent.set(key, text);
-  return text;
+  let f = zoneFormatters.get(timeZone);
+  if (!f) {
+    f = createZoneFormatter(timeZone);
+    zoneFormatters.set(timeZone, f);
+  }
+  return f(ms);
 }
 
 function formatSeconds(seconds: number, timeZone: string): string {
@@ -80,35 +76,40 @@ const QUARTER_MS = 900_000;
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 /** Local times of years 0000..9999 render as ISO's fixed-width 'YYYY-MM-DD'. */
 const FIXED_WIDTH_MAX = Date.UTC(10000, 0, 1);
+/** Days (and quarter hours of transition days) whose offsets a zone formatter keeps. */
+const CACHED_DAYS = 4096;
 
 /**
- * A formatter for many instants in one zone (exports). The zone's offset is worked out with Intl
- * once per UTC day: when the day starts and ends on the same offset it holds all day (no zone
+ * A formatter for many instants in one zone (exports, and behind formatDateTime). The zone's
+ * offset is worked out with Intl once per UTC day: when the day starts and ends on the same offset it holds all day (no zone
  * changes its offset twice within a day); on a day with a transition, once per quarter hour of
  * UTC time (every zone's transitions fall on a quarter hour). The date part is built once per
  * local day; the rest is arithmetic, which keeps a million-row export cheap.
  */
 export function createZoneFormatter(timeZone: string): (ms: number) => string {
   const offsetAt = (ms: number) => {
-    const m = /([+-])(\d{2}):(\d{2})$/.exec(formatDateTime(ms, timeZone))!;
+    const m = /([+-])(\d{2}):(\d{2})$/.exec(formatSeconds(Math.floor(ms / 1000) * 1000, timeZone))!;
     return (m[1] === '-' ? -1 : 1) * (+m[2] * 60 + +m[3]);
   };
-  let utcDay = NaN;
-  let dayOffset: number | null = null;
+  // UTC day -> its offset, or null on a day with a transition. Several days are kept: one
+  // formatter serves every reader of the zone (formatDateTime), whose instants jump between days.
+  const days = new Map<number, number | null>();
   const quarters = new Map<number, number>();
   const offsetOf = (ms: number) => {
     const day = Math.floor(ms / DAY_MS);
-    if (day !== utcDay) {
-      utcDay = day;
+    let dayOffset = days.get(day);
+    if (dayOffset === undefined) {
       const start = offsetAt(day * DAY_MS);
       dayOffset = start === offsetAt((day + 1) * DAY_MS) ? start : null;
-      quarters.clear();
+      if (days.size >= CACHED_DAYS) days.clear();
+      days.set(day, dayOffset);
     }
     if (dayOffset !== null) return dayOffset;
     const quarter = Math.floor(ms / QUARTER_MS);
     let offsetMin = quarters.get(quarter);
     if (offsetMin === undefined) {
       offsetMin = offsetAt(quarter * QUARTER_MS);
+      if (quarters.size >= CACHED_DAYS) quarters.clear();
       quarters.set(quarter, offsetMin);
     }
     return offsetMin;

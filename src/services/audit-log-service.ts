@@ -78,7 +78,7 @@ export function createAuditLogService(deps: ServiceDeps) {
     const f = q.filters;
     const actorIds = await queryActors(actor, f.doneBy,
       () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
-    const rows = await selectAuditEntries(store.db, {
+    const rows = await selectAuditEntries(store, {
       orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
       modules: f.modules, sources: f.sources, recordId: f.recordId, desc: true, after, limit: q.perPage + 1,
       offset: after ? undefined : (q.page - 1) * q.perPage,
@@ -110,7 +110,7 @@ export function createAuditLogService(deps: ServiceDeps) {
     const f = q.filters;
     const actorIds = await queryActors(actor, f.doneBy,
       () => new AppError('INVALID_DATA', 'done_by.id names a user who is not in this organisation', { param_name: 'filters' }));
-    const rows = await selectAuditEntries(store.db, {
+    const rows = await selectAuditEntries(store, {
       orgId: actor.orgId, aboutRecord: recordId, dependentModules: f.recordModules, from: f.from, to: f.to, actorIds,
       sources: f.sources, desc: q.desc, after, limit: q.perPage + 1, offset: after ? undefined : (q.page - 1) * q.perPage,
     });

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from './db.ts';
+import type { Db, Store } from './db.ts';
 import type { AuditEntryTable } from './schema.ts';
 
 /** Reads of the audit log: newest first by (audited_at, seq), keyset-paged. */
@@ -23,9 +23,35 @@ export interface AuditSelect {
   offset?: number;
 }
 
-export async function selectAuditEntries(db: Db, q: AuditSelect): Promise<AuditEntryTable[]> {
+/** Every column of an entry, in the order auditPageQuery selects them. */
+const AUDIT_COLUMNS = ['id', 'org_id', 'seq', 'audited_at', 'actor_type', 'actor_id', 'actor_name', 'action', 'module', 'record_id',
+  'record_name', 'parent_module', 'parent_id', 'source', 'ip', 'user_agent', 'batch_id', 'details', 'prev_hash', 'hash'] as const satisfies
+  readonly (keyof AuditEntryTable)[];
+
+// Fails to compile when a column of the table is missing above (the mapping below must name it too).
+const _everyColumn: Exclude<keyof AuditEntryTable, (typeof AUDIT_COLUMNS)[number]> extends never ? true : never = true;
+void _everyColumn;
+
+/** The statement behind selectAuditEntries: the page's entries, every column, named in AUDIT_COLUMNS' order. */
+export function auditPageQuery(db: Db, q: AuditSelect) {
+  return buildAuditSelect(db, q).clearSelect().select(AUDIT_COLUMNS);
+}
+
+/**
+ * A page of entries. Rows are read as arrays (store.selectRows) and made into objects here:
+ * better-sqlite3 builds a row object property by property, which bench:read measured at half the
+ * cost of a 200-entry page; an object literal of a fixed shape costs a tenth of that.
+ */
+export async function selectAuditEntries(store: Store, q: AuditSelect): Promise<AuditEntryTable[]> {
   if (q.actorIds && q.actorIds.length === 0) return [];
-  return buildAuditSelect(db, q).execute();
+  const rows = await store.selectRows(auditPageQuery(store.db, q));
+  return rows.map((r) => ({
+    id: r[0] as string, org_id: r[1] as string, seq: r[2] as number, audited_at: r[3] as number, actor_type: r[4] as string,
+    actor_id: r[5] as string | null, actor_name: r[6] as string, action: r[7] as string, module: r[8] as string | null,
+    record_id: r[9] as string | null, record_name: r[10] as string | null, parent_module: r[11] as string | null,
+    parent_id: r[12] as string | null, source: r[13] as string, ip: r[14] as string | null, user_agent: r[15] as string | null,
+    batch_id: r[16] as string | null, details: r[17] as string, prev_hash: r[18] as string, hash: r[19] as string,
+  }));
 }
 
 /** The query behind selectAuditEntries, unexecuted (benchmarks compile it to run it raw). */

@@ -1,22 +1,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { openStore } from '../store/db.ts';
-import { MAX_IN_FLIGHT, produceCsvParts, type ProducerMessage, type ProducerWorkerData } from './export-producer.ts';
+import { MAX_IN_FLIGHT_BYTES, produceParts, type ProducerMessage, type ProducerWorkerData } from './export-producer.ts';
 
 /**
- * The worker thread of an export (see export-producer.ts): opens its own connection, encodes the
- * parts and posts them to the main thread, at most MAX_IN_FLIGHT chunks ahead of what it took.
+ * A worker thread of an export (see export-producer.ts): opens its own connection, makes its share
+ * of the parts and posts them to the main thread, at most MAX_IN_FLIGHT_BYTES ahead of what it took.
  */
-const { store: options, req } = workerData as ProducerWorkerData;
+const { store: options, req, share } = workerData as ProducerWorkerData;
 const port = parentPort!;
-let credits = MAX_IN_FLIGHT;
+let inFlight = 0;
 let wake: (() => void) | null = null;
-port.on('message', (m) => {
-  if (m === 'ack') {
-    credits += 1;
-    wake?.();
-    wake = null;
-  }
+port.on('message', (taken: number) => {
+  inFlight -= taken;
+  wake?.();
+  wake = null;
 });
 
 async function main() {
@@ -26,15 +24,16 @@ async function main() {
     // The export reads each page once, in order: a small page cache does (16 MB is SQLite's
     // default here, and it counts in the process's memory).
     if (store.dialect === 'sqlite') await sql`pragma cache_size = -2048`.execute(store.db);
-    for await (const m of produceCsvParts(store, req)) {
+    for await (const m of produceParts(store, req, share)) {
       if (m.t === 'end') {
         end = m;
       } else {
         if (m.t === 'chunk') {
-          while (credits === 0) await new Promise<void>((resolve) => { wake = resolve; });
-          credits -= 1;
+          while (inFlight > MAX_IN_FLIGHT_BYTES) await new Promise<void>((resolve) => { wake = resolve; });
+          inFlight += m.data.byteLength;
         }
-        port.postMessage(m);
+        // A chunk's buffer is its own (partBytes' take): moved, not copied.
+        port.postMessage(m, m.t === 'chunk' ? [m.data.buffer as ArrayBuffer] : []);
       }
     }
   } finally {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { AppError } from '../domain/errors.ts';
 import { parseExportCriteria, CriteriaError, type ExportCriteria } from '../domain/export-criteria.ts';
@@ -16,7 +15,7 @@ import type { AuditExportTable, JobTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
 import { fullName } from './directory-service.ts';
-import { csvParts, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
+import { exportParts, partCount, type PartSummary, type ResolvedExport } from './export-producer.ts';
 import { ZipWriter } from './zip.ts';
 import type { IntegrityService } from './integrity-service.ts';
 
@@ -215,28 +214,22 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     const creator = users.get(exp.created_by);
     await ctx.progress(0, entries);
     const mtime = new Date(exp.created_at);
-    const parts = csvParts(store, { orgId: exp.org_id, resolved: r, entries, rowsPerFile })[Symbol.asyncIterator]();
+    const parts = exportParts(store, { orgId: exp.org_id, resolved: r, entries, rowsPerFile })[Symbol.asyncIterator]();
     const files: ExportFile[] = [];
     let name: string;
     let done = 0;
     let reported = 0;
 
-    /** Encodes and hashes the chunks of the next part and hands them to `write`, up to the part's end. */
-    async function nextPart(write: (chunk: Buffer) => Promise<void>, partName: string) {
-      const hash = createHash('sha256');
-      let size = 0;
+    /** Hands the bytes of the next part to `write`, up to the part's end; its summary. */
+    async function nextPart(write: (chunk: Uint8Array) => Promise<void>, partName: string): Promise<PartSummary> {
       for (;;) {
-        const { value: m, done: over } = await parts.next() as IteratorResult<ProducerMessage>;
+        const { value: m, done: over } = await parts.next();
         if (over || m.t === 'end') throw new Error('the export ended in the middle of a part');
         if (m.t === 'part') {
-          const { t: _t, ...part } = m;
-          files.push({ name: partName, size, sha256: hash.digest('hex'), ...part });
-          return;
+          files.push({ name: partName, size: m.size, sha256: m.sha256, entries: m.entries, first_seq: m.first_seq, last_seq: m.last_seq });
+          return m;
         }
-        const chunk = Buffer.from(m.text, 'utf8');
-        hash.update(chunk);
-        size += chunk.length;
-        await write(chunk);
+        await write(m.data);
         done += m.rows;
         if (done - reported >= PROGRESS_EVERY) {
           reported = done;
@@ -247,7 +240,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
 
     /** After the last part: the highest sequence number exported (-1 for none). */
     async function end() {
-      const { value: m } = await parts.next() as IteratorResult<ProducerMessage>;
+      const { value: m } = await parts.next();
       if (m?.t !== 'end') throw new Error('the export produced more parts than expected');
       return m.lastSeq;
     }
@@ -264,11 +257,11 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       } else {
         name = 'AuditLog.zip';
         const zip = new ZipWriter(writer.stream);
-        for (let i = 1; i <= Math.ceil(entries / rowsPerFile); i++) {
+        for (let i = 1; i <= partCount(entries, rowsPerFile); i++) {
           const partName = `AuditLog_${String(i).padStart(3, '0')}.csv`;
-          const entry = await zip.entry(partName, mtime, 6);
-          await nextPart(entry.write, partName);
-          await entry.end();
+          const entry = await zip.deflatedEntry(partName, mtime);
+          const part = await nextPart(entry.write, partName);
+          await entry.end(part.crc, part.size);
         }
         const lastSeq = await end();
         const chainHashAtLast = lastSeq >= 0 ? (await store.db.selectFrom('audit_entries').select('hash')

@@ -54,14 +54,14 @@ export class ZipWriter {
 
   constructor(private readonly out: Writable) {}
 
-  private async emit(chunk: Buffer) {
+  private async emit(chunk: Uint8Array) {
     this.offset += chunk.length;
     if (this.offset > LIMIT_32) throw new Error('the ZIP archive would exceed 4 GiB (ZIP64 is not written)');
     if (!this.out.write(chunk)) await once(this.out, 'drain');
   }
 
-  /** Starts an entry; one at a time, each ended before the next starts. */
-  async entry(name: string, mtime: Date, level = 6): Promise<ZipEntryWriter> {
+  /** Writes an entry's local header; one entry at a time, each ended before the next starts. */
+  private async begin(name: string, mtime: Date) {
     if (this.open || this.finished) throw new Error('ZipWriter: the previous entry is still open or the archive is finished');
     if (this.entries.length >= 0xffff) throw new Error('the ZIP archive would hold more than 65,535 entries');
     this.open = true;
@@ -78,6 +78,44 @@ export class ZipWriter {
     // crc and sizes (14..25) stay zero: they follow the data in the descriptor.
     header.writeUInt16LE(nameBytes.length, 26);
     await this.emit(Buffer.concat([header, nameBytes]));
+    return { nameBytes, time, date, offset };
+  }
+
+  /** Writes an entry's data descriptor and records it for the central directory. */
+  private async close(e: Omit<CentralEntry, 'name'> & { nameBytes: Buffer }) {
+    const descriptor = Buffer.alloc(16);
+    descriptor.writeUInt32LE(0x08074b50, 0);
+    descriptor.writeUInt32LE(e.crc >>> 0, 4);
+    descriptor.writeUInt32LE(e.compressed, 8);
+    descriptor.writeUInt32LE(e.size, 12);
+    await this.emit(descriptor);
+    this.entries.push({ name: e.nameBytes, time: e.time, date: e.date, crc: e.crc >>> 0, compressed: e.compressed, size: e.size, offset: e.offset });
+    this.open = false;
+  }
+
+  /**
+   * Starts an entry whose raw deflate bytes were made elsewhere (an export's worker threads
+   * compress their own parts): the caller writes them and ends the entry with the CRC-32 and size
+   * of the uncompressed data.
+   */
+  async deflatedEntry(name: string, mtime: Date) {
+    const local = await this.begin(name, mtime);
+    let compressed = 0;
+    return {
+      write: async (chunk: Uint8Array) => {
+        compressed += chunk.byteLength;
+        await this.emit(chunk);
+      },
+      end: async (crc: number, size: number) => {
+        if (size > LIMIT_32 || compressed > LIMIT_32) throw new Error(`the ZIP entry ${name} would exceed 4 GiB (ZIP64 is not written)`);
+        await this.close({ ...local, crc, compressed, size });
+      },
+    };
+  }
+
+  /** Starts an entry compressed here; one at a time, each ended before the next starts. */
+  async entry(name: string, mtime: Date, level = 6): Promise<ZipEntryWriter> {
+    const local = await this.begin(name, mtime);
 
     // The compressor works on the thread pool while the caller encodes the next chunks on the main
     // thread. It must be able to run ahead on both sides: with Node's default 16 KiB buffers it
@@ -116,14 +154,7 @@ export class ZipWriter {
       end: async () => {
         deflate.end();
         await drained;
-        const descriptor = Buffer.alloc(16);
-        descriptor.writeUInt32LE(0x08074b50, 0);
-        descriptor.writeUInt32LE(crc >>> 0, 4);
-        descriptor.writeUInt32LE(compressed, 8);
-        descriptor.writeUInt32LE(size, 12);
-        await this.emit(descriptor);
-        this.entries.push({ name: nameBytes, time, date, crc: crc >>> 0, compressed, size, offset });
-        this.open = false;
+        await this.close({ ...local, crc, compressed, size });
       },
     };
   }

@@ -1,0 +1,107 @@
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, createEnv, createOrg, type TestEnv } from './helpers.ts';
+import type { AuditEntryInput, FieldChange } from '../src/domain/audit.ts';
+import { formatDateTime } from '../src/domain/time.ts';
+import { appendAuditEntries } from '../src/store/audit-store.ts';
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
+import { EXPORT_COLUMNS, exportParts, produceParts, type ProducerMessage } from '../src/services/export-producer.ts';
+
+/** Texts that a CSV must quote or a spreadsheet would run, in every text column of an entry. */
+const NASTY = ['Ann, "The" Boss', '=HYPERLINK("http://evil.example")', '+1 555', '-2', '@SUM(A1)', '\tTabbed', '\rReturn',
+  'two\nlines', 'unit\u001fseparator', 'Zoë 李', 'plain', ''];
+
+describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
+  let env: TestEnv;
+  let orgId: string;
+  const t0 = Date.UTC(2026, 2, 8, 6, 59, 58); // around New York's change to daylight saving time
+
+  beforeAll(async () => {
+    env = await createEnv(backend);
+    orgId = (await createOrg(env)).org.id;
+    const inputs: AuditEntryInput[] = [];
+    const changes: FieldChange[][] = [[{ api_name: 'Stage', field_label: 'Stage, "quoted"', old: null, new: '=1+1' }],
+      [{ api_name: 'Tags', field_label: 'Tags', old: ['a', 'b'], new: [] },
+        { api_name: 'Amount', field_label: 'Amount', old: 0.1 + 0.2, new: 1e21 },
+        { api_name: 'Account_Name', field_label: 'Account', old: { id: '1', name: 'Acme' }, new: { id: '2' } },
+        { api_name: 'Flag', field_label: 'Flag', old: true, new: { x: 1 } }]];
+    for (let i = 0; i < 60; i++) {
+      const nasty = (k: number) => NASTY[(i + k) % NASTY.length];
+      const nullable = (k: number) => (i % 5 === k ? null : nasty(k));
+      inputs.push({
+        auditedAt: t0 + i * 1000, actorType: i % 7 === 0 ? 'system' : 'user', actorId: i % 7 === 0 ? null : nasty(1),
+        actorName: nasty(2), action: 'updated', module: nullable(3), recordId: nullable(4), recordName: nullable(0),
+        parentModule: nullable(1), parentId: nullable(2), source: 'api', ip: nullable(3), userAgent: nullable(4),
+        batchId: nullable(0), fieldHistory: i % 3 === 0 ? null : changes[i % 2], extra: i % 4 === 0 ? { note: nasty(5) } : null,
+      });
+    }
+    await env.store.db.transaction().execute((tx) => appendAuditEntries(tx, env.store.dialect, orgId, inputs));
+  });
+  afterAll(async () => { await env?.close(); });
+
+  it('writes every cell as its value, quoted where needed and neutralised where a spreadsheet would run it', async () => {
+    const rows = await env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', orgId)
+      .where('audited_at', '>=', t0).where('audited_at', '<=', t0 + 3_600_000).orderBy('audited_at').orderBy('seq').execute();
+    expect(rows.length).toBe(60);
+    const bytes: Uint8Array[] = [];
+    const parts: ProducerMessage[] = [];
+    for await (const m of produceParts(env.store, { orgId, entries: 60, rowsPerFile: 100, resolved: { from: t0, to: t0 + 3_600_000,
+      maxSeq: Number(rows[rows.length - 1].seq), actorIds: null, actions: null, modules: null, timeZone: 'America/New_York' } })) {
+      if (m.t === 'chunk') bytes.push(m.data);
+      else parts.push(m);
+    }
+    const file = Buffer.concat(bytes);
+    const text = file.toString('utf8');
+    expect(parts).toEqual([{ t: 'part', part: 0, entries: 60, first_seq: Number(rows[0].seq), last_seq: Number(rows[59].seq),
+      size: file.length, sha256: createHash('sha256').update(file).digest('hex'), crc: zlib.crc32(file) },
+    { t: 'end', lastSeq: Number(rows[59].seq) }]);
+    expect(text.startsWith(`\uFEFF${EXPORT_COLUMNS.join(',')}\r\n`)).toBe(true);
+    expect(text).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+
+    const cells = parse(text.slice(1), { relax_column_count: false }) as string[][];
+    expect(cells[0]).toEqual(EXPORT_COLUMNS);
+    const shown = (v: string | null) => (v === null ? '' : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
+    const display = (v: unknown): string => (v === null ? '(empty)' : Array.isArray(v) ? v.map(display).join(', ')
+      : typeof v === 'object' ? ((v as { name?: string }).name ?? (v as { id?: string }).id ?? JSON.stringify(v)) : String(v));
+    rows.forEach((r, i) => {
+      const history = (JSON.parse(r.details) as { field_history: FieldChange[] | null }).field_history;
+      const changes = history?.map((c) => `${c.field_label}: ${display(c.old)} -> ${display(c.new)}`).join('; ') ?? '';
+      expect(cells[i + 1]).toEqual([formatDateTime(Number(r.audited_at), 'America/New_York'), shown(r.actor_name), shown(r.actor_id),
+        r.action, shown(r.module), shown(r.record_name), shown(r.record_id), shown(r.parent_module), shown(r.parent_id), r.source,
+        shown(r.ip), shown(r.user_agent), shown(r.batch_id), shown(changes), r.id, String(r.seq)]);
+    });
+    // The change to daylight saving time falls between two entries.
+    expect(cells[2][0]).toBe('2026-03-08T01:59:59-05:00');
+    expect(cells[3][0]).toBe('2026-03-08T03:00:00-04:00');
+  });
+
+  it('gives the same parts from two producers taking turns as from one making them all', async () => {
+    const head = await env.store.db.selectFrom('audit_heads').selectAll().where('org_id', '=', orgId).executeTakeFirstOrThrow();
+    const req = { orgId, entries: 58, rowsPerFile: 8, resolved: { from: t0, to: t0 + 3_600_000, maxSeq: Number(head.last_seq),
+      actorIds: null, actions: null, modules: null, timeZone: 'UTC' } };
+    const collect = async (messages: AsyncIterable<ProducerMessage>) => {
+      const parts: { csv: string; summary: ProducerMessage }[] = [];
+      let bytes: Uint8Array[] = [];
+      let end: ProducerMessage | null = null;
+      for await (const m of messages) {
+        if (m.t === 'chunk') bytes.push(m.data);
+        else if (m.t === 'part') {
+          parts.push({ csv: zlib.inflateRawSync(Buffer.concat(bytes)).toString('utf8'), summary: m });
+          bytes = [];
+        } else end = m;
+      }
+      return { parts, end };
+    };
+    const one = await collect(produceParts(env.store, req));
+    const two = await collect(exportParts(env.store, req));
+    expect(one.parts.length).toBe(8);
+    expect(two).toEqual(one);
+    const rows = one.parts.map((p) => p.csv.split('\r\n').filter(Boolean).length - 1);
+    expect(rows).toEqual([8, 8, 8, 8, 8, 8, 8, 2]);
+    for (const p of one.parts) {
+      const file = Buffer.from(p.csv, 'utf8');
+      expect(p.summary).toMatchObject({ size: file.length, sha256: createHash('sha256').update(file).digest('hex'), crc: zlib.crc32(file) });
+    }
+  });
+});

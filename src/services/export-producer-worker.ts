@@ -11,8 +11,10 @@ const { store: options, req, share } = workerData as ProducerWorkerData;
 const port = parentPort!;
 let inFlight = 0;
 let wake: (() => void) | null = null;
-port.on('message', (taken: number) => {
-  inFlight -= taken;
+let entries: number | null = null;
+port.on('message', (m: number | { entries: number }) => {
+  if (typeof m === 'number') inFlight -= m;
+  else entries = m.entries;
   wake?.();
   wake = null;
 });
@@ -24,7 +26,9 @@ async function main() {
     // The export reads each page once, in order: a small page cache does (16 MB is SQLite's
     // default here, and it counts in the process's memory).
     if (store.dialect === 'sqlite') await sql`pragma cache_size = -2048`.execute(store.db);
-    for await (const m of produceParts(store, req, share)) {
+    // Started while the main thread counts the entries: wait for the count.
+    while (entries === null) await new Promise<void>((resolve) => { wake = resolve; });
+    for await (const m of produceParts(store, { ...req, entries }, share)) {
       if (m.t === 'end') {
         end = m;
       } else {

@@ -349,11 +349,16 @@ export function partCount(entries: number, rowsPerFile: number) {
 /** Bytes a worker may have sent that the main thread has not taken yet (its memory bound). */
 export const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
-export interface ProducerWorkerData { entry: string; store: StoreOptions; req: ProduceRequest; share: ProducerShare }
+export interface ProducerWorkerData { entry: string; store: StoreOptions; req: Omit<ProduceRequest, 'entries'>; share: ProducerShare }
+
+/** An export to make: its entries (cut at the cap) may still be being counted. */
+export type ExportRequest = Omit<ProduceRequest, 'entries'> & { entries: Promise<number> };
 
 /** One producer in a worker thread, as an iterator of its messages; breaking out stops the thread. */
-function producerThread(options: StoreOptions, req: ProduceRequest, share: ProducerShare): AsyncIterator<ProducerMessage> {
-  const data: ProducerWorkerData = { entry: fileURLToPath(new URL('./export-producer-worker.ts', import.meta.url)), store: options, req, share };
+function producerThread(options: StoreOptions, req: ExportRequest, share: ProducerShare): AsyncIterator<ProducerMessage> {
+  const { entries, ...rest } = req;
+  const data: ProducerWorkerData = { entry: fileURLToPath(new URL('./export-producer-worker.ts', import.meta.url)), store: options,
+    req: rest, share };
   // V8 sizes a thread's heap by its limit: left at the process's, the two producers' heaps grew
   // to twice what they use, and the export's peak RSS past 300 MB (bench:export). Rows are at
   // most a few MB (the request body limit): 128 MB leaves room for many of them.
@@ -383,6 +388,9 @@ function producerThread(options: StoreOptions, req: ProduceRequest, share: Produ
     ended = true;
     await worker.terminate();
   };
+  // The thread starts while the entries are counted; it waits for the count (a failed count
+  // reaches the caller through exportParts, which then stops the thread).
+  entries.then((n) => { if (!ended) worker.postMessage({ entries: n }); }, () => {});
   return {
     async next(): Promise<IteratorResult<ProducerMessage>> {
       for (;;) {
@@ -410,36 +418,42 @@ function producerThread(options: StoreOptions, req: ProduceRequest, share: Produ
 
 /**
  * The export's messages in part order, from two worker threads for an unfiltered export of
- * several parts, from one for the rest, inline when the store cannot be opened in a thread. The
- * last message is one `end` with the highest sequence number exported. Breaking out of the
- * iteration (or a failure anywhere) stops every thread.
+ * several parts (`severalParts`, known before the count), from one for the rest, inline when the
+ * store cannot be opened in a thread. The threads start at once and load while the entries are
+ * counted. The last message is one `end` with the highest sequence number exported. Breaking out
+ * of the iteration (or a failure anywhere) stops every thread.
  */
-export function exportParts(store: Store, req: ProduceRequest): AsyncIterable<ProducerMessage> {
-  const parts = partCount(req.entries, req.rowsPerFile);
+export function exportParts(store: Store, req: ExportRequest, severalParts: boolean): AsyncIterable<ProducerMessage> {
   const r = req.resolved;
   const unfiltered = !r.actorIds && !r.actions && !r.modules;
   // Inline, two producers take turns on one connection: no faster, but the same bytes by the same
   // path, which the tests on in-memory databases then cover.
-  const of = unfiltered && parts > 1 ? 2 : 1;
+  const of = unfiltered && severalParts ? 2 : 1;
   return {
     [Symbol.asyncIterator]() {
-      const producers = Array.from({ length: of }, (_, index) => (store.openOptions
-        ? producerThread(store.openOptions, req, { index, of })
-        : produceParts(store, req, { index, of })[Symbol.asyncIterator]()));
+      const options = store.openOptions;
+      let producers: AsyncIterator<ProducerMessage>[] | null = options
+        ? Array.from({ length: of }, (_, index) => producerThread(options, req, { index, of })) : null;
+      let parts = -1;
       let part = 0;
       let lastSeq = -1;
       let finished = false;
       const stopAll = async () => {
         finished = true;
-        await Promise.all(producers.map((p) => p.return?.()));
+        await Promise.all((producers ?? []).map((p) => p.return?.()));
       };
       return {
         async next(): Promise<IteratorResult<ProducerMessage>> {
           if (finished) return { value: undefined, done: true };
           try {
+            if (parts < 0) {
+              const entries = await req.entries;
+              parts = partCount(entries, req.rowsPerFile);
+              producers ??= Array.from({ length: of }, (_, index) => produceParts(store, { ...req, entries }, { index, of })[Symbol.asyncIterator]());
+            }
             if (part === parts) {
               // Every producer's end, once each has made its parts.
-              for (const p of producers) {
+              for (const p of producers!) {
                 const { value: m } = await p.next();
                 if (m?.t !== 'end') throw new Error('an export producer made more parts than expected');
                 lastSeq = Math.max(lastSeq, m.lastSeq);
@@ -447,7 +461,7 @@ export function exportParts(store: Store, req: ProduceRequest): AsyncIterable<Pr
               finished = true;
               return { value: { t: 'end', lastSeq }, done: false };
             }
-            const { value: m, done } = await producers[part % of].next();
+            const { value: m, done } = await producers![part % of].next();
             if (done || m.t === 'end' || m.part !== part) throw new Error('an export producer ended in the middle of its parts');
             if (m.t === 'part') part += 1;
             return { value: m, done: false };

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   CompiledQuery, Kysely, type Compilable, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase,
 } from 'kysely';
@@ -36,8 +36,6 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-// int8 columns (times in ms, counts) come back as JavaScript numbers; all of them fit in 2^53.
-pg.types.setTypeParser(20, (v: string) => Number(v));
 
 /**
  * SQLite transactions start with BEGIN IMMEDIATE: every transaction here writes, and a deferred
@@ -85,7 +83,11 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
 export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // pg loads only for PostgreSQL: an export's worker threads on SQLite start sooner without it.
+    const { default: pgModule } = await import('pg');
+    // int8 columns (times in ms, counts) come back as JavaScript numbers; all of them fit in 2^53.
+    pgModule.types.setTypeParser(20, (v: string) => Number(v));
+    const pool: pg.Pool = new pgModule.Pool({ connectionString: options.databaseUrl, max: 10 });
     // An idle connection the server drops (restart, failover, admin termination) must not crash
     // the process: the pool discards it and the next query opens a fresh one.
     pool.on('error', (err) => { process.emitWarning(`PostgreSQL connection lost: ${err.message}`); });

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -8,15 +8,13 @@ export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<
 
 /**
  * Declares a path with its handlers and answers every other verb on it with Zoho's
- * INVALID_REQUEST_METHOD (400), rather than Fastify's 404. `schemas` may give a method's response
- * schema (for the serializer only: Fastify validates no response).
+ * INVALID_REQUEST_METHOD (400), rather than Fastify's 404.
  */
-export function route(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>,
-  schemas: Partial<Record<Method, FastifySchema>> = {}) {
+export function route(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>) {
   for (const method of METHODS) {
     const handler = handlers[method];
     app.route({
-      method, url, ...(handler && schemas[method] ? { schema: schemas[method] } : {}),
+      method, url,
       handler: (handler ?? (async () => {
         throw new AppError('INVALID_REQUEST_METHOD', 'The http request method type is not a valid one', {});
       })) as RouteHandlerMethod,

@@ -36,7 +36,6 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-
 /**
  * SQLite transactions start with BEGIN IMMEDIATE: every transaction here writes, and a deferred
  * one that reads first and writes later fails at once with "database is locked" when another

@@ -14,7 +14,6 @@ import { auditEntryView, timelineEntryView } from '../views.ts';
 
 const TOKEN_TTL = 24 * 3600 * 1000;
 
-
 /** The audit log (`/settings/audit_log`) and record timelines (`/{module}/{id}/__timeline`). */
 export function auditRoutes(app: FastifyInstance, deps: HttpDeps) {
   const { services, pageTokens } = deps;

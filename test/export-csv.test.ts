@@ -1,9 +1,11 @@
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, createEnv, createOrg, type TestEnv } from './helpers.ts';
 import type { AuditEntryInput, FieldChange } from '../src/domain/audit.ts';
 import { formatDateTime } from '../src/domain/time.ts';
 import { appendAuditEntries } from '../src/store/audit-store.ts';
+import { createAppWorker } from '../src/jobs/index.ts';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { EXPORT_COLUMNS, exportParts, produceParts, type ProducerMessage } from '../src/services/export-producer.ts';
@@ -102,6 +104,37 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
     for (const p of one.parts) {
       const file = Buffer.from(p.csv, 'utf8');
       expect(p.summary).toMatchObject({ size: file.length, sha256: createHash('sha256').update(file).digest('hex'), crc: zlib.crc32(file) });
+    }
+  });
+});
+
+describe('an export whose entries cannot be counted', () => {
+  it('fails its attempt and keeps the process up; the next attempt, with the table back, finishes', async () => {
+    const env = await createEnv('sqlite');
+    try {
+      const org = await createOrg(env);
+      const actor = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+      const job = await env.rt.services.exports.create(actor, undefined);
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => unhandled.push(e);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        await sql`alter table audit_entries rename to audit_entries_away`.execute(env.store.db);
+        const worker = createAppWorker(env.rt, { maintenance: false });
+        expect(await worker.runOnce()).toBe(true);
+        await new Promise((r) => setTimeout(r, 50));
+        await sql`alter table audit_entries_away rename to audit_entries`.execute(env.store.db);
+        expect(unhandled).toEqual([]);
+        const row = await env.store.db.selectFrom('jobs').select(['status', 'attempts']).where('id', '=', job.id).executeTakeFirstOrThrow();
+        expect(row).toMatchObject({ status: 'queued', attempts: 1 });
+        env.advance(60_000);
+        expect(await worker.runOnce()).toBe(true);
+        expect((await env.rt.services.exports.get(actor, job.id)).status).toBe('Finished');
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    } finally {
+      await env.close();
     }
   });
 });

@@ -162,10 +162,11 @@ function pagesOf(store: Store, orgId: string, r: ResolvedExport, start: Keyset |
  * Where the matching rows stand after skipping `n` from `after` (from the start without): the
  * keyset of the n-th row, read from the index alone for an unfiltered export.
  */
-async function skip(store: Store, orgId: string, r: ResolvedExport, after: Keyset | undefined, n: number): Promise<Keyset | undefined> {
+async function skip(store: Store, orgId: string, r: ResolvedExport, after: Keyset | undefined, n: number): Promise<Keyset | undefined | 'end'> {
   if (n <= 0) return after;
   const [row] = await store.selectRows(matching(store, orgId, r, after, 1).offset(n - 1).clearSelect().select(['audited_at', 'seq']));
-  return row ? { at: Number(row[0]), seq: Number(row[1]) } : after;
+  // Fewer rows than counted (entries purged meanwhile): nothing is left for this producer.
+  return row ? { at: Number(row[0]), seq: Number(row[1]) } : 'end';
 }
 
 /** The Changes cell's text: `Label: old -> new; ...` ('' for an entry without changes). */
@@ -189,8 +190,10 @@ async function groupCells(store: Store, orgId: string, row: Row): Promise<string
   let cells: (string | null)[] = row[GROUP].split(SEP);
   if (cells.length !== GROUP_COLUMNS.length) {
     const id = row[TAIL].slice(0, row[TAIL].indexOf(','));
-    [cells] = await store.selectRows(store.db.selectFrom('audit_entries').select(GROUP_COLUMNS)
+    const [again] = await store.selectRows(store.db.selectFrom('audit_entries').select(GROUP_COLUMNS)
       .where('org_id', '=', orgId).where('id', '=', id)) as (string | null)[][];
+    if (!again) throw new Error(`audit entry ${id} disappeared while it was exported`);
+    cells = again;
   }
   return csvRow(cells).slice(0, -2);
 }
@@ -293,13 +296,13 @@ export async function* produceParts(store: Store, req: ProduceRequest, share: Pr
   const fmt = createZoneFormatter(r.timeZone);
   const parts = partCount(entries, rowsPerFile);
   const compress = parts > 1;
-  let position: Keyset | undefined;
+  let position: Keyset | undefined | 'end';
   let next = 0;
   let lastSeq = -1;
   for (let part = share.index; part < parts; part += share.of) {
-    position = await skip(store, req.orgId, r, position, (part - next) * rowsPerFile);
+    if (position !== 'end') position = await skip(store, req.orgId, r, position, (part - next) * rowsPerFile);
     const count = parts === 1 ? entries : Math.min(rowsPerFile, entries - part * rowsPerFile);
-    const nextPage = pagesOf(store, req.orgId, r, position, count);
+    const nextPage = pagesOf(store, req.orgId, r, position === 'end' ? undefined : position, position === 'end' ? 0 : count);
     const out = partBytes(compress);
     let first: number | null = null;
     let last: number | null = null;

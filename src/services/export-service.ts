@@ -15,7 +15,7 @@ import type { AuditExportTable, JobTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
 import { fullName } from './directory-service.ts';
-import { exportParts, partCount, type PartSummary, type ResolvedExport } from './export-producer.ts';
+import { exportParts, partCount, type PartSummary, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
 import { ZipWriter } from './zip.ts';
 import type { IntegrityService } from './integrity-service.ts';
 
@@ -221,9 +221,12 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     // second to count, a thread about half a second to start); whether there is more than one
     // part decides how many there are, and an index probe tells that at once.
     const counted = countMatching(exp.org_id, r);
-    counted.catch(() => {}); // awaited below; until then a failure must not go unhandled
-    const parts = exportParts(store, { orgId: exp.org_id, resolved: r, entries: counted.then((t) => Math.min(t, maxEntries)), rowsPerFile },
-      await matchesMoreThan(exp.org_id, r, rowsPerFile))[Symbol.asyncIterator]();
+    const capped = counted.then((t) => Math.min(t, maxEntries));
+    // Both are awaited below (or not at all when the probe fails); a failure meanwhile must not
+    // go unhandled, which would end the process.
+    counted.catch(() => {});
+    capped.catch(() => {});
+    let parts: AsyncIterator<ProducerMessage> | null = null;
     const files: ExportFile[] = [];
     let name: string;
     let done = 0;
@@ -234,7 +237,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     /** Hands the bytes of the next part to `write`, up to the part's end; its summary. */
     async function nextPart(write: (chunk: Uint8Array) => Promise<void>, partName: string): Promise<PartSummary> {
       for (;;) {
-        const { value: m, done: over } = await parts.next();
+        const { value: m, done: over } = await parts!.next();
         if (over || m.t === 'end') throw new Error('the export ended in the middle of a part');
         if (m.t === 'part') {
           files.push({ name: partName, size: m.size, sha256: m.sha256, entries: m.entries, first_seq: m.first_seq, last_seq: m.last_seq });
@@ -251,13 +254,15 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
 
     /** After the last part: the highest sequence number exported (-1 for none). */
     async function end() {
-      const { value: m } = await parts.next();
+      const { value: m } = await parts!.next();
       if (m?.t !== 'end') throw new Error('the export produced more parts than expected');
       return m.lastSeq;
     }
 
     let writer: Awaited<ReturnType<BlobStore['writer']>> | null = null;
     try {
+      parts = exportParts(store, { orgId: exp.org_id, resolved: r, entries: capped, rowsPerFile },
+        await matchesMoreThan(exp.org_id, r, rowsPerFile))[Symbol.asyncIterator]();
       total = await counted;
       entries = Math.min(total, maxEntries);
       const creator = (await dir.listUsers(store.db, exp.org_id)).find((u) => u.id === exp.created_by);
@@ -306,7 +311,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       });
       return { name, size, entries };
     } catch (e) {
-      await parts.return?.();
+      await parts?.return?.();
       await writer?.abort();
       if (job.attempts >= job.max_attempts) {
         await exportsStore.updateExport(store.db, exp.id, { status: 'Failed', finished_at: deps.clock() });

@@ -80,3 +80,6 @@ export function chainHash(prevHash: string, canonical: string): string {
 export function encodeDetails(fieldHistory: FieldChange[] | null, extra: Record<string, unknown> | null): string {
   return JSON.stringify({ field_history: fieldHistory, extra });
 }
+
+/** The stored details of an entry without field changes or extra data (most entries): readers need not parse it. */
+export const NO_DETAILS = encodeDetails(null, null);

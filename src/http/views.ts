@@ -6,7 +6,7 @@ import { SETTINGS_PERMISSIONS, type ProfilePermissions, modulePermission, permis
 import type { AuditEntryTable, OrgTable, ProfileTable, RecordTable, RoleTable, UserTable } from '../store/schema.ts';
 import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
 import { displayValue } from '../domain/display.ts';
-import { encodeDetails } from '../domain/audit.ts';
+import { NO_DETAILS } from '../domain/audit.ts';
 import { fullName } from '../services/directory-service.ts';
 
 /** Zoho wire shapes of stored rows. Ids are strings, times ISO 8601 in the org's zone. */
@@ -221,9 +221,6 @@ function moduleMeta(orgId: string, apiName: string): ModuleMeta {
 }
 
 const moduleRef = (orgId: string, apiName: string | null) => (apiName ? moduleMeta(orgId, apiName).ref : null);
-
-/** The stored details of an entry without field changes or extra data (most entries): nothing to parse. */
-const NO_DETAILS = encodeDetails(null, null);
 
 function fieldHistoryView(orgId: string, module: string | null, details: string) {
   if (details === NO_DETAILS) return { extra: null, fieldHistory: null };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { sql } from 'kysely';
-import { encodeDetails } from '../domain/audit.ts';
+import { NO_DETAILS } from '../domain/audit.ts';
 import { displayValue } from '../domain/display.ts';
 import { createZoneFormatter } from '../domain/time.ts';
 import { buildAuditSelect } from '../store/audit-query-store.ts';
@@ -105,8 +105,6 @@ const SEPARATORS = new RegExp(SEP, 'g');
 const PAGE = 2000;
 /** Characters of CSV text in one chunk. */
 const CHUNK = 64 * 1024;
-/** The stored details of an entry without field changes or extra data. */
-const NO_DETAILS = encodeDetails(null, null);
 
 /**
  * The select list of a page: AT, SEQ, GROUP, DETAILS, TAIL (`id,seq`). concat() (NULL as '')
@@ -123,10 +121,14 @@ function pageSelect(dialect: Store['dialect']) {
 
 type Keyset = { at: number; seq: number };
 
-/** The export's matching entries after `after` (from the start without), `limit` at most, oldest first. */
-function matching(store: Store, orgId: string, r: ResolvedExport, after: Keyset | undefined, limit: number) {
-  return buildAuditSelect(store.db, { orgId, from: after ? undefined : r.from, to: r.to, actorIds: r.actorIds,
-    actions: r.actions ?? undefined, modules: r.modules ?? undefined, desc: false, after, limit }).where('seq', '<=', r.maxSeq);
+/**
+ * The export's matching entries after `after` (from the start without), `limit` at most, oldest
+ * first: the one query behind every read of an export (pages, skips, the service's count and probe).
+ */
+export function matchingEntries(db: Store['db'], orgId: string, r: ResolvedExport, opts: { after?: Keyset; limit: number; offset?: number }) {
+  return buildAuditSelect(db, { orgId, from: opts.after ? undefined : r.from, to: r.to, actorIds: r.actorIds,
+    actions: r.actions ?? undefined, modules: r.modules ?? undefined, desc: false, after: opts.after, limit: opts.limit, offset: opts.offset })
+    .where('seq', '<=', r.maxSeq);
 }
 
 /**
@@ -139,7 +141,7 @@ function matching(store: Store, orgId: string, r: ResolvedExport, after: Keyset 
 function pagesOf(store: Store, orgId: string, r: ResolvedExport, start: Keyset | undefined, count: number): () => Promise<Row[]> {
   let left = r.actorIds && r.actorIds.length === 0 ? 0 : count;
   const request = (after: Keyset | undefined) => {
-    const query = matching(store, orgId, r, after, Math.min(PAGE, left)).clearSelect().select(pageSelect(store.dialect));
+    const query = matchingEntries(store.db, orgId, r, { after, limit: Math.min(PAGE, left) }).clearSelect().select(pageSelect(store.dialect));
     const p = store.selectRows(query) as unknown as Promise<Row[]>;
     p.catch(() => {}); // awaited when its turn comes; until then a failure must not go unhandled
     return p;
@@ -164,7 +166,8 @@ function pagesOf(store: Store, orgId: string, r: ResolvedExport, start: Keyset |
  */
 async function skip(store: Store, orgId: string, r: ResolvedExport, after: Keyset | undefined, n: number): Promise<Keyset | undefined | 'end'> {
   if (n <= 0) return after;
-  const [row] = await store.selectRows(matching(store, orgId, r, after, 1).offset(n - 1).clearSelect().select(['audited_at', 'seq']));
+  const [row] = await store.selectRows(matchingEntries(store.db, orgId, r, { after, limit: 1, offset: n - 1 }).clearSelect()
+    .select(['audited_at', 'seq']));
   // Fewer rows than counted (entries purged meanwhile): nothing is left for this producer.
   return row ? { at: Number(row[0]), seq: Number(row[1]) } : 'end';
 }
@@ -237,25 +240,22 @@ function partBytes(compress: boolean) {
   };
   return {
     async write(text: string) {
-      if (!deflate || text.length * 3 > SCRATCH_BYTES) {
-        const bytes = Buffer.from(text, 'utf8');
-        hash.update(bytes);
-        crc = zlib.crc32(bytes, crc);
-        size += bytes.length;
-        if (deflate) await this.deflate(bytes);
-        else {
-          ready.push(bytes);
-          readyBytes += bytes.length;
-        }
-        return;
+      // Into a reused buffer when it will go to the compressor and fits; else (the single CSV's
+      // bytes are handed out as they are) a buffer of its own.
+      let buf: Buffer | null = null;
+      if (deflate && text.length * 3 <= SCRATCH_BYTES) {
+        while (scratch.length === 0) await Promise.race([new Promise<void>((resolve) => { freed = resolve; }), ended]);
+        buf = scratch.pop()!;
       }
-      while (scratch.length === 0) await Promise.race([new Promise<void>((resolve) => { freed = resolve; }), ended]);
-      const buf = scratch.pop()!;
-      const bytes = buf.subarray(0, buf.write(text, 'utf8'));
+      const bytes = buf ? buf.subarray(0, buf.write(text, 'utf8')) : Buffer.from(text, 'utf8');
       hash.update(bytes);
       crc = zlib.crc32(bytes, crc);
       size += bytes.length;
-      await this.deflate(bytes, release(buf));
+      if (deflate) await this.deflate(bytes, buf ? release(buf) : undefined);
+      else {
+        ready.push(bytes);
+        readyBytes += bytes.length;
+      }
     },
     async deflate(bytes: Buffer, done?: () => void) {
       if (!deflate!.write(bytes, done)) {

@@ -8,14 +8,13 @@ import { settingsPermission } from '../domain/permissions.ts';
 import { auditVisibility } from '../domain/visibility.ts';
 import * as dir from '../store/directory-store.ts';
 import * as exportsStore from '../store/export-store.ts';
-import { buildAuditSelect } from '../store/audit-query-store.ts';
 import { getAuditHead } from '../store/audit-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { AuditExportTable, JobTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
 import { fullName } from './directory-service.ts';
-import { exportParts, partCount, type PartSummary, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
+import { exportParts, matchingEntries, partCount, type PartSummary, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
 import { ZipWriter } from './zip.ts';
 import type { IntegrityService } from './integrity-service.ts';
 
@@ -190,16 +189,12 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
   /** Whether more than `n` entries match (an index probe for an unfiltered export). */
   async function matchesMoreThan(orgId: string, r: ResolvedExport, n: number): Promise<boolean> {
     if (r.actorIds && r.actorIds.length === 0) return false;
-    const q = buildAuditSelect(store.db, { orgId, from: r.from, to: r.to, actorIds: r.actorIds, actions: r.actions ?? undefined,
-      modules: r.modules ?? undefined, desc: false, limit: 1, offset: n }).where('seq', '<=', r.maxSeq).clearSelect().select('seq');
-    return (await q.execute()).length > 0;
+    return (await matchingEntries(store.db, orgId, r, { limit: 1, offset: n }).clearSelect().select('seq').execute()).length > 0;
   }
 
   async function countMatching(orgId: string, r: ResolvedExport): Promise<number> {
     if (r.actorIds && r.actorIds.length === 0) return 0;
-    const q = buildAuditSelect(store.db, { orgId, from: r.from, to: r.to, actorIds: r.actorIds, actions: r.actions ?? undefined,
-      modules: r.modules ?? undefined, desc: false, limit: maxEntries + 1 }).where('seq', '<=', r.maxSeq)
-      .clearSelect().clearOrderBy().select('seq');
+    const q = matchingEntries(store.db, orgId, r, { limit: maxEntries + 1 }).clearSelect().clearOrderBy().select('seq');
     const c = await store.db.selectFrom(q.as('m')).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(c.n);
   }

@@ -8,7 +8,7 @@ import { appendAuditEntries } from '../src/store/audit-store.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { EXPORT_COLUMNS, exportParts, produceParts, type ProducerMessage } from '../src/services/export-producer.ts';
+import { EXPORT_COLUMNS, exportParts, nextPageRows, produceParts, type ProducerMessage } from '../src/services/export-producer.ts';
 
 /** Texts that a CSV must quote or a spreadsheet would run, in every text column of an entry. */
 const NASTY = ['Ann, "The" Boss', '=HYPERLINK("http://evil.example")', '+1 555', '-2', '@SUM(A1)', '\tTabbed', '\rReturn',
@@ -138,5 +138,18 @@ describe('an export whose entries cannot be counted', () => {
     } finally {
       await env.close();
     }
+  });
+});
+
+describe('export pages', () => {
+  it('hold fewer entries the more each weighs, so a producer thread keeps to its heap', () => {
+    expect(nextPageRows(0, 0)).toBe(100);
+    // Typical entries (a few hundred characters): pages grow to 2,000 rows, four times a page at most.
+    expect(nextPageRows(100, 100 * 400)).toBe(400);
+    expect(nextPageRows(2000, 2000 * 400)).toBe(2000);
+    // 100 KB of field history an entry: 83 a page (8 MB of text), not 2,000 (200 MB).
+    expect(nextPageRows(2000, 2000 * 100_000)).toBe(83);
+    // One entry heavier than a page's budget: one at a time, never none.
+    expect(nextPageRows(1, 20_000_000)).toBe(1);
   });
 });

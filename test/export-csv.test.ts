@@ -14,6 +14,25 @@ import { EXPORT_COLUMNS, exportParts, nextPageRows, produceParts, type ProducerM
 const NASTY = ['Ann, "The" Boss', '=HYPERLINK("http://evil.example")', '+1 555', '-2', '@SUM(A1)', '\tTabbed', '\rReturn',
   'two\nlines', 'unit\u001fseparator', 'Zoë 李', 'plain', ''];
 
+/** A producer's parts as CSV text (inflated for a ZIP's), with their summaries, and its end. */
+async function partsOf(messages: AsyncIterable<ProducerMessage>, inflate = true) {
+  const parts: { csv: string; summary: ProducerMessage }[] = [];
+  let bytes: Uint8Array[] = [];
+  let end: ProducerMessage | null = null;
+  for await (const m of messages) {
+    if (m.t === 'chunk') bytes.push(m.data);
+    else if (m.t === 'part') {
+      const file = Buffer.concat(bytes);
+      parts.push({ csv: (inflate ? zlib.inflateRawSync(file) : file).toString('utf8'), summary: m });
+      bytes = [];
+    } else end = m;
+  }
+  return { parts, end };
+}
+
+/** Entries the encoding tests write. */
+const ENTRIES = 63;
+
 describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
   let env: TestEnv;
   let orgId: string;
@@ -40,6 +59,11 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
     }
     // A record name longer than a chunk's buffer: its bytes take the path that allocates their own.
     inputs.push({ ...inputs[59], auditedAt: t0 + 60_000, recordName: `Huge, ${'x'.repeat(200_000)}` });
+    // Bigger than a part's whole buffer, clean (its group is written on its own), and a Changes
+    // cell longer than the text written in place.
+    inputs.push({ ...inputs[58], auditedAt: t0 + 61_000, recordName: `Zoë ${'y'.repeat(600_000)}`, userAgent: 'plain' });
+    inputs.push({ ...inputs[57], auditedAt: t0 + 62_000, fieldHistory: [{ api_name: 'Description', field_label: 'Description',
+      old: null, new: `"${'z'.repeat(100_000)}"` }] });
     await env.store.db.transaction().execute((tx) => appendAuditEntries(tx, env.store.dialect, orgId, inputs));
   });
   afterAll(async () => { await env?.close(); });
@@ -47,19 +71,19 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
   it('writes every cell as its value, quoted where needed and neutralised where a spreadsheet would run it', async () => {
     const rows = await env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', orgId)
       .where('audited_at', '>=', t0).where('audited_at', '<=', t0 + 3_600_000).orderBy('audited_at').orderBy('seq').execute();
-    expect(rows.length).toBe(61);
+    expect(rows.length).toBe(ENTRIES);
     const bytes: Uint8Array[] = [];
     const parts: ProducerMessage[] = [];
-    for await (const m of produceParts(env.store, { orgId, entries: 61, rowsPerFile: 100, resolved: { from: t0, to: t0 + 3_600_000,
+    for await (const m of produceParts(env.store, { orgId, entries: ENTRIES, rowsPerFile: 100, resolved: { from: t0, to: t0 + 3_600_000,
       maxSeq: Number(rows[rows.length - 1].seq), actorIds: null, actions: null, modules: null, timeZone: 'America/New_York' } })) {
       if (m.t === 'chunk') bytes.push(m.data);
       else parts.push(m);
     }
     const file = Buffer.concat(bytes);
     const text = file.toString('utf8');
-    expect(parts).toEqual([{ t: 'part', part: 0, entries: 61, first_seq: Number(rows[0].seq), last_seq: Number(rows[60].seq),
+    expect(parts).toEqual([{ t: 'part', part: 0, entries: ENTRIES, first_seq: Number(rows[0].seq), last_seq: Number(rows[ENTRIES - 1].seq),
       size: file.length, sha256: createHash('sha256').update(file).digest('hex'), crc: zlib.crc32(file) },
-    { t: 'end', lastSeq: Number(rows[60].seq) }]);
+    { t: 'end', lastSeq: Number(rows[ENTRIES - 1].seq) }]);
     expect(text.startsWith(`\uFEFF${EXPORT_COLUMNS.join(',')}\r\n`)).toBe(true);
     expect(text).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
 
@@ -82,31 +106,66 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
 
   it('gives the same parts from two producers taking turns as from one making them all', async () => {
     const head = await env.store.db.selectFrom('audit_heads').selectAll().where('org_id', '=', orgId).executeTakeFirstOrThrow();
-    const req = { orgId, entries: 61, rowsPerFile: 8, resolved: { from: t0, to: t0 + 3_600_000, maxSeq: Number(head.last_seq),
+    const req = { orgId, entries: ENTRIES, rowsPerFile: 8, resolved: { from: t0, to: t0 + 3_600_000, maxSeq: Number(head.last_seq),
       actorIds: null, actions: null, modules: null, timeZone: 'UTC' } };
-    const collect = async (messages: AsyncIterable<ProducerMessage>) => {
-      const parts: { csv: string; summary: ProducerMessage }[] = [];
-      let bytes: Uint8Array[] = [];
-      let end: ProducerMessage | null = null;
-      for await (const m of messages) {
-        if (m.t === 'chunk') bytes.push(m.data);
-        else if (m.t === 'part') {
-          parts.push({ csv: zlib.inflateRawSync(Buffer.concat(bytes)).toString('utf8'), summary: m });
-          bytes = [];
-        } else end = m;
-      }
-      return { parts, end };
-    };
+    const collect = partsOf;
     const one = await collect(produceParts(env.store, req));
     const two = await collect(exportParts(env.store, { ...req, entries: Promise.resolve(req.entries) }, true));
     expect(one.parts.length).toBe(8);
     expect(two).toEqual(one);
     const rows = one.parts.map((p) => p.csv.split('\r\n').filter(Boolean).length - 1);
-    expect(rows).toEqual([8, 8, 8, 8, 8, 8, 8, 5]);
+    expect(rows).toEqual([8, 8, 8, 8, 8, 8, 8, 7]);
     for (const p of one.parts) {
       const file = Buffer.from(p.csv, 'utf8');
       expect(p.summary).toMatchObject({ size: file.length, sha256: createHash('sha256').update(file).digest('hex'), crc: zlib.crc32(file) });
     }
+  });
+});
+
+describe.runIf(BACKENDS.includes('postgres'))('export rows through COPY (postgres)', () => {
+  let env: TestEnv;
+  let orgId: string;
+  const t0 = Date.UTC(2026, 9, 25, 0, 30, 0); // around Europe's change back from summer time
+
+  beforeAll(async () => {
+    env = await createEnv('postgres');
+    orgId = (await createOrg(env)).org.id;
+    const inputs: AuditEntryInput[] = [];
+    for (let i = 0; i < 90; i++) {
+      const nasty = (k: number) => NASTY[(i * 7 + k) % NASTY.length];
+      inputs.push({
+        auditedAt: t0 + i * 60_000, actorType: 'user', actorId: String(1000 + (i % 4)), actorName: i % 3 ? 'Zoë 李' : nasty(1),
+        action: 'updated', module: 'Deals', recordId: String(5000 + i), recordName: i % 5 ? `Deal ${i}` : nasty(2), parentModule: null,
+        parentId: null, source: 'api', ip: '10.0.0.1', userAgent: i % 4 ? 'Mozilla/5.0' : nasty(3), batchId: null,
+        fieldHistory: i % 2 ? [{ api_name: 'Stage', field_label: 'Stage', old: nasty(4), new: i % 3 ? 'Closed Won' : ['a', null, { name: 'n' }] }] : null,
+        extra: null,
+      });
+    }
+    inputs.push({ ...inputs[10], auditedAt: t0 + 95 * 60_000, recordName: 'x'.repeat(700_000) });
+    await env.store.db.transaction().execute((tx) => appendAuditEntries(tx, env.store.dialect, orgId, inputs));
+  });
+  afterAll(async () => { await env?.close(); });
+
+  it('gives the bytes the paged reading gives, for a single CSV and for a ZIP\'s parts', async () => {
+    expect(env.store.copyOut).toBeDefined();
+    const head = await env.store.db.selectFrom('audit_heads').selectAll().where('org_id', '=', orgId).executeTakeFirstOrThrow();
+    for (const rowsPerFile of [1000, 16]) {
+      const req = { orgId, entries: 91, rowsPerFile, resolved: { from: t0, to: t0 + 86_400_000, maxSeq: Number(head.last_seq),
+        actorIds: null, actions: null, modules: null, timeZone: 'Europe/Berlin' } };
+      const zip = rowsPerFile < 91;
+      const copied = await partsOf(produceParts(env.store, req, { index: 0, of: 1 }, 'copy'), zip);
+      const paged = await partsOf(produceParts(env.store, req, { index: 0, of: 1 }, 'pages'), zip);
+      expect(copied.parts.length).toBe(zip ? 6 : 1);
+      expect(copied).toEqual(paged);
+      const all = copied.parts.map((p) => p.csv).join('');
+      expect(all).toContain('2026-10-25T02:59:00+02:00');
+      expect(all).toContain('2026-10-25T02:00:00+01:00');
+      expect(all).toContain(`,${'x'.repeat(700_000)},`);
+    }
+    // A visibility naming nobody: only the header.
+    const none = await partsOf(produceParts(env.store, { orgId, entries: 91, rowsPerFile: 1000, resolved: { from: t0, to: t0 + 86_400_000,
+      maxSeq: Number(head.last_seq), actorIds: [], actions: null, modules: null, timeZone: 'UTC' } }, { index: 0, of: 1 }, 'copy'), false);
+    expect(none.parts[0].csv).toBe(`\uFEFF${EXPORT_COLUMNS.join(',')}\r\n`);
   });
 });
 

@@ -131,11 +131,11 @@ const CHUNK = 64 * 1024;
  * at 2.8 s a million this way, 4.9 s with coalesce(), || and bound parameters.
  */
 function pageSelect(dialect: Store['dialect']) {
-  return ['audited_at', 'seq', GROUP_SELECT(dialect), DETAILS_SELECT,
+  return ['audited_at', 'seq', groupSelect(dialect), DETAILS_SELECT,
     sql<string>`concat(${sql.ref('id')}, ',', ${sql.ref('seq')})`.as('tail')] as const;
 }
 /** The twelve columns Done By .. Batch Id as one string, U+001F between them (NULL as ''). */
-function GROUP_SELECT(dialect: Store['dialect']) {
+function groupSelect(dialect: Store['dialect']) {
   const sep = dialect === 'postgres' ? sql`chr(31)` : sql`char(31)`;
   return sql<string>`concat(${sql.join(GROUP_COLUMNS.map((c) => sql.ref(c)), sql`, ${sep}, `)})`.as('grp');
 }
@@ -437,7 +437,7 @@ async function* copiedPart(job: PartJob, start: Keyset | undefined, count: numbe
   await writeText(BOM + csvRow(EXPORT_COLUMNS));
   if (count > 0 && !noneVisible(r)) {
     const query = matchingEntries(store.db, orgId, r, { after: start, limit: count }).clearSelect()
-      .select(['audited_at', 'seq', GROUP_SELECT(store.dialect), DETAILS_SELECT, 'id']);
+      .select(['audited_at', 'seq', groupSelect(store.dialect), DETAILS_SELECT, 'id']);
     let data: Buffer = Buffer.alloc(0);
     let at = 0;
     let header = true;

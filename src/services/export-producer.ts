@@ -444,8 +444,25 @@ async function* copiedPart(job: PartJob, start: Keyset | undefined, count: numbe
     let trailer = false;
     const starts: number[] = [0, 0, 0, 0, 0];
     const lengths: number[] = [0, 0, 0, 0, 0];
+    // A row that does not fit in what has arrived waits, its pieces kept apart until the bytes it
+    // is known to need are there: joining them at every chunk made a row of many megabytes cost
+    // time quadratic in its size.
+    let pieces: Buffer[] = [];
+    let waiting = 0;
+    let needed = 0;
     for await (const chunk of store.copyOut!(query)) {
-      data = at < data.length ? Buffer.concat([data.subarray(at), chunk]) : chunk;
+      if (at < data.length) {
+        if (pieces.length === 0) pieces.push(data.subarray(at));
+        pieces.push(chunk);
+        waiting += chunk.length;
+        if (pieces[0].length + waiting < needed) continue;
+        data = Buffer.concat(pieces);
+      } else {
+        data = chunk;
+      }
+      pieces = [];
+      waiting = 0;
+      needed = 0;
       at = 0;
       if (header) {
         if (data.length < COPY_HEADER) continue;
@@ -468,13 +485,13 @@ async function* copiedPart(job: PartJob, start: Keyset | undefined, count: numbe
         let p = at + 2;
         let whole = true;
         for (let f = 0; f < COPY_FIELDS; f++) {
-          if (data.length - p < 4) { whole = false; break; }
+          if (data.length - p < 4) { whole = false; needed = p + 4 - at; break; }
           const length = data.readInt32BE(p);
           p += 4;
           starts[f] = p;
           lengths[f] = length;
           if (length > 0) {
-            if (data.length - p < length) { whole = false; break; }
+            if (data.length - p < length) { whole = false; needed = p + length - at; break; }
             p += length;
           }
         }

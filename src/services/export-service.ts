@@ -188,12 +188,10 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
 
   /** Whether more than `n` entries match (an index probe for an unfiltered export). */
   async function matchesMoreThan(orgId: string, r: ResolvedExport, n: number): Promise<boolean> {
-    if (r.actorIds && r.actorIds.length === 0) return false;
     return (await matchingEntries(store.db, orgId, r, { limit: 1, offset: n }).clearSelect().select('seq').execute()).length > 0;
   }
 
   async function countMatching(orgId: string, r: ResolvedExport): Promise<number> {
-    if (r.actorIds && r.actorIds.length === 0) return 0;
     const q = matchingEntries(store.db, orgId, r, { limit: maxEntries + 1 }).clearSelect().clearOrderBy().select('seq');
     const c = await store.db.selectFrom(q.as('m')).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return Number(c.n);

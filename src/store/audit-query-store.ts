@@ -43,7 +43,6 @@ export function auditPageQuery(db: Db, q: AuditSelect) {
  * cost of a 200-entry page; an object literal of a fixed shape costs a tenth of that.
  */
 export async function selectAuditEntries(store: Store, q: AuditSelect): Promise<AuditEntryTable[]> {
-  if (q.actorIds && q.actorIds.length === 0) return [];
   const rows = await store.selectRows(auditPageQuery(store.db, q));
   return rows.map((r) => ({
     id: r[0] as string, org_id: r[1] as string, seq: r[2] as number, audited_at: r[3] as number, actor_type: r[4] as string,
@@ -59,7 +58,9 @@ export function buildAuditSelect(db: Db, q: AuditSelect) {
   let query = db.selectFrom('audit_entries').selectAll().where('org_id', '=', q.orgId);
   if (q.from !== undefined) query = query.where('audited_at', '>=', q.from);
   if (q.to !== undefined) query = query.where('audited_at', '<=', q.to);
-  if (q.actorIds) query = query.where('actor_id', 'in', q.actorIds.length ? q.actorIds : ['']);
+  // No users (a caller whose visibility names nobody): no entry matches, not even one whose
+  // actor id happens to equal a placeholder.
+  if (q.actorIds) query = q.actorIds.length ? query.where('actor_id', 'in', q.actorIds) : query.where(sql<boolean>`false`);
   if (q.actions) query = query.where('action', 'in', q.actions);
   if (q.modules) query = query.where('module', 'in', q.modules);
   if (q.sources) query = query.where('source', 'in', q.sources);

@@ -14,6 +14,7 @@ import { relatedRoutes } from './routes/related-routes.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import multipart from '@fastify/multipart';
 import { route } from './route.ts';
+import { findUnstorable, unstorableReason } from '../domain/text.ts';
 
 export interface HttpDeps {
   services: Services;
@@ -30,6 +31,15 @@ export interface HttpDeps {
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * PostgreSQL's refusals of text it cannot store (NUL, invalid encodings): a backstop behind the
+ * checks at the door, so that a path nobody checked still answers INVALID_DATA, not 500.
+ */
+function isUnstorableTextError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '22021' || code === '22P05';
+}
 
 /**
  * Builds the Fastify app without listening (tests use `inject`). Every error leaves as a
@@ -57,9 +67,34 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     }
   });
 
+  // Text that cannot be stored exactly is refused before any handler runs (invariant 3). The
+  // items of a `data` array are left to the records service, which answers per item, as Zoho
+  // does, so that one bad record does not fail its 99 neighbours.
+  app.addHook('preValidation', async (request) => {
+    const ua = request.headers['user-agent'];
+    const uaReason = typeof ua === 'string' ? unstorableReason(ua) : null;
+    if (uaReason) throw new AppError('INVALID_DATA', `invalid User-Agent: ${uaReason}`, { header_name: 'User-Agent' });
+    for (const [part, value] of [['query', request.query], ['params', request.params]] as const) {
+      const bad = findUnstorable(value, '$');
+      if (bad) {
+        throw new AppError('INVALID_DATA', `invalid ${part === 'query' ? 'parameter' : 'path'}: ${bad.reason}`,
+          { param_name: bad.jsonPath.replace(/^\$\.?/, '') });
+      }
+    }
+    const body = request.body;
+    if (body === null || typeof body !== 'object') return;
+    const checked = !Array.isArray(body) && Array.isArray((body as Record<string, unknown>).data)
+      ? { ...(body as Record<string, unknown>), data: undefined } : body;
+    const bad = findUnstorable(checked, '$');
+    if (bad) throw new AppError('INVALID_DATA', `invalid data: ${bad.reason}`, { json_path: bad.jsonPath });
+  });
+
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) return reply.code(error.status).send(error.toBody());
     const fe = error as FastifyError;
+    if (isUnstorableTextError(error)) {
+      return reply.code(400).send(new AppError('INVALID_DATA', 'the request holds text that cannot be stored exactly', {}).toBody());
+    }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const e = new AppError('REQUEST_ENTITY_TOO_LARGE', `the request body exceeds ${deps.bodyLimit ?? BODY_LIMIT} bytes`,
         { limit: deps.bodyLimit ?? BODY_LIMIT });

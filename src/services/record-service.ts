@@ -4,6 +4,7 @@ import {
   findModule, moduleFields, recordName, type FieldDef, type ModuleDef,
 } from '../domain/modules.ts';
 import { validateFieldValue, sameValue } from '../domain/field-values.ts';
+import { findUnstorable } from '../domain/text.ts';
 import { modulePermission, permissionName, type ModuleAction } from '../domain/permissions.ts';
 import type { AuditSource, FieldChange } from '../domain/audit.ts';
 import * as records from '../store/record-store.ts';
@@ -62,6 +63,12 @@ function parseItem(module: ModuleDef, raw: unknown, index: number, mode: 'create
     return itemError('INVALID_DATA', 'invalid data', { json_path: base, expected_data_type: 'jsonobject' });
   }
   const item = raw as Record<string, unknown>;
+  const unstorable = findUnstorable(item, base);
+  if (unstorable) {
+    const apiName = /^\$\.data\[\d+\]\.([^.[]+)/.exec(unstorable.jsonPath)?.[1];
+    return itemError('INVALID_DATA', `invalid data: ${unstorable.reason}`,
+      { ...(apiName ? { api_name: apiName } : {}), json_path: unstorable.jsonPath });
+  }
   const fields = moduleFields(module);
   const parsed: ParsedItem = { index, values: {}, lookups: [] };
   const seModule = item.$se_module;

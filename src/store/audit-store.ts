@@ -3,6 +3,8 @@ import {
   canonicalEntry, chainHash, encodeDetails, GENESIS_HASH, type AuditEntryInput,
 } from '../domain/audit.ts';
 import { newId } from '../domain/ids.ts';
+import { AppError } from '../domain/errors.ts';
+import { isStorableText } from '../domain/text.ts';
 import type { Db, StoreDialect } from './db.ts';
 import type { AuditEntryTable } from './schema.ts';
 
@@ -29,6 +31,10 @@ export async function appendAuditEntries(
     if (dialect === 'postgres') again = again.forUpdate();
     head = await again.executeTakeFirstOrThrow();
   }
+  // The last line of defence of invariant 3: whatever reached this entry without being checked
+  // (a service that forgot, a CLI argument), text the database would not store exactly never
+  // enters the chain; the whole transaction fails instead.
+  for (const input of inputs) refuseUnstorable(input);
   let seq = Number(head.last_seq);
   let prevHash = head.last_hash;
   const rows: AuditEntryTable[] = inputs.map((input) => {
@@ -51,6 +57,19 @@ export async function appendAuditEntries(
   }
   await trx.updateTable('audit_heads').set({ last_seq: seq, last_hash: prevHash }).where('org_id', '=', orgId).execute();
   return rows;
+}
+
+const TEXT_COLUMNS = ['actorName', 'actorId', 'module', 'recordId', 'recordName', 'parentModule', 'parentId', 'ip',
+  'userAgent', 'batchId'] as const;
+
+function refuseUnstorable(input: AuditEntryInput) {
+  for (const key of TEXT_COLUMNS) {
+    const v = input[key];
+    if (v !== null && !isStorableText(v)) {
+      throw new AppError('INVALID_DATA', 'the request holds text that cannot be stored exactly (a lone UTF-16 surrogate or NUL)',
+        { field: key });
+    }
+  }
 }
 
 /** Locks the organisation's chain head row for the rest of the transaction (PostgreSQL). */

@@ -11,7 +11,7 @@ import { createPageTokenCodec } from './http/page-token.ts';
 import { isAppError } from './domain/errors.ts';
 import { CliError, out, say } from './cli/output.ts';
 import { migrateCommand } from './cli/migrate.ts';
-import { verifyCommand } from './cli/verify.ts';
+import { verifyCommand, type VerifyFlags } from './cli/verify.ts';
 import { clientCodeCommand, clientCreateCommand, clientListCommand, clientRevokeCommand } from './cli/client.ts';
 import { orgCreateCommand, orgListCommand } from './cli/org.ts';
 import { demoCommand } from './cli/demo.ts';
@@ -28,7 +28,7 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity'),
-    blobDir: path.join(config.dataDir, 'exports') });
+    blobDir: path.join(config.dataDir, 'exports'), headsUrl: config.headsUrl });
   await rt.services.integrity.ensureRegistered();
   return rt;
 }
@@ -63,10 +63,12 @@ async function serve(config: Config, opts: { demo?: boolean; worker?: boolean })
   out(`auditrail listening on ${base} (${rt.store.dialect}${rt.store.file ? `: ${rt.store.file}` : ''})`);
   const worker = opts.worker === false ? null : createAppWorker(rt, { leaseMs: config.workerLeaseMs });
   worker?.start();
+  rt.services.heads.start(config.headsIntervalMs);
   if (!worker) out('running without a worker (--no-worker): jobs wait for an `auditrail worker`');
   const stop = async () => {
     await app.close();
     await worker?.stop();
+    await rt.services.heads.stop();
     await rt.store.close();
     process.exit(0);
   };
@@ -108,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       const rt = await openRuntime(config);
       const worker = createAppWorker(rt, { leaseMs: config.workerLeaseMs });
       worker.start();
+      rt.services.heads.start(config.headsIntervalMs);
       out(`auditrail worker ${worker.id} running (${rt.store.dialect})`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -115,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
         process.once('SIGTERM', stop);
       });
       await worker.stop();
+      await rt.services.heads.stop();
       await rt.store.close();
     });
   program.command('export').description('export the audit log: schedule, follow, download and verify')
@@ -127,14 +131,13 @@ export async function main(argv: string[]): Promise<number> {
       return worker;
     })));
   program.command('verify-export <file>').description('check an export ZIP\'s signed manifest offline')
-    .option('--public-key <file>', 'PEM or the JSON of /api/integrity/public-key (default: keys in the local database)')
+    .option('--public-key <file>', 'PEM or the JSON of /api/integrity/public-key (default: this installation\'s key)')
     .action(async (file: string, o: { publicKey?: string }) => {
       if (o.publicKey) {
         code = await verifyExportCommand(file, o, async () => []);
         return;
       }
-      await withRuntime((rt) => verifyExportCommand(file, o, async () => (await rt.services.integrity.listKeys())
-        .map((k) => ({ key_id: k.key_id, public_key: k.public_key }))))({});
+      await withRuntime((rt) => verifyExportCommand(file, o, async () => rt.services.integrity.trustedKeys()))({});
     });
   program.command('import').description('import records from a CSV file (header: field api names), audited as one batch')
     .requiredOption('--module <api name>').requiredOption('--file <file.csv>')
@@ -149,10 +152,13 @@ export async function main(argv: string[]): Promise<number> {
   program.command('demo').description('seed the demo organisation if absent')
     .option('--history <n>', 'bulk-load N historic audit entries over the last three years')
     .action(withRuntime((rt, o) => demoCommand(rt, o as { history?: string })));
-  program.command('verify').description('walk the hash chain; exit 0 only when intact')
+  program.command('verify').description('walk the hash chain and check it against the signed heads; exit 0 only when intact')
     .option('--org <id>', 'organisation id (default: all)')
+    .option('--since <seq>', 'check only the entries after the newest signed head at or before this sequence number')
+    .option('--heads <file>', 'a heads log kept elsewhere to check against as well (repeatable)', (v: string, a: string[]) => [...a, v], [])
+    .option('--public-key <file>', 'trust heads and checkpoints signed by this key as well (PEM or the JSON of /api/integrity/public-key)')
     .option('--json', 'one JSON object per organisation')
-    .action(withRuntime((rt, o) => verifyCommand(rt, o as { org?: string; json?: boolean })));
+    .action(withRuntime((rt, o) => verifyCommand(rt, o as VerifyFlags)));
 
   const client = program.command('client').description('OAuth clients');
   client.command('create').description('create a self-client and print client_id, client_secret, refresh_token')

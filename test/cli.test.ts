@@ -102,7 +102,8 @@ describe('auditrail CLI', () => {
     db.close();
     const verify = await run(dir, 'verify');
     expect(verify.code).toBe(1);
-    expect(verify.stdout).toContain(`CHAIN BROKEN at entry ${victim.seq} (id ${victim.id})`);
+    expect(verify.stdout).toContain('CHAIN BROKEN, 1 problem');
+    expect(verify.stdout).toContain(`entry ${victim.seq} (id ${victim.id}): its content no longer matches its hash`);
   });
 
   it('seeds the Zylker demo with a role tree and six months of audited activity, then bulk-loads history', async () => {

@@ -194,14 +194,14 @@ describe('Export Audit Log API', () => {
     writeFileSync(zipPath, file.rawPayload);
     const key = (await app.inject({ method: 'GET', url: '/api/integrity/public-key' })).json();
     expect((await verifyExportZip(zipPath, [key])).ok).toBe(true);
-    const rezip = async (name: string, change: (files: Map<string, Buffer>) => void) => {
+    const rezip = async (name: string, change: (files: Map<string, Buffer>) => void, extra: [string, Buffer][] = []) => {
       const copy = new Map(files);
       change(copy);
       const out = new PassThrough();
       const chunks: Buffer[] = [];
       out.on('data', (c: Buffer) => chunks.push(c));
       const z = new ZipWriter(out);
-      for (const [n, b] of copy) await z.addBuffer(b, n, new Date());
+      for (const [n, b] of [...copy, ...extra]) await z.addBuffer(b, n, new Date());
       await z.finish();
       const p = path.join(tmp, name);
       writeFileSync(p, Buffer.concat(chunks));
@@ -214,6 +214,17 @@ describe('Export Audit Log API', () => {
     expect(edited.problems.join()).toMatch(/AuditLog_002\.csv: SHA-256 differs/);
     const dropped = await rezip('dropped.zip', (f) => f.delete('AuditLog_003.csv'));
     expect(dropped.problems.join()).toMatch(/AuditLog_003\.csv is listed in the manifest but missing/);
+    // A second file of the same name would be what a reader that keeps the last copy shows.
+    const twice = await rezip('twice.zip', () => {}, [['AuditLog_002.csv', Buffer.from('Audited Time\r\nforged\r\n')]]);
+    expect(twice.ok).toBe(false);
+    expect(twice.problems.join()).toMatch(/the archive holds AuditLog_002\.csv twice/);
+    const twoManifests = await rezip('two-manifests.zip', () => {}, [['manifest.json', files.get('manifest.json')!]]);
+    expect(twoManifests.problems.join()).toMatch(/the archive holds manifest\.json twice/);
+    const unlisted = await rezip('unlisted.zip', () => {}, [['README.txt', Buffer.from('trust me')]]);
+    expect(unlisted.problems.join()).toMatch(/README\.txt is not listed in the manifest/);
+    // Every export signs the chain head it exported from.
+    const heads = await env.store.db.selectFrom('signed_heads').select(['reason', 'seq']).where('org_id', '=', orgId).execute();
+    expect(heads.filter((h) => h.reason === 'export').length).toBeGreaterThan(0);
   });
 
   it('refuses downloads after expiry and removes the files', async () => {

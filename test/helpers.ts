@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
+import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type Store } from '../src/store/db.ts';
 import { createRuntime, type Runtime } from '../src/services/runtime.ts';
@@ -51,6 +52,10 @@ export interface EnvOptions {
   exportLimits?: { rowsPerFile?: number; maxEntries?: number };
   /** A SQLite file database in this directory instead of memory (with file blobs and key). */
   dataDir?: string;
+  /** Where the signing key and the heads log live (default: `<dataDir>/integrity`, or memory only). */
+  keyDir?: string;
+  /** A witness that receives every signed head. */
+  headsUrl?: string;
 }
 
 export async function createEnv(backend: Backend = 'sqlite', opts: EnvOptions = {}): Promise<TestEnv> {
@@ -67,7 +72,7 @@ export async function createEnv(backend: Backend = 'sqlite', opts: EnvOptions = 
   }
   let now = Date.now();
   const rt = createRuntime(store, silentLogger, { clock: () => now, exportLimits: opts.exportLimits,
-    keyDir: opts.dataDir ? `${opts.dataDir}/integrity` : null, blobDir: opts.dataDir ? `${opts.dataDir}/exports` : null });
+    keyDir: opts.keyDir ?? (opts.dataDir ? `${opts.dataDir}/integrity` : null), headsUrl: opts.headsUrl, blobDir: opts.dataDir ? `${opts.dataDir}/exports` : null });
   await rt.services.integrity.ensureRegistered();
   return {
     store, rt,
@@ -84,6 +89,17 @@ export async function createEnv(backend: Backend = 'sqlite', opts: EnvOptions = 
       await dropPg?.();
     },
   };
+}
+
+/**
+ * Turns the append-only guards off (audit entries, signed heads, retention checkpoints), as an
+ * attacker with write access to the database would.
+ */
+export async function disableGuards(env: TestEnv, tables = ['audit_entries', 'signed_heads', 'audit_checkpoints']) {
+  for (const t of tables) {
+    if (env.store.dialect === 'postgres') await sql.raw(`ALTER TABLE ${t} DISABLE TRIGGER USER`).execute(env.store.db);
+    else for (const op of ['update', 'delete']) await sql.raw(`DROP TRIGGER IF EXISTS ${t}_no_${op}`).execute(env.store.db);
+  }
 }
 
 /** An organisation with an Administrator and, optionally, more users. */

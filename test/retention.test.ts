@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicKey, verify } from 'node:crypto';
 import { sql } from 'kysely';
-import { BACKENDS, createApp, createEnv, createOrg, type TestEnv } from './helpers.ts';
+import { BACKENDS, createApp, createEnv, createOrg, disableGuards, type TestEnv } from './helpers.ts';
 import { checkpointPayload } from '../src/services/integrity-service.ts';
 import type { Actor } from '../src/services/context.ts';
 
@@ -75,6 +75,8 @@ describe.each(BACKENDS)('retention on %s', (backend) => {
 
   it('notices a forged checkpoint', async () => {
     const cp = await env.store.db.selectFrom('audit_checkpoints').selectAll().where('org_id', '=', orgId).orderBy('seq', 'desc').executeTakeFirstOrThrow();
+    await expect(env.store.db.updateTable('audit_checkpoints').set({ purged: 0 }).where('id', '=', cp.id).execute()).rejects.toThrow(/append-only/);
+    await disableGuards(env, ['audit_checkpoints']);
     await env.store.db.updateTable('audit_checkpoints').set({ purged: Number(cp.purged) + 1 }).where('id', '=', cp.id).execute();
     const r = await env.rt.services.audit.verifyChain(orgId);
     expect(r.ok).toBe(false);

@@ -68,8 +68,7 @@ export async function exportCommand(rt: Runtime, opts: { org?: string; user?: st
   out(target);
   say(`${done.entry_count} entries${done.truncated ? ' (cut at the 1,000,000-entry cap)' : ''}, ${file.size} bytes`);
   if (await isZip(target)) {
-    const keys = (await rt.services.integrity.listKeys()).map((k) => ({ key_id: k.key_id, public_key: k.public_key }));
-    const v = await verifyExportZip(target, keys);
+    const v = await verifyExportZip(target, rt.services.integrity.trustedKeys());
     if (!v.ok) throw new CliError(`verification FAILED: ${v.problems.join('; ')}`);
     say(`verified: manifest signature good, ${v.files.length} files, ${v.entries} entries`);
   }

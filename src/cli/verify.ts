@@ -1,8 +1,38 @@
+import { readFileSync } from 'node:fs';
 import type { Runtime } from '../services/runtime.ts';
-import { out } from './output.ts';
+import type { VerifyResult } from '../services/audit-service.ts';
+import { CliError, out } from './output.ts';
 
-/** `auditrail verify [--org <id>]`: exit 0 only when every chain checked is intact. */
-export async function verifyCommand(rt: Runtime, opts: { org?: string; json?: boolean }) {
+export interface VerifyFlags { org?: string; json?: boolean; since?: string; heads?: string[]; publicKey?: string }
+
+/** At most this many breaks are printed an organisation; `--json` has them all. */
+const PRINTED = 50;
+
+function describe(name: string, r: VerifyResult): string[] {
+  if (r.ok) {
+    const against = r.signedHead ? `, matches the head signed at ${new Date(r.signedHead.signedAt).toISOString()} (entry ${r.signedHead.seq})`
+      : ', no signed head yet';
+    const from = r.fromSeq > 0 ? ` after entry ${r.fromSeq}` : '';
+    return [`${name}: chain intact, ${r.entries} entries${from}, head ${r.lastSeq} ${r.lastHash}${against}`];
+  }
+  const total = r.breaks.length + r.moreBreaks;
+  const lines = [`${name}: CHAIN BROKEN, ${total} ${total === 1 ? 'problem' : 'problems'}:`];
+  for (const b of r.breaks.slice(0, PRINTED)) lines.push(`  entry ${b.seq}${b.id ? ` (id ${b.id})` : ''}: ${b.reason}`);
+  if (total > PRINTED) lines.push(`  ... and ${total - PRINTED} more (--json lists up to 1,000)`);
+  return lines;
+}
+
+/**
+ * `auditrail verify [--org <id>] [--since <seq>] [--heads <file>]... [--public-key <file>]`:
+ * exit 0 only when every chain checked is intact and matches every signed head found.
+ */
+export async function verifyCommand(rt: Runtime, opts: VerifyFlags) {
+  const since = opts.since === undefined ? undefined : Number(opts.since);
+  if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) throw new CliError('--since must be a sequence number', 2);
+  if (opts.publicKey) {
+    const text = readFileSync(opts.publicKey, 'utf8');
+    rt.services.integrity.trustPublicKey(text.trim().startsWith('{') ? (JSON.parse(text) as { public_key: string }).public_key : text);
+  }
   const orgs = (await rt.services.directory.listOrgs()).filter((o) => !opts.org || o.id === opts.org);
   if (opts.org && orgs.length === 0) {
     out(`no organisation ${opts.org}`);
@@ -10,11 +40,10 @@ export async function verifyCommand(rt: Runtime, opts: { org?: string; json?: bo
   }
   let ok = true;
   for (const org of orgs) {
-    const r = await rt.services.audit.verifyChain(org.id);
+    const r = await rt.services.audit.verifyChain(org.id, { since, headsFiles: opts.heads ?? [] });
     ok &&= r.ok;
     if (opts.json) out(JSON.stringify(r));
-    else if (r.ok) out(`${org.name} (${org.id}): chain intact, ${r.entries} entries, head ${r.lastSeq} ${r.lastHash}`);
-    else out(`${org.name} (${org.id}): CHAIN BROKEN at entry ${r.firstBreak!.seq}${r.firstBreak!.id ? ` (id ${r.firstBreak!.id})` : ''}: ${r.firstBreak!.reason}`);
+    else for (const line of describe(`${org.name} (${org.id})`, r)) out(line);
   }
   return ok ? 0 : 1;
 }

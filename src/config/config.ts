@@ -14,6 +14,10 @@ export interface Config {
   workerLeaseMs: number;
   /** Behind a reverse proxy: how many proxy hops to trust for the client IP (0: none). */
   trustProxy: number;
+  /** A witness URL that receives every signed chain head (POST, JSON). */
+  headsUrl?: string;
+  /** How often moved chain heads are signed (at most a minute). */
+  headsIntervalMs: number;
 }
 
 const schema = z.object({
@@ -25,6 +29,8 @@ const schema = z.object({
   publicUrl: z.string().url().optional(),
   workerLeaseMs: z.coerce.number().int().min(500).max(3_600_000),
   trustProxy: z.coerce.number().int().min(0).max(10),
+  headsUrl: z.string().url().optional(),
+  headsIntervalMs: z.coerce.number().int().min(1000).max(60_000),
 });
 
 export interface ConfigFlags { port?: string | number; host?: string; dataDir?: string }
@@ -39,6 +45,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     publicUrl: env.AUDITRAIL_PUBLIC_URL || undefined,
     workerLeaseMs: env.AUDITRAIL_WORKER_LEASE_MS || 30_000,
     trustProxy: env.AUDITRAIL_TRUST_PROXY || 0,
+    headsUrl: env.AUDITRAIL_HEADS_URL || undefined,
+    headsIntervalMs: env.AUDITRAIL_HEADS_INTERVAL_MS || 60_000,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

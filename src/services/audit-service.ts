@@ -1,76 +1,119 @@
-import { canonicalEntry, chainHash, GENESIS_HASH } from '../domain/audit.ts';
-import { getAuditHead, streamChain } from '../store/audit-store.ts';
-import type { AuditEntryTable } from '../store/schema.ts';
-import type { ServiceDeps } from './context.ts';
+import { GENESIS_HASH } from '../domain/audit.ts';
+import { getAuditHead } from '../store/audit-store.ts';
 import { latestCheckpoint } from '../store/integrity-store.ts';
+import type { AuditEntryTable } from '../store/schema.ts';
+import { walkChain, type ChainBreak } from './chain-walk.ts';
+import type { ServiceDeps } from './context.ts';
+import { headPayload, type HeadsService, type SourcedHead } from './heads-service.ts';
 import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
 
-export interface ChainBreak {
-  seq: number;
-  id: string | null;
-  reason: string;
-}
+export { recomputeHash, type ChainBreak } from './chain-walk.ts';
+
+/** At most this many breaks are listed; `more_breaks` counts the rest. */
+const MAX_LISTED = 1000;
 
 export interface VerifyResult {
   orgId: string;
   ok: boolean;
   entries: number;
+  /** Where the walk started: 0 (genesis), a retention checkpoint's or (with `since`) a signed head's sequence. */
+  fromSeq: number;
   lastSeq: number;
   lastHash: string;
+  /** Every break found (at most 1,000; `moreBreaks` counts the rest). */
+  breaks: ChainBreak[];
+  moreBreaks: number;
   firstBreak: ChainBreak | null;
+  /** The newest signed head the chain was checked against, if any. */
+  signedHead: { seq: number; hash: string; signedAt: number; source: string } | null;
   /** The signed checkpoint the chain continues from after retention purges, if any. */
   checkpoint: { seq: number; purged: number; keyId: string } | null;
 }
 
-/** Recomputes an entry's hash from its stored columns. */
-export function recomputeHash(row: AuditEntryTable): string {
-  return chainHash(row.prev_hash, canonicalEntry({
-    id: row.id, orgId: row.org_id, seq: Number(row.seq), prevHash: row.prev_hash, details: row.details,
-    auditedAt: Number(row.audited_at), actorType: row.actor_type as never, actorId: row.actor_id, actorName: row.actor_name,
-    action: row.action as never, module: row.module, recordId: row.record_id, recordName: row.record_name,
-    parentModule: row.parent_module, parentId: row.parent_id, source: row.source as never, ip: row.ip,
-    userAgent: row.user_agent, batchId: row.batch_id, fieldHistory: null, extra: null,
-  }));
+export interface VerifyOptions {
+  /** Check only the entries after the newest signed head at or before this sequence number. */
+  since?: number;
+  /** More heads logs (JSON lines) to check against, e.g. the copy shipped elsewhere. */
+  headsFiles?: string[];
+  /** Sign the head after a successful check (default true). */
+  sign?: boolean;
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /** Audit chain integrity. */
-export function createAuditService(deps: ServiceDeps, integrity: IntegrityService) {
+export function createAuditService(deps: ServiceDeps, integrity: IntegrityService, heads: HeadsService) {
   /**
-   * Walks an organisation's chain and reports the first broken link: an altered entry (its hash
-   * no longer matches its content), a removed or inserted one (a gap or a link to the wrong
-   * predecessor), a swapped pair (both), or entries cut from the end (the head disagrees).
+   * Walks an organisation's chain and reports every broken link, then checks it against every
+   * signed head it can find (database, heads log, given files): a signed hash that no longer
+   * matches names a rewrite, a signed head beyond the end names a truncation. Nothing mutable
+   * vouches for the chain: retention checkpoints and heads count only when their signature
+   * verifies with a trusted key, and the `audit_heads` row is only compared.
    */
-  async function verifyChain(orgId: string): Promise<VerifyResult> {
-    const head = await getAuditHead(deps.store.db, orgId);
-    const cp = await latestCheckpoint(deps.store.db, orgId);
-    let expectedSeq = cp ? Number(cp.seq) + 1 : 1;
-    let prev = cp ? cp.hash : GENESIS_HASH;
-    let count = 0;
-    let firstBreak: ChainBreak | null = null;
-    if (cp && !(await integrity.verifyText(cp.key_id, checkpointPayload(cp), cp.signature))) {
-      firstBreak = { seq: Number(cp.seq), id: cp.id, reason: 'the retention checkpoint\'s signature does not verify (the checkpoint was forged or altered)' };
+  async function verifyChain(orgId: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+    const db = deps.store.db;
+    const breaks: ChainBreak[] = [];
+    let moreBreaks = 0;
+    const report = (b: ChainBreak) => { if (breaks.length < MAX_LISTED) breaks.push(b); else moreBreaks += 1; };
+
+    const found = await heads.headsOf(orgId, opts.headsFiles ?? []);
+    for (const p of found.problems) report({ seq: 0, id: null, reason: p });
+    const signed: SourcedHead[] = [];
+    for (const h of found.heads) {
+      if (integrity.verifyText(h.key_id, headPayload(h), h.signature)) signed.push(h);
+      else report({ seq: Number(h.seq), id: null, reason: `the head signed for entry ${h.seq} in ${h.source} does not verify (forged, altered, or signed by a key this installation does not trust)` });
     }
-    for await (const row of streamChain(deps.store.db, orgId, 5000, cp ? Number(cp.seq) : 0)) {
-      count += 1;
-      if (firstBreak) continue;
-      const seq = Number(row.seq);
-      if (seq !== expectedSeq) {
-        firstBreak = { seq: expectedSeq, id: null, reason: seq > expectedSeq
-          ? `entries ${expectedSeq}..${seq - 1} are missing before entry ${row.id}` : `entry ${row.id} repeats sequence ${seq}` };
-      } else if (row.prev_hash !== prev) {
-        firstBreak = { seq, id: row.id, reason: 'links to a different predecessor (an entry was removed, inserted or reordered)' };
-      } else if (recomputeHash(row) !== row.hash) {
-        firstBreak = { seq, id: row.id, reason: 'its content no longer matches its hash (the entry was altered)' };
+    signed.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.signed_at) - Number(b.signed_at));
+
+    const cp = await latestCheckpoint(db, orgId);
+    const cpOk = cp !== undefined && integrity.verifyText(cp.key_id, checkpointPayload(cp), cp.signature);
+    if (cp && !cpOk) {
+      report({ seq: Number(cp.seq), id: cp.id, reason: 'the retention checkpoint\'s signature does not verify (the checkpoint was forged or altered)' });
+    }
+    let start = cp ? { seq: Number(cp.seq), hash: cp.hash } : { seq: 0, hash: GENESIS_HASH };
+    if (opts.since !== undefined) {
+      const from = [...signed].reverse().find((h) => Number(h.seq) <= opts.since! && Number(h.seq) >= start.seq);
+      if (!from) {
+        report({ seq: opts.since, id: null, reason: `no signed head at or before entry ${opts.since} to start from; run a full verify` });
+      } else {
+        start = { seq: Number(from.seq), hash: from.hash };
+        const at = await db.selectFrom('audit_entries').select('hash').where('org_id', '=', orgId).where('seq', '=', start.seq)
+          .executeTakeFirst();
+        if (start.seq > 0 && at?.hash !== from.hash) {
+          report({ seq: start.seq, id: null, reason: at ? `entry ${start.seq}'s hash no longer matches the head signed at ${iso(Number(from.signed_at))} (${from.source}): the history up to it was rewritten`
+            : `entry ${start.seq} is missing but was signed at ${iso(Number(from.signed_at))} (${from.source})` });
+        }
       }
-      expectedSeq = seq + 1;
-      prev = row.hash;
     }
-    const lastSeq = expectedSeq - 1;
-    if (!firstBreak && head && (Number(head.last_seq) !== lastSeq || head.last_hash !== prev)) {
-      firstBreak = { seq: Number(head.last_seq), id: null,
-        reason: `the chain head records entry ${head.last_seq} but the log ends at ${lastSeq} (entries were removed from the end or appended outside the chain)` };
+
+    const bySeq = new Map<number, SourcedHead[]>();
+    for (const h of signed) if (Number(h.seq) > start.seq) bySeq.set(Number(h.seq), [...(bySeq.get(Number(h.seq)) ?? []), h]);
+    const checkSigned = (row: AuditEntryTable) => {
+      for (const h of bySeq.get(Number(row.seq)) ?? []) {
+        if (h.hash !== row.hash) {
+          report({ seq: Number(row.seq), id: row.id, reason: `its hash no longer matches the head signed at ${iso(Number(h.signed_at))} (${h.source}): the history up to it was rewritten` });
+        }
+      }
+    };
+    const walked = await walkChain(db, orgId, start, report, { onEntry: checkSigned });
+
+    const newest = signed.at(-1);
+    if (newest && Number(newest.seq) > walked.lastSeq) {
+      report({ seq: walked.lastSeq, id: null, reason: `the chain ends at ${walked.lastSeq} but head ${newest.seq} was signed at ${iso(Number(newest.signed_at))} (${newest.source}): entries were cut from the end` });
     }
-    return { orgId, ok: firstBreak === null, entries: count, lastSeq, lastHash: prev, firstBreak,
+    const head = await getAuditHead(db, orgId);
+    if (!head && walked.lastSeq > 0) {
+      report({ seq: walked.lastSeq, id: null, reason: 'the chain head record (audit_heads) is missing' });
+    } else if (head && (Number(head.last_seq) !== walked.lastSeq || head.last_hash !== walked.lastHash)) {
+      report({ seq: Number(head.last_seq), id: null,
+        reason: `the chain head records entry ${head.last_seq} but the log ends at ${walked.lastSeq} (entries were removed from the end or appended outside the chain)` });
+    }
+
+    const ok = breaks.length === 0;
+    if (ok && opts.sign !== false) await heads.signHead(orgId, 'verify', true);
+    return { orgId, ok, entries: walked.entries, fromSeq: start.seq, lastSeq: walked.lastSeq, lastHash: walked.lastHash, breaks,
+      moreBreaks, firstBreak: breaks[0] ?? null,
+      signedHead: newest ? { seq: Number(newest.seq), hash: newest.hash, signedAt: Number(newest.signed_at), source: newest.source } : null,
       checkpoint: cp ? { seq: Number(cp.seq), purged: Number(cp.purged), keyId: cp.key_id } : null };
   }
 

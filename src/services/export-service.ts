@@ -16,6 +16,7 @@ import { enqueueJob, type JobContext } from './jobs.ts';
 import { fullName } from './directory-service.ts';
 import { exportParts, matchingEntries, partCount, type PartSummary, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
 import { ZipWriter } from './zip.ts';
+import type { HeadsService } from './heads-service.ts';
 import type { IntegrityService } from './integrity-service.ts';
 
 const DAY = 86_400_000;
@@ -45,7 +46,7 @@ export function canonicalManifest(manifest: Record<string, unknown>): string {
 }
 
 /** The Export Audit Log API: jobs, their files, and their downloads, all audited. */
-export function createExportService(deps: ServiceDeps, blobs: BlobStore, integrity: IntegrityService,
+export function createExportService(deps: ServiceDeps, blobs: BlobStore, integrity: IntegrityService, heads: HeadsService,
   limits: { rowsPerFile?: number; maxEntries?: number } = {}) {
   const { store } = deps;
   const rowsPerFile = limits.rowsPerFile ?? ROWS_PER_FILE;
@@ -208,6 +209,8 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     if (!exp || exp.status === 'Finished') return { skipped: true };
     const started = exp.started_at ?? deps.clock();
     await exportsStore.updateExport(store.db, exp.id, { status: 'Progress', started_at: started });
+    // Every export leaves a signed head behind: the exported chain can later be matched to it.
+    await heads.signHead(exp.org_id, 'export', true);
     const r = JSON.parse(exp.resolved) as ResolvedExport;
     const mtime = new Date(exp.created_at);
     // The producers start loading while the entries are counted (a million take a fifth of a

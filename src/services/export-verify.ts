@@ -34,6 +34,7 @@ export async function verifyExportZip(file: string, publicKeys: { key_id: string
   const zip = await yauzl.openPromise(file);
   try {
     for await (const entry of zip.eachEntry()) {
+      if (contents.has(entry.fileName)) problems.push(`the archive holds ${entry.fileName} twice`);
       const stream = await zip.openReadStreamPromise(entry);
       const chunks: Buffer[] = [];
       for await (const c of stream) chunks.push(c as Buffer);
@@ -43,7 +44,7 @@ export async function verifyExportZip(file: string, publicKeys: { key_id: string
     zip.close();
   }
   const raw = contents.get('manifest.json');
-  if (!raw) return { ok: false, entries: 0, files: [], problems: ['the archive has no manifest.json'], manifest: null };
+  if (!raw) return { ok: false, entries: 0, files: [], problems: [...problems, 'the archive has no manifest.json'], manifest: null };
   const manifest = JSON.parse(raw.toString('utf8')) as Record<string, unknown> & {
     files: { name: string; sha256: string; entries: number }[]; entry_count: number; key_id: string; signature: string };
   const key = publicKeys.find((k) => k.key_id === manifest.key_id);

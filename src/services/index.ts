@@ -5,6 +5,7 @@ import { createOAuthService, type RequestContext } from './oauth-service.ts';
 import { createAuditService } from './audit-service.ts';
 import { createAuditLogService } from './audit-log-service.ts';
 import { createIntegrityService, type SigningKey } from './integrity-service.ts';
+import { createHeadsService, type HeadsOptions } from './heads-service.ts';
 import { createRetentionService } from './retention-service.ts';
 import { createExportService } from './export-service.ts';
 import { createRecycleBinService } from './recycle-bin-service.ts';
@@ -14,13 +15,15 @@ import type { BlobStore } from '../store/blob-store.ts';
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
-  exportLimits?: { rowsPerFile?: number; maxEntries?: number } }) {
+  exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
+  const heads = createHeadsService(deps, integrity, opts.heads ?? { logFile: null, witnessUrl: null });
   const records = createRecordService(deps);
   return {
     actions: createCrmActionsService(deps, records),
     integrity,
-    exports: createExportService(deps, opts.blobs, integrity, opts.exportLimits),
+    heads,
+    exports: createExportService(deps, opts.blobs, integrity, heads, opts.exportLimits),
     recycleBin: createRecycleBinService(deps, opts.blobs),
     attachments: createAttachmentService(deps, opts.blobs),
     auditLog: createAuditLogService(deps),
@@ -28,7 +31,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     directory: createDirectoryService(deps),
     records,
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
-    audit: createAuditService(deps, integrity),
+    audit: createAuditService(deps, integrity, heads),
   };
 }
 

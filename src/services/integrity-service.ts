@@ -28,9 +28,8 @@ export function loadOrCreateKey(dir: string | null): SigningKey {
     }
   }
   const publicKey = createPublicKey(privateKey);
-  const der = publicKey.export({ type: 'spki', format: 'der' });
   return {
-    keyId: createHash('sha256').update(der).digest('hex').slice(0, 16),
+    keyId: keyIdOf(publicKey),
     privateKey,
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
@@ -42,9 +41,20 @@ export function checkpointPayload(c: Omit<AuditCheckpointTable, 'id' | 'key_id' 
     c.prev_signature, Number(c.created_at)]);
 }
 
-/** Signing and verification with the installation key. */
+/** The key id of a public key: the first 16 hex digits of the SHA-256 of its SPKI DER. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
+/**
+ * Signing and verification with the installation key. Signatures verify only against trusted
+ * keys: this installation's own, and public keys handed over explicitly (`trustPublicKey`, from
+ * `--public-key`). The keys registered in the database are published for others, never trusted
+ * here: whoever can write the database could register a key of their own.
+ */
 export function createIntegrityService(deps: ServiceDeps, key: SigningKey) {
   let registered = false;
+  const trusted = new Map<string, KeyObject>([[key.keyId, createPublicKey(key.privateKey)]]);
 
   async function ensureRegistered() {
     if (registered) return;
@@ -54,22 +64,36 @@ export function createIntegrityService(deps: ServiceDeps, key: SigningKey) {
 
   const signText = (text: string) => sign(null, Buffer.from(text), key.privateKey).toString('base64');
 
-  /** True when the signature over the text verifies with the registered key `keyId`. */
-  async function verifyText(keyId: string, text: string, signature: string): Promise<boolean> {
-    const row = await integrity.getPublicKey(deps.store.db, keyId);
-    if (!row) return false;
+  /** Trusts another installation's public key (PEM); returns its key id. */
+  function trustPublicKey(pem: string): string {
+    const publicKey = createPublicKey(pem);
+    const id = keyIdOf(publicKey);
+    trusted.set(id, publicKey);
+    return id;
+  }
+
+  /** True when the signature over the text verifies with the trusted key `keyId`. */
+  function verifyText(keyId: string, text: string, signature: string): boolean {
+    const publicKey = trusted.get(keyId);
+    if (!publicKey) return false;
     try {
-      return verify(null, Buffer.from(text), createPublicKey(row.public_key), Buffer.from(signature, 'base64'));
+      return verify(null, Buffer.from(text), publicKey, Buffer.from(signature, 'base64'));
     } catch {
       return false;
     }
+  }
+
+  /** The trusted keys as PEM, for offline checks of export manifests. */
+  function trustedKeys() {
+    return [...trusted].map(([keyId, k]) => ({ key_id: keyId, public_key: k.export({ type: 'spki', format: 'pem' }).toString() }));
   }
 
   function publicKeyInfo() {
     return { algorithm: 'Ed25519', key_id: key.keyId, public_key: key.publicPem };
   }
 
-  return { ensureRegistered, signText, verifyText, publicKeyInfo, keyId: key.keyId, listKeys: () => integrity.listPublicKeys(deps.store.db) };
+  return { ensureRegistered, signText, verifyText, trustPublicKey, trustedKeys, publicKeyInfo, keyId: key.keyId,
+    listKeys: () => integrity.listPublicKeys(deps.store.db) };
 }
 
 export type IntegrityService = ReturnType<typeof createIntegrityService>;

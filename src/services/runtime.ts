@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Store } from '../store/db.ts';
 import type { Logger, ServiceDeps } from './context.ts';
 import { createServices, type Services } from './index.ts';
@@ -17,16 +18,18 @@ export interface Runtime {
 
 /**
  * `keyDir` holds the installation's Ed25519 signing key (created on first use); without one,
- * the key lives in memory for this process only (tests).
+ * the key lives in memory for this process only (tests). Signed chain heads are also appended to
+ * `<keyDir>/heads.log` and, with `headsUrl`, POSTed to a witness.
  */
 export function createRuntime(store: Store, logger: Logger,
   opts: { publicUrl?: string; clock?: () => number; keyDir?: string | null; blobDir?: string | null;
-    exportLimits?: { rowsPerFile?: number; maxEntries?: number } } = {}): Runtime {
+    exportLimits?: { rowsPerFile?: number; maxEntries?: number }; headsUrl?: string | null } = {}): Runtime {
   const deps: ServiceDeps = { store, clock: opts.clock ?? Date.now, logger };
   const signingKey = loadOrCreateKey(opts.keyDir ?? null);
   // Export files: a directory beside the SQLite file; in the database itself on PostgreSQL, so
   // any API node can serve any file.
   const blobs = store.dialect === 'postgres' || !opts.blobDir ? dbBlobStore(store.db) : fileBlobStore(opts.blobDir);
-  return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits }), demo: createDemoService(deps),
+  return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits,
+    heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null } }), demo: createDemoService(deps),
     logger, deps, blobs };
 }

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { AuditCheckpointTable } from './schema.ts';
+import type { AuditCheckpointTable, SignedHeadTable } from './schema.ts';
 
 /** Signing keys' public halves and the signed checkpoints retention purges leave behind. */
 
@@ -33,3 +33,18 @@ export async function purgeChainPrefix(db: Db, orgId: string, afterSeq: number, 
   await db.deleteFrom('audit_purge_permits').where('org_id', '=', orgId).execute();
   return Number(r.numDeletedRows);
 }
+
+export const insertSignedHead = (db: Db, row: SignedHeadTable) => db.insertInto('signed_heads').values(row).execute();
+
+/** Every signed head of an organisation, oldest first. */
+export const listSignedHeads = (db: Db, orgId: string) =>
+  db.selectFrom('signed_heads').selectAll().where('org_id', '=', orgId).orderBy('seq').orderBy('signed_at').execute();
+
+export const latestSignedHead = (db: Db, orgId: string) =>
+  db.selectFrom('signed_heads').selectAll().where('org_id', '=', orgId).orderBy('seq', 'desc').orderBy('signed_at', 'desc')
+    .limit(1).executeTakeFirst();
+
+/** The last entry actually in the chain (not what the mutable audit_heads row says). */
+export const lastChainEntry = (db: Db, orgId: string) =>
+  db.selectFrom('audit_entries').select(['seq', 'hash']).where('org_id', '=', orgId).orderBy('seq', 'desc').limit(1)
+    .executeTakeFirst();

@@ -257,6 +257,40 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.createIndex('tombstones_org_module').on('tombstones').columns(['org_id', 'module', 'deleted_at']).execute();
       },
     },
+    '0005_signed_heads': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('signed_heads')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('signed_at', 'bigint', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text', (c) => c.notNull())
+          .addColumn('signature', 'text', (c) => c.notNull())
+          .execute();
+        if (dialect === 'postgres') {
+          await sql`CREATE FUNCTION append_only_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`.execute(db);
+        }
+        await db.schema.createIndex('signed_heads_org_seq').on('signed_heads').columns(['org_id', 'seq']).execute();
+        // Signed heads and retention checkpoints vouch for the chain: like the entries, the
+        // database refuses to change or remove them.
+        for (const table of ['signed_heads', 'audit_checkpoints']) {
+          if (dialect === 'sqlite') {
+            await sql.raw(`CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+              BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END`).execute(db);
+            await sql.raw(`CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+              BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END`).execute(db);
+          } else {
+            await sql.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table}
+              FOR EACH ROW EXECUTE FUNCTION append_only_guard()`).execute(db);
+            await sql.raw(`CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
+              FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard()`).execute(db);
+          }
+        }
+      },
+    },
   };
 }
 

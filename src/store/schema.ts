@@ -15,6 +15,7 @@ export interface Database {
   kv: KvTable;
   integrity_keys: IntegrityKeyTable;
   audit_checkpoints: AuditCheckpointTable;
+  signed_heads: SignedHeadTable;
   jobs: JobTable;
   audit_exports: AuditExportTable;
   blobs: BlobTable;
@@ -90,6 +91,22 @@ export interface AuditCheckpointTable {
   purged: number;
   prev_signature: string | null;
   created_at: number;
+  key_id: string;
+  signature: string;
+}
+
+/**
+ * A chain head signed with the installation key (RFC 9162's signed tree head): the organisation's
+ * last sequence number and hash at a moment. Append-only, and also written outside the database.
+ */
+export interface SignedHeadTable {
+  id: string;
+  org_id: string;
+  seq: number;
+  hash: string;
+  signed_at: number;
+  /** Why it was signed: interval, export, stop, verify. Not covered by the signature. */
+  reason: string;
   key_id: string;
   signature: string;
 }

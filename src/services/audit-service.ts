@@ -1,6 +1,6 @@
 import { GENESIS_HASH } from '../domain/audit.ts';
 import { getAuditHead } from '../store/audit-store.ts';
-import { latestCheckpoint } from '../store/integrity-store.ts';
+import { entryAt, latestCheckpoint } from '../store/integrity-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import { walkChain, type ChainBreak } from './chain-walk.ts';
 import type { ServiceDeps } from './context.ts';
@@ -77,8 +77,7 @@ export function createAuditService(deps: ServiceDeps, integrity: IntegrityServic
         report({ seq: opts.since, id: null, reason: `no signed head at or before entry ${opts.since} to start from; run a full verify` });
       } else {
         start = { seq: Number(from.seq), hash: from.hash };
-        const at = await db.selectFrom('audit_entries').select('hash').where('org_id', '=', orgId).where('seq', '=', start.seq)
-          .executeTakeFirst();
+        const at = await entryAt(db, orgId, start.seq);
         if (start.seq > 0 && at?.hash !== from.hash) {
           report({ seq: start.seq, id: null, reason: at ? `entry ${start.seq}'s hash no longer matches the head signed at ${iso(Number(from.signed_at))} (${from.source}): the history up to it was rewritten`
             : `entry ${start.seq} is missing but was signed at ${iso(Number(from.signed_at))} (${from.source})` });

@@ -44,6 +44,9 @@ export const latestSignedHead = (db: Db, orgId: string) =>
   db.selectFrom('signed_heads').selectAll().where('org_id', '=', orgId).orderBy('seq', 'desc').orderBy('signed_at', 'desc')
     .limit(1).executeTakeFirst();
 
+export const entryAt = (db: Db, orgId: string, seq: number) =>
+  db.selectFrom('audit_entries').select('hash').where('org_id', '=', orgId).where('seq', '=', seq).executeTakeFirst();
+
 /** The last entry actually in the chain (not what the mutable audit_heads row says). */
 export const lastChainEntry = (db: Db, orgId: string) =>
   db.selectFrom('audit_entries').select(['seq', 'hash']).where('org_id', '=', orgId).orderBy('seq', 'desc').limit(1)

@@ -106,6 +106,36 @@ describe('auditrail CLI', () => {
     expect(verify.stdout).toContain(`entry ${victim.seq} (id ${victim.id}): its content no longer matches its hash`);
   });
 
+  it('verify names a truncation against a heads log shipped elsewhere, after the local one was removed', async () => {
+    const dir = tempDir();
+    await run(dir, 'org', 'create', '--name', 'Victim', '--admin-email', 'v@victim.example');
+    await run(dir, 'user', 'create', '--email', 'a@victim.example', '--last-name', 'A', '--role', 'CEO', '--profile', 'Standard');
+    const first = await run(dir, 'verify');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/chain intact, \d+ entries, head \d+ \w+, no signed head yet/);
+    const log = path.join(dir, 'integrity', 'heads.log');
+    const signed = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').at(-1)!) as { seq: number; reason: string };
+    expect(signed.reason).toBe('verify');
+    expect((await run(dir, 'verify')).stdout).toContain(`matches the head signed at`);
+    const shipped = path.join(dir, 'shipped.log');
+    writeFileSync(shipped, readFileSync(log));
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    for (const t of ['audit_entries', 'signed_heads']) db.exec(`DROP TRIGGER ${t}_no_delete`);
+    db.prepare('delete from audit_entries where seq > ?').run(signed.seq - 1);
+    db.prepare('delete from signed_heads').run();
+    const end = db.prepare('select seq, hash from audit_entries order by seq desc limit 1').get() as { seq: number; hash: string };
+    db.prepare('update audit_heads set last_seq = ?, last_hash = ?').run(end.seq, end.hash);
+    db.close();
+    rmSync(log);
+    expect((await run(dir, 'verify')).code).toBe(0);
+    const caught = await run(dir, 'verify', '--heads', shipped);
+    expect(caught.code).toBe(1);
+    expect(caught.stdout).toContain(`the chain ends at ${end.seq} but head ${signed.seq} was signed`);
+    const since = await run(dir, 'verify', '--since', 'yesterday');
+    expect(since.code).toBe(2);
+    expect(since.stderr).toMatch(/--since must be a sequence number/);
+  });
+
   it('seeds the Zylker demo with a role tree and six months of audited activity, then bulk-loads history', async () => {
     const dir = tempDir();
     const demo = await run(dir, 'demo');

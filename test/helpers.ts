@@ -9,6 +9,10 @@ import { createHttpApp } from '../src/main.ts';
 
 /** PostgreSQL for tests: set AUDITRAIL_TEST_PG_URL (CI does) to run the PostgreSQL variants. */
 export const PG_URL = process.env.AUDITRAIL_TEST_PG_URL;
+// In CI, PostgreSQL is not optional: a missing URL would silently halve the suite.
+if (process.env.CI === 'true' && !PG_URL) {
+  throw new Error('CI=true but AUDITRAIL_TEST_PG_URL is unset: the PostgreSQL half of the suite would be skipped');
+}
 
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: Backend[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];

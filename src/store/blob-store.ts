@@ -11,17 +11,36 @@ import type { Db } from './db.ts';
  * atomic: a file appears under its key only once completely written.
  */
 export interface BlobStore {
-  /** A writable stream for `key`; the blob becomes visible when `commit()` resolves. */
-  writer(key: string): Promise<{ stream: Writable; commit: () => Promise<number>; abort: () => Promise<void> }>;
+  /**
+   * A writable stream for `key`, into a partial blob beside it; the blob becomes visible when
+   * `commit()` resolves.
+   */
+  writer(key: string): Promise<BlobWriter>;
   read(key: string): Promise<Readable | null>;
   size(key: string): Promise<number | null>;
   remove(key: string): Promise<void>;
+}
+
+export interface BlobWriter {
+  stream: Writable;
+  /** Resolves with the size once the ended stream is completely written (still invisible). */
+  written: () => Promise<number>;
+  /**
+   * Makes the blob visible under its key; its size. Given a transaction (after `written()`), the
+   * database store does it inside that transaction, so the blob appears exactly when it commits.
+   */
+  commit: (trx?: Db) => Promise<number>;
+  abort: () => Promise<void>;
 }
 
 const safe = (key: string) => {
   if (!/^[\w./-]+$/.test(key) || key.includes('..')) throw new Error(`invalid blob key ${key}`);
   return key;
 };
+
+/** Partial blobs are named `<key>.partial-<pid>-<ms when started>`. */
+const PARTIAL = '.partial-';
+const partialKey = (key: string) => `${safe(key)}${PARTIAL}${process.pid}-${Date.now()}`;
 
 /** The size of a stored chunk (database), and what a writer buffers before it applies backpressure. */
 const CHUNK = 1024 * 1024;
@@ -31,13 +50,17 @@ export function fileBlobStore(root: string): BlobStore {
   return {
     async writer(key) {
       const target = file(key);
-      const tmp = `${target}.partial-${process.pid}-${Date.now()}`;
+      const tmp = file(partialKey(key));
       await mkdir(path.dirname(target), { recursive: true });
       // A 1 MiB buffer: writers (the export's ZIP) run ahead while the previous writes complete.
       const stream = createWriteStream(tmp, { highWaterMark: CHUNK });
       const closed = new Promise<void>((resolve, reject) => { stream.on('close', resolve); stream.on('error', reject); });
       return {
         stream,
+        written: async () => {
+          await closed;
+          return (await stat(tmp)).size;
+        },
         commit: async () => {
           await closed;
           await rename(tmp, target);
@@ -74,7 +97,7 @@ export function fileBlobStore(root: string): BlobStore {
 export function dbBlobStore(db: Db): BlobStore {
   return {
     async writer(key) {
-      const tmp = `${safe(key)}.partial-${process.pid}-${Date.now()}`;
+      const tmp = partialKey(key);
       let chunk = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -100,14 +123,20 @@ export function dbBlobStore(db: Db): BlobStore {
         },
       });
       const finished = new Promise<void>((resolve, reject) => { stream.on('finish', resolve); stream.on('error', reject); });
+      const move = async (trx: Db) => {
+        await trx.deleteFrom('blobs').where('key', '=', key).execute();
+        await trx.updateTable('blobs').set({ key }).where('key', '=', tmp).execute();
+      };
       return {
         stream,
-        commit: async () => {
+        written: async () => {
           await finished;
-          await db.transaction().execute(async (trx) => {
-            await trx.deleteFrom('blobs').where('key', '=', key).execute();
-            await trx.updateTable('blobs').set({ key }).where('key', '=', tmp).execute();
-          });
+          return total;
+        },
+        commit: async (trx) => {
+          await finished;
+          if (trx) await move(trx);
+          else await db.transaction().execute(move);
           return total;
         },
         abort: async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,35 @@ describe.each(BACKENDS)('jobs that must not strand work on %s', (backend) => {
     await env.close();
   });
 
+  it('removes the partial files writers killed in the middle leave behind', async () => {
+    const dataDir = backend === 'sqlite' ? mkdtempSync(path.join(os.tmpdir(), 'auditrail-partial-')) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    const env = await createEnv(backend, { dataDir });
+    const partials = async () => [
+      ...(dataDir ? readdirSync(dataDir, { recursive: true, encoding: 'utf8' }) : []),
+      ...(await env.store.db.selectFrom('blobs').select('key').distinct().execute()).map((b) => b.key),
+    ].filter((name) => name.includes('.partial-')).length;
+    const killed = async (key: string) => {
+      const w = await env.rt.blobs.writer(key);
+      await new Promise((r) => w.stream.write(Buffer.alloc(2 * 1024 * 1024), r));
+    };
+    // An export retried after its worker was killed: the new attempt clears the dead one's file.
+    await killed('exports/1/2');
+    expect(await partials()).toBe(1);
+    const retry = await env.rt.blobs.writer('exports/1/2');
+    retry.stream.end('done');
+    await retry.commit();
+    expect(await partials()).toBe(0);
+    // One never retried: the periodic clean-up removes it once it is a day old, not before.
+    await killed('exports/1/3');
+    await env.rt.services.exports.removeExpired();
+    expect(await partials()).toBe(1);
+    env.advance(2 * 86_400_000);
+    await env.rt.services.exports.removeExpired();
+    expect(await partials()).toBe(0);
+    await env.close();
+  });
+
   it('runs periodic work once per cluster, not once per worker at boot', async () => {
     const env = await createEnv(backend);
     const second = backend === 'postgres' ? await env.second() : null;
@@ -229,6 +258,8 @@ describe('a worker killed in the middle of an export', () => {
     expect(await w.runOnce()).toBe(true);
     const finished = await env.rt.services.exports.get(actor, job.id);
     expect(finished).toMatchObject({ status: 'Finished', entry_count: expect.anything() });
+    // the killed worker's partial file went when the new attempt started writing
+    expect(readdirSync(path.join(dataDir, 'exports'), { recursive: true, encoding: 'utf8' }).filter((n) => n.includes('.partial-'))).toEqual([]);
     const read = async () => {
       const s = (await env.rt.blobs.read(`exports/${org.org.id}/${job.id}`))!;
       const chunks: Buffer[] = [];

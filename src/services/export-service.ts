@@ -342,7 +342,11 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     return { stream, size: file.size, name: file.name, contentType: file.name.endsWith('.zip') ? 'application/zip' : 'text/csv; charset=utf-8' };
   }
 
-  /** Removes the files of expired exports (the worker runs this periodically); one that fails does not keep the others. */
+  /**
+   * Removes the files of expired exports, and partial files a day old (left by writers killed
+   * before they finished; the worker runs this periodically). One file that cannot be removed
+   * does not keep the others.
+   */
   async function removeExpired() {
     let removed = 0;
     for (const exp of await exportsStore.expiredExports(store.db, deps.clock())) {
@@ -354,6 +358,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
         deps.logger.error({ err: e, export: exp.id }, 'could not remove an expired export file');
       }
     }
+    await blobs.removeStalePartials(deps.clock() - DAY);
     return removed;
   }
 

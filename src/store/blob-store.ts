@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -13,12 +13,15 @@ import type { Db } from './db.ts';
 export interface BlobStore {
   /**
    * A writable stream for `key`, into a partial blob beside it; the blob becomes visible when
-   * `commit()` resolves.
+   * `commit()` resolves. A new writer for a key removes the partial blobs earlier writers of it
+   * left (a worker killed in the middle of an export, which a new attempt now writes again).
    */
   writer(key: string): Promise<BlobWriter>;
   read(key: string): Promise<Readable | null>;
   size(key: string): Promise<number | null>;
   remove(key: string): Promise<void>;
+  /** Removes partial blobs last written before `olderThan` (ms): those of writers that died. */
+  removeStalePartials(olderThan: number): Promise<number>;
 }
 
 export interface BlobWriter {
@@ -52,6 +55,10 @@ export function fileBlobStore(root: string): BlobStore {
       const target = file(key);
       const tmp = file(partialKey(key));
       await mkdir(path.dirname(target), { recursive: true });
+      const stale = `${path.basename(target)}${PARTIAL}`;
+      for (const name of await readdir(path.dirname(target))) {
+        if (name.startsWith(stale)) await rm(path.join(path.dirname(target), name), { force: true });
+      }
       // A 1 MiB buffer: writers (the export's ZIP) run ahead while the previous writes complete.
       const stream = createWriteStream(tmp, { highWaterMark: CHUNK });
       const closed = new Promise<void>((resolve, reject) => { stream.on('close', resolve); stream.on('error', reject); });
@@ -90,6 +97,18 @@ export function fileBlobStore(root: string): BlobStore {
     async remove(key) {
       await rm(file(key), { force: true });
     },
+    async removeStalePartials(olderThan) {
+      let removed = 0;
+      const names = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+      for (const name of names.filter((n) => path.basename(n).includes(PARTIAL))) {
+        const s = await stat(path.join(root, name)).catch(() => null);
+        if (s && s.mtimeMs < olderThan) {
+          await rm(path.join(root, name), { force: true });
+          removed += 1;
+        }
+      }
+      return removed;
+    },
   };
 }
 
@@ -98,6 +117,7 @@ export function dbBlobStore(db: Db): BlobStore {
   return {
     async writer(key) {
       const tmp = partialKey(key);
+      await db.deleteFrom('blobs').where(sql<boolean>`${sql.ref('key')} like ${`${key}${PARTIAL}%`.replace(/_/g, '\\_')} escape '\\'`).execute();
       let chunk = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -167,6 +187,12 @@ export function dbBlobStore(db: Db): BlobStore {
     },
     async remove(key) {
       await db.deleteFrom('blobs').where('key', '=', key).execute();
+    },
+    async removeStalePartials(olderThan) {
+      const partials = await db.selectFrom('blobs').select('key').distinct().where('key', 'like', `%${PARTIAL}%`).execute();
+      const stale = partials.map((p) => p.key).filter((k) => Number(/-(\d+)$/.exec(k)?.[1] ?? 0) < olderThan);
+      for (const k of stale) await db.deleteFrom('blobs').where('key', '=', k).execute();
+      return stale.length;
     },
   };
 }

@@ -118,3 +118,17 @@ describe.each(BACKENDS)('retention on %s', (backend) => {
     expect(purges).toHaveLength(1);
   });
 });
+
+describe.each(BACKENDS)('the daily retention run on %s', (backend) => {
+  it('purges the other organisations when one of them fails', async () => {
+    const env = await createEnv(backend);
+    env.setNow(Date.now() - 4 * YEAR);
+    const orgs = [await createOrg(env, 'Broken'), await createOrg(env, 'Fine')];
+    env.setNow(Date.now());
+    await env.store.db.updateTable('orgs').set({ settings: '{broken' }).where('id', '=', orgs[0].org.id).execute();
+    const results = await env.rt.services.retention.runRetention();
+    expect(results.find((r) => r.orgId === orgs[0].org.id)).toMatchObject({ purged: 0, skipped: 'failed' });
+    expect(results.find((r) => r.orgId === orgs[1].org.id)!.purged).toBeGreaterThan(0);
+    await env.close();
+  });
+});

@@ -1,13 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, createEnv, createOrg, type TestEnv } from './helpers.ts';
 import { createWorker } from '../src/jobs/worker.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
-import { insertJob } from '../src/store/job-store.ts';
+import { claimJob, insertJob } from '../src/store/job-store.ts';
+import type { BlobStore } from '../src/store/blob-store.ts';
 import { newId } from '../src/domain/ids.ts';
+import { createExportService } from '../src/services/export-service.ts';
+import type { JobContext } from '../src/services/jobs.ts';
+
+const HOUR = 3600_000;
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -83,6 +88,144 @@ describe.each(BACKENDS)('jobs queue on %s', (backend) => {
   });
 });
 
+describe.each(BACKENDS)('jobs that must not strand work on %s', (backend) => {
+  it('fails a job whose worker died on its last attempt, and its export with it', async () => {
+    const env = await createEnv(backend);
+    const org = await createOrg(env);
+    const actor = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const job = await env.rt.services.exports.create(actor, undefined);
+    await env.store.db.updateTable('jobs').set({ attempts: 4 }).where('id', '=', job.id).execute();
+    const dead = await claimJob(env.store.db, env.store.dialect, 'dead-worker', env.now(), 1000, ['audit_log_export']);
+    expect(dead).toMatchObject({ attempts: 5, max_attempts: 5 });
+    await env.store.db.updateTable('audit_exports').set({ status: 'Progress', started_at: env.now() }).where('id', '=', job.id).execute();
+    const w = createAppWorker(env.rt, { maintenance: false, leaseMs: 1000 });
+    expect(await w.runOnce()).toBe(false);
+    expect((await env.rt.services.exports.get(actor, job.id)).status).toBe('Progress');
+    env.advance(1500);
+    expect(await w.runOnce()).toBe(false);
+    const row = await env.store.db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'failed', lease_owner: null });
+    expect((await env.rt.services.exports.get(actor, job.id)).status).toBe('Failed');
+    // and its user may schedule another
+    expect(await env.rt.services.exports.create(actor, undefined)).toMatchObject({ status: 'Scheduled' });
+    await env.close();
+  });
+
+  it.each([
+    ['in the middle of its file', (done: number, total: number | null) => done > 0 && done < total!],
+    ['with its file complete, before its finishing write', (_done: number, _total: number | null, ended: boolean) => ended],
+  ])('a worker paused %s and taken over writes nothing more once it resumes', async (_, pauseAt) => {
+    const env = await createEnv(backend);
+    const org = await createOrg(env);
+    await env.rt.demo.loadHistory(org.org.id, 5000);
+    const actor = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const job = await env.rt.services.exports.create(actor, undefined);
+    const leaseMs = 60_000;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let pausedNow!: () => void;
+    const paused = new Promise<void>((r) => { pausedNow = r; });
+    let resumed = false;
+    let writesAfter = 0;
+    let ended = false;
+    // Worker A's blob writes, counted once it resumes.
+    const blobs: BlobStore = { ...env.rt.blobs, writer: async (key) => {
+      const w = await env.rt.blobs.writer(key);
+      w.stream.once('finish', () => { ended = true; });
+      const write = w.stream.write.bind(w.stream);
+      w.stream.write = ((...args: Parameters<typeof write>) => { if (resumed) writesAfter += 1; return write(...args); }) as typeof w.stream.write;
+      return w;
+    } };
+    const exportsA = createExportService(env.rt.deps, blobs, env.rt.services.integrity);
+    let hit = false;
+    const a = createWorker(env.rt.deps, { id: 'A', leaseMs, handlers: {
+      audit_log_export: (j, ctx) => exportsA.run(j, { ...ctx, progress: async (done, total) => {
+        await ctx.progress(done, total);
+        if (hit || !pauseAt(done, total, ended)) return;
+        hit = true;
+        pausedNow();
+        await gate;
+        resumed = true;
+      } } satisfies JobContext),
+    } });
+    const running = a.runOnce();
+    await paused;
+    env.advance(leaseMs + 1);
+    const b = createAppWorker(env.rt, { maintenance: false, leaseMs, id: 'B' });
+    expect(await b.runOnce()).toBe(true);
+    const jobRow = () => env.store.db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+    const expRow = () => env.store.db.selectFrom('audit_exports').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+    const byB = { job: await jobRow(), exp: await expRow() };
+    expect(byB.job).toMatchObject({ status: 'done', attempts: 2 });
+    expect(byB.exp.status).toBe('Finished');
+    env.advance(1000);
+    release();
+    expect(await running).toBe(true);
+    expect(writesAfter).toBe(0);
+    expect(await jobRow()).toEqual(byB.job);
+    expect(await expRow()).toEqual(byB.exp);
+    const partials = await env.store.db.selectFrom('blobs').select('key').where('key', 'like', '%.partial-%').execute();
+    expect(partials).toEqual([]);
+    await env.close();
+  });
+
+  it('removes the partial files writers killed in the middle leave behind', async () => {
+    const dataDir = backend === 'sqlite' ? mkdtempSync(path.join(os.tmpdir(), 'auditrail-partial-')) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    const env = await createEnv(backend, { dataDir });
+    const partials = async () => [
+      ...(dataDir ? readdirSync(dataDir, { recursive: true, encoding: 'utf8' }) : []),
+      ...(await env.store.db.selectFrom('blobs').select('key').distinct().execute()).map((b) => b.key),
+    ].filter((name) => name.includes('.partial-')).length;
+    const killed = async (key: string) => {
+      const w = await env.rt.blobs.writer(key);
+      await new Promise((r) => w.stream.write(Buffer.alloc(2 * 1024 * 1024), r));
+    };
+    // An export retried after its worker was killed: the new attempt clears the dead one's file.
+    await killed('exports/1/2');
+    expect(await partials()).toBe(1);
+    const retry = await env.rt.blobs.writer('exports/1/2');
+    retry.stream.end('done');
+    await retry.commit();
+    expect(await partials()).toBe(0);
+    // One never retried: the periodic clean-up removes it once it is a day old, not before.
+    await killed('exports/1/3');
+    await env.rt.services.exports.removeExpired();
+    expect(await partials()).toBe(1);
+    env.advance(2 * 86_400_000);
+    await env.rt.services.exports.removeExpired();
+    expect(await partials()).toBe(0);
+    await env.close();
+  });
+
+  it('runs periodic work once per cluster, not once per worker at boot', async () => {
+    const env = await createEnv(backend);
+    const second = backend === 'postgres' ? await env.second() : null;
+    const runs: string[] = [];
+    const worker = (deps: typeof env.rt.deps, id: string) => createWorker(deps, { id, handlers: {}, pollMs: 0,
+      periodic: [{ name: 'tick', everyMs: HOUR, run: async () => { runs.push(id); } }] });
+    const w1 = worker(env.rt.deps, 'w1');
+    const w2 = worker((second?.rt ?? env.rt).deps, 'w2');
+    const boot = async () => {
+      w1.start();
+      w2.start();
+      await Promise.all([w1.stop(), w2.stop()]);
+      while ((await w1.runOnce()) || (await w2.runOnce())) { /* drain */ }
+    };
+    await boot();
+    expect(runs).toHaveLength(1);
+    await boot();
+    expect(runs).toHaveLength(1);
+    env.advance(HOUR);
+    await boot();
+    expect(runs).toHaveLength(2);
+    const ticks = await env.store.db.selectFrom('jobs').select(['id', 'status']).where('kind', '=', 'tick').execute();
+    expect(ticks.map((t) => t.status)).toEqual(['done', 'done']);
+    await second?.close();
+    await env.close();
+  });
+});
+
 describe('a worker killed in the middle of an export', () => {
   let child: ChildProcess | null = null;
   afterAll(() => { child?.kill('SIGKILL'); });
@@ -115,6 +258,8 @@ describe('a worker killed in the middle of an export', () => {
     expect(await w.runOnce()).toBe(true);
     const finished = await env.rt.services.exports.get(actor, job.id);
     expect(finished).toMatchObject({ status: 'Finished', entry_count: expect.anything() });
+    // the killed worker's partial file went when the new attempt started writing
+    expect(readdirSync(path.join(dataDir, 'exports'), { recursive: true, encoding: 'utf8' }).filter((n) => n.includes('.partial-'))).toEqual([]);
     const read = async () => {
       const s = (await env.rt.blobs.read(`exports/${org.org.id}/${job.id}`))!;
       const chunks: Buffer[] = [];

@@ -204,6 +204,29 @@ describe('recycle bin', () => {
   });
 });
 
+describe.each(BACKENDS)('the recycle bin purge on %s', (backend) => {
+  it('purges every other item when one of them fails', async () => {
+    const env = await createEnv(backend);
+    const org = await createOrg(env);
+    const other = await createOrg(env, 'Globex');
+    const ids: string[] = [];
+    for (const o of [org, other]) {
+      const admin = await env.rt.services.directory.actorForUser(o.org.id, o.admin.id);
+      const created = await env.rt.services.records.createRecords(admin, 'Leads', [1, 2, 3].map((i) => ({ Last_Name: `Old ${i}` })));
+      const leadIds = created.map((c) => (c.ok ? c.row.id : ''));
+      await env.rt.services.records.deleteRecords(admin, 'Leads', leadIds);
+      ids.push(...leadIds);
+    }
+    // One item the purge cannot process (its stored values no longer parse).
+    await env.store.db.updateTable('records').set({ data: '{broken' }).where('id', '=', ids[0]).execute();
+    env.advance(61 * DAY);
+    expect(await env.rt.services.recycleBin.purgeExpired()).toBe(5);
+    const left = await env.store.db.selectFrom('records').select('id').where('id', 'in', ids).execute();
+    expect(left.map((r) => r.id)).toEqual([ids[0]]);
+    await env.close();
+  });
+});
+
 describe.each(BACKENDS)('concurrent restore and purge on %s', (backend) => {
   it('one wins, the other gets a clear error, and the data stays consistent', async () => {
     const env = await createEnv(backend);

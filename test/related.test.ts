@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { Readable } from 'node:stream';
+import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 
 function multipart(name: string, content: Buffer, type = 'text/plain') {
@@ -111,6 +112,33 @@ describe('emails and the email tracking setting', () => {
     const bad = await app.inject({ method: 'POST', url: `/crm/v8/Leads/${lead}/Emails`, headers: auth, payload: JSON.stringify({ data: [{ Subject: 'x' }] }) });
     expect(bad.json().data[0]).toMatchObject({ code: 'MANDATORY_NOT_FOUND', details: { api_name: 'To' } });
     await app.close();
+    await env.close();
+  });
+});
+
+describe.each(BACKENDS)('an attachment racing its parent\'s deletion on %s', (backend) => {
+  it('never lands live under a parent already in the bin', async () => {
+    const env = await createEnv(backend);
+    const org = await createOrg(env);
+    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const [lead] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Going' }]);
+    if (!lead.ok) throw new Error('create failed');
+    // The parent is deleted while the file's bytes are still arriving: after the upload checked it.
+    let sent = false;
+    const stream = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        env.rt.services.records.deleteRecords(admin, 'Leads', [lead.row.id])
+          .then(() => { this.push(Buffer.from('late bytes')); this.push(null); }, (e) => this.destroy(e));
+      },
+    });
+    await expect(env.rt.services.attachments.upload(admin, 'Leads', lead.row.id, { name: 'late.txt', contentType: 'text/plain', stream }))
+      .rejects.toMatchObject({ code: 'INVALID_DATA' });
+    const attachments = await env.store.db.selectFrom('records').select('id').where('org_id', '=', org.org.id)
+      .where('module', '=', 'Attachments').execute();
+    expect(attachments).toEqual([]);
+    expect(await env.store.db.selectFrom('blobs').select('key').where('key', 'like', 'attachments/%').execute()).toEqual([]);
     await env.close();
   });
 });

@@ -99,4 +99,38 @@ describe.each(BACKENDS)('retention on %s', (backend) => {
     const [entry] = await env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'org_updated').orderBy('seq', 'desc').limit(1).execute();
     expect(JSON.parse(entry.details).field_history).toEqual([{ api_name: 'retention_years', field_label: 'retention_years', old: 3, new: 10 }]);
   });
+
+  it('stops a purge that is already running when a legal hold is set, between batches', async () => {
+    env.setNow(start);
+    const held = await createOrg(env, 'Held');
+    const heldAdmin = await env.rt.services.directory.actorForUser(held.org.id, held.admin.id);
+    for (let m = 0; m < 6; m++) {
+      env.setNow(start + m * 30 * DAY);
+      await env.rt.services.records.createRecords(heldAdmin, 'Leads', [{ Last_Name: `Month ${m}` }]);
+    }
+    env.setNow(Date.now());
+    let batches = 0;
+    const r = await env.rt.services.retention.purgeOrg(held.org.id, { batchSize: 2, progress: async () => {
+      batches += 1;
+      if (batches === 1) await env.rt.services.directory.updateOrgSettings(heldAdmin, { legal_hold: true });
+    } });
+    expect(r).toMatchObject({ purged: 2, skipped: 'legal_hold' });
+    const purges = await env.store.db.selectFrom('audit_entries').select('id').where('org_id', '=', held.org.id)
+      .where('action', '=', 'audit_log_purged').execute();
+    expect(purges).toHaveLength(1);
+  });
+});
+
+describe.each(BACKENDS)('the daily retention run on %s', (backend) => {
+  it('purges the other organisations when one of them fails', async () => {
+    const env = await createEnv(backend);
+    env.setNow(Date.now() - 4 * YEAR);
+    const orgs = [await createOrg(env, 'Broken'), await createOrg(env, 'Fine')];
+    env.setNow(Date.now());
+    await env.store.db.updateTable('orgs').set({ settings: '{broken' }).where('id', '=', orgs[0].org.id).execute();
+    const results = await env.rt.services.retention.runRetention();
+    expect(results.find((r) => r.orgId === orgs[0].org.id)).toMatchObject({ purged: 0, skipped: 'failed' });
+    expect(results.find((r) => r.orgId === orgs[1].org.id)!.purged).toBeGreaterThan(0);
+    await env.close();
+  });
 });

@@ -14,9 +14,13 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       recycle_bin_delete: (job, ctx) => services.recycleBin.runJob(job, ctx),
     },
     periodic: opts.maintenance === false ? [] : [
-      { name: 'retention', everyMs: 24 * HOUR, run: () => services.retention.runRetention() },
-      { name: 'expired-exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
-      { name: 'recycle-bin-purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
+      { name: 'retention', everyMs: 24 * HOUR,
+        run: (_job, ctx) => services.retention.runRetention({ progress: (purged) => ctx.progress(purged, null) }) },
+      { name: 'expired_exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
+      { name: 'recycle_bin_purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
     ],
+    onFailed: async (db, job) => {
+      if (job.kind === 'audit_log_export') await services.exports.markFailed(db, job.id);
+    },
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as jobs from '../store/job-store.ts';
+import type { Db } from '../store/db.ts';
 import type { JobTable } from '../store/schema.ts';
 import type { Logger, ServiceDeps } from '../services/context.ts';
 import { LeaseLostError, type JobContext } from '../services/jobs.ts';
@@ -9,8 +10,14 @@ export type JobHandler = (job: JobTable, ctx: JobContext) => Promise<unknown>;
 
 export interface WorkerOptions {
   handlers: Record<string, JobHandler>;
-  /** Periodic maintenance (retention, expired export files), each run at most every `everyMs`. */
-  periodic?: { name: string; everyMs: number; run: () => Promise<unknown> }[];
+  /**
+   * Periodic maintenance (retention, expired export files), run once per `everyMs` for the whole
+   * cluster: each worker enqueues the period's job of kind `name` under an id made of the name
+   * and the period, so however many workers try, the period has one job, run by one of them.
+   */
+  periodic?: { name: string; everyMs: number; run: JobHandler }[];
+  /** Runs in the transaction that ends a job as failed for good (an export marks itself Failed). */
+  onFailed?: (db: Db, job: JobTable) => Promise<void>;
   leaseMs?: number;
   pollMs?: number;
   id?: string;
@@ -25,39 +32,59 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
   const id = opts.id ?? `worker-${process.pid}-${randomBytes(3).toString('hex')}`;
   const leaseMs = opts.leaseMs ?? 30_000;
   const pollMs = opts.pollMs ?? 500;
-  const kinds = Object.keys(opts.handlers);
+  const handlers: Record<string, JobHandler> = { ...opts.handlers, ...Object.fromEntries((opts.periodic ?? []).map((p) => [p.name, p.run])) };
+  const kinds = Object.keys(handlers);
   const log: Logger = deps.logger;
   let running = false;
   let loop: Promise<void> | null = null;
-  const lastRun = new Map<string, number>();
+  /** The period each periodic job was last enqueued for, by name. */
+  const scheduled = new Map<string, number>();
 
   async function runJob(job: JobTable) {
     let lastBeat = deps.clock();
+    let leaseUntil = Number(job.lease_expires_at);
+    let lost = false;
+    let completed = false;
+    const leaseLost = () => {
+      lost = true;
+      return new LeaseLostError(job.id);
+    };
     // The lease is renewed on a timer too, so a long step between progress reports does not
     // let another worker take the job over while this one still runs it.
-    let lost = false;
     const renew = setInterval(() => {
-      jobs.heartbeat(deps.store.db, job.id, id, deps.clock(), leaseMs)
-        .then((ok) => { if (!ok) lost = true; })
-        .catch((e) => log.warn({ err: e, job: job.id }, 'lease renewal failed'));
+      const now = deps.clock();
+      if (!lost) {
+        jobs.heartbeat(deps.store.db, job.id, id, now, leaseMs)
+          .then((ok) => { if (ok) leaseUntil = now + leaseMs; else lost = true; })
+          .catch((e) => log.warn({ err: e, job: job.id }, 'lease renewal failed'));
+      }
     }, Math.max(200, Math.floor(leaseMs / 3)));
     renew.unref();
+    const holdLease = () => {
+      // Past the lease's end another worker may already have claimed the job, renewal or not.
+      if (lost || deps.clock() > leaseUntil) throw leaseLost();
+    };
     const ctx: JobContext = {
-      jobId: job.id, attempt: job.attempts,
+      jobId: job.id, attempt: job.attempts, holdLease,
       progress: async (done, total) => {
-        if (lost) throw new LeaseLostError(job.id);
+        holdLease();
         const now = deps.clock();
         if (now - lastBeat < Math.min(1000, leaseMs / 3) && done !== total) return;
         lastBeat = now;
-        if (!(await jobs.heartbeat(deps.store.db, job.id, id, now, leaseMs, { done, total }))) throw new LeaseLostError(job.id);
+        if (!(await jobs.heartbeat(deps.store.db, job.id, id, now, leaseMs, { done, total }))) throw leaseLost();
+        leaseUntil = now + leaseMs;
+      },
+      complete: async (db, result) => {
+        if (!(await jobs.finishJob(db, job.id, id, deps.clock(), result))) throw leaseLost();
+        completed = true;
       },
     };
     try {
-      const result = await opts.handlers[job.kind](job, ctx);
-      await jobs.finishJob(deps.store.db, job.id, id, deps.clock(), result);
+      const result = await handlers[job.kind](job, ctx);
+      if (!completed) await ctx.complete(deps.store.db, result);
     } catch (e) {
       if (e instanceof LeaseLostError) {
-        log.warn({ job: job.id }, 'job taken over by another worker');
+        log.warn({ job: job.id }, 'lost the lease on the job (another worker may run it)');
         return;
       }
       const now = deps.clock();
@@ -65,30 +92,48 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
       log.error({ err: e, job: job.id, attempt: job.attempts }, 'job failed');
       // Only our own error messages are shown to users; driver messages stay in the server log.
       const message = e instanceof AppError ? `${e.code}: ${e.message}` : 'internal error (see the server log)';
-      await jobs.failJob(deps.store.db, job, id, now, message, retryAt);
+      await deps.store.db.transaction().execute(async (trx) => {
+        if (await jobs.failJob(trx, job, id, now, message, retryAt) && retryAt === null) await opts.onFailed?.(trx, job);
+      });
     } finally {
       clearInterval(renew);
     }
   }
 
+  /**
+   * Ends as failed the jobs whose worker died on their last attempt: nobody may take them over,
+   * and left running they would stay so for ever (and an export would block its user's next one).
+   */
+  async function failLapsed() {
+    const now = deps.clock();
+    const lapsed = await jobs.lapsedLastAttempts(deps.store.db, now, kinds);
+    for (const job of lapsed) {
+      log.error({ job: job.id, worker: job.lease_owner, attempt: job.attempts }, 'job abandoned on its last attempt');
+      await deps.store.db.transaction().execute(async (trx) => {
+        if (await jobs.failLapsed(trx, job, now, 'the worker running its last attempt stopped')) await opts.onFailed?.(trx, job);
+      });
+    }
+  }
+
   /** Runs at most one job; true when one ran. */
   async function runOnce(): Promise<boolean> {
+    await failLapsed();
     const job = await jobs.claimJob(deps.store.db, deps.store.dialect, id, deps.clock(), leaseMs, kinds);
     if (!job) return false;
     await runJob(job);
     return true;
   }
 
-  async function runPeriodic() {
+  /** Enqueues the current period's job of each periodic task, unless some worker already did. */
+  async function schedulePeriodic() {
+    const now = deps.clock();
     for (const p of opts.periodic ?? []) {
-      const now = deps.clock();
-      if (now - (lastRun.get(p.name) ?? 0) < p.everyMs) continue;
-      lastRun.set(p.name, now);
-      try {
-        await p.run();
-      } catch (e) {
-        log.error({ err: e, task: p.name }, 'periodic task failed');
-      }
+      const period = Math.floor(now / p.everyMs);
+      if (scheduled.get(p.name) === period) continue;
+      // Not an organisation's job: it runs over all of them.
+      await jobs.insertJobOnce(deps.store.db,
+        jobs.queuedJob(`${p.name}@${new Date(period * p.everyMs).toISOString()}`, '', p.name, '{}', 3, now));
+      scheduled.set(p.name, period);
     }
   }
 
@@ -98,7 +143,7 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
     loop = (async () => {
       while (running) {
         try {
-          await runPeriodic();
+          await schedulePeriodic();
           if (await runOnce()) continue;
         } catch (e) {
           log.error({ err: e }, 'worker loop error');

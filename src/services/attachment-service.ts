@@ -19,8 +19,12 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'edit');
     const [row] = isId(parentId) ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [parentId]) : [];
-    if (!row || row.deleted_at !== null) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
-    return row;
+    return requireLive(row);
+  }
+
+  function requireLive(parent: RecordTable | undefined): RecordTable {
+    if (!parent || parent.deleted_at !== null) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
+    return parent;
   }
 
   /**
@@ -47,6 +51,8 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     }
     try {
       return await inTransaction(deps, actor, async (tx) => {
+        // The parent may have gone to the bin while the bytes were arriving.
+        requireLive((await records.getRecordsByIds(tx.db, actor.orgId, parent.module, [parent.id]))[0]);
         const by = actor.userId ?? parent.owner_id;
         const row: RecordTable = {
           id, org_id: actor.orgId, module: 'Attachments', name: file.name, owner_id: by,

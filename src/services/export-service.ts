@@ -10,6 +10,7 @@ import * as dir from '../store/directory-store.ts';
 import * as exportsStore from '../store/export-store.ts';
 import { getAuditHead } from '../store/audit-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import type { Db } from '../store/db.ts';
 import type { AuditExportTable, JobTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
@@ -239,6 +240,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
           files.push({ name: partName, size: m.size, sha256: m.sha256, entries: m.entries, first_seq: m.first_seq, last_seq: m.last_seq });
           return m;
         }
+        ctx.holdLease();
         await write(m.data);
         done += m.rows;
         if (done - reported >= PROGRESS_EVERY) {
@@ -295,23 +297,27 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
           algorithm: 'Ed25519', key_id: integrity.keyId,
         };
         manifest.signature = integrity.signText(canonicalManifest(manifest));
+        ctx.holdLease();
         await zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json', mtime, 6);
         await zip.finish();
       }
-      const size = await out.commit();
+      const size = await out.written();
       await ctx.progress(entries, entries);
-      const finished = deps.clock();
-      await exportsStore.updateExport(store.db, exp.id, {
-        status: 'Finished', finished_at: finished, expires_at: started + EXPIRY_DAYS * DAY, entry_count: entries,
-        truncated: total > maxEntries ? 1 : 0, files: JSON.stringify([{ name, size, parts: files }]),
+      const result = { name, size, entries };
+      // The job's result, the export's and the file all appear together, and only while this
+      // worker holds the lease: a worker that lost it (another one finished the job) commits none.
+      await store.db.transaction().execute(async (trx) => {
+        await ctx.complete(trx, result);
+        await exportsStore.updateExport(trx, exp.id, {
+          status: 'Finished', finished_at: deps.clock(), expires_at: started + EXPIRY_DAYS * DAY, entry_count: entries,
+          truncated: total > maxEntries ? 1 : 0, files: JSON.stringify([{ name, size, parts: files }]),
+        });
+        await out.commit(trx);
       });
-      return { name, size, entries };
+      return result;
     } catch (e) {
       await parts?.return?.();
       await writer?.abort();
-      if (job.attempts >= job.max_attempts) {
-        await exportsStore.updateExport(store.db, exp.id, { status: 'Failed', finished_at: deps.clock() });
-      }
       throw e;
     }
   }
@@ -339,18 +345,32 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     return { stream, size: file.size, name: file.name, contentType: file.name.endsWith('.zip') ? 'application/zip' : 'text/csv; charset=utf-8' };
   }
 
-  /** Removes the files of expired exports (the worker runs this periodically). */
+  /**
+   * Removes the files of expired exports, and partial files a day old (left by writers killed
+   * before they finished; the worker runs this periodically). One file that cannot be removed
+   * does not keep the others.
+   */
   async function removeExpired() {
     let removed = 0;
     for (const exp of await exportsStore.expiredExports(store.db, deps.clock())) {
-      await blobs.remove(`exports/${exp.org_id}/${exp.id}`);
-      await exportsStore.updateExport(store.db, exp.id, { removed_at: deps.clock() });
-      removed += 1;
+      try {
+        await blobs.remove(`exports/${exp.org_id}/${exp.id}`);
+        await exportsStore.updateExport(store.db, exp.id, { removed_at: deps.clock() });
+        removed += 1;
+      } catch (e) {
+        deps.logger.error({ err: e, export: exp.id }, 'could not remove an expired export file');
+      }
     }
+    await blobs.removeStalePartials(deps.clock() - DAY);
     return removed;
   }
 
-  return { create, list, get, run, download, removeExpired, users: (orgId: string) => dir.listUsers(store.db, orgId) };
+  /** Marks the export of a job that failed for good (in the transaction that fails the job). */
+  async function markFailed(db: Db, id: string) {
+    await exportsStore.updateExport(db, id, { status: 'Failed', finished_at: deps.clock() });
+  }
+
+  return { create, list, get, run, download, removeExpired, markFailed, users: (orgId: string) => dir.listUsers(store.db, orgId) };
 }
 
 export type ExportService = ReturnType<typeof createExportService>;

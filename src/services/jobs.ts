@@ -1,5 +1,6 @@
 import { newId } from '../domain/ids.ts';
 import * as jobs from '../store/job-store.ts';
+import type { Db } from '../store/db.ts';
 import type { Tx } from './context.ts';
 
 export type JobKind = 'audit_log_export' | 'recycle_bin_restore' | 'recycle_bin_delete';
@@ -8,20 +9,28 @@ export type JobKind = 'audit_log_export' | 'recycle_bin_restore' | 'recycle_bin_
 export async function enqueueJob(tx: Tx, orgId: string, kind: JobKind, payload: Record<string, unknown>,
   opts: { id?: string; maxAttempts?: number } = {}) {
   const id = opts.id ?? newId(tx.now);
-  await jobs.insertJob(tx.db, {
-    id, org_id: orgId, kind, payload: JSON.stringify(payload), status: 'queued', attempts: 0,
-    max_attempts: opts.maxAttempts ?? 5, run_after: tx.now, lease_owner: null, lease_expires_at: null,
-    progress_done: 0, progress_total: null, result: null, error: null, created_at: tx.now, updated_at: tx.now,
-  });
+  await jobs.insertJob(tx.db, jobs.queuedJob(id, orgId, kind, JSON.stringify(payload), opts.maxAttempts ?? 5, tx.now));
   return id;
 }
 
-/** What a running job may do: report progress (which also renews its lease). */
+/** What a running job may do: report progress (which also renews its lease), check its lease, write its result. */
 export interface JobContext {
   jobId: string;
   attempt: number;
-  /** Renews the lease and records progress; throws LeaseLostError when another worker took over. */
+  /** Renews the lease and records progress; throws LeaseLostError when the lease is lost. */
   progress(done: number, total: number | null): Promise<void>;
+  /**
+   * Throws LeaseLostError once the lease is lost (lapsed by the clock, or found taken over by the
+   * renewal), without a query: call it before every write, so a worker that lost its lease stops at once.
+   */
+  holdLease(): void;
+  /**
+   * Marks the job done with its result inside the caller's transaction, the one that writes the
+   * job's other results, so they commit only while this worker holds the lease. Throws
+   * LeaseLostError otherwise, which rolls them back. Without it the worker marks the job done
+   * after the handler returns.
+   */
+  complete(db: Db, result: unknown): Promise<void>;
 }
 
 export class LeaseLostError extends Error {

@@ -366,21 +366,43 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     return { processed: ok, failed, targets: targets.length };
   }
 
+  /**
+   * Purges items together, or one at a time when that fails, so that an item that cannot be
+   * purged (it is recorded in `failed`, and logged) does not hold the others back.
+   */
+  async function purgeItems(actor: Actor, ids: string[], failed: Set<string>): Promise<number> {
+    let res: BinOutcome[];
+    try {
+      res = await deleteNow(actor, ids, 'retention');
+    } catch (e) {
+      if (ids.length > 1) {
+        let n = 0;
+        for (const id of ids) n += await purgeItems(actor, [id], failed);
+        return n;
+      }
+      deps.logger.error({ err: e, org: actor.orgId, id: ids[0] }, 'could not purge a recycle bin item');
+      res = [{ ok: false, id: ids[0], code: 'INTERNAL_ERROR', message: 'see the log' }];
+    }
+    for (const r of res) if (!r.ok) failed.add(r.id);
+    return res.reduce((n, r) => n + (r.ok ? r.count : 0), 0);
+  }
+
   /** Purges items older than each organisation's bin period, in small batches (worker, daily). */
   async function purgeExpired(opts: { batchSize?: number } = {}) {
     let purged = 0;
     for (const org of await dir.listOrgs(store.db)) {
       const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) };
       const actor = { ...systemActor(org.id, 'Recycle bin purge', org.time_zone), source: 'retention' as const };
+      const failed = new Set<string>();
       for (;;) {
         const cutoff = deps.clock() - settings.recycle_bin_days * DAY;
-        const rows = await bin.binQuery(store.db, { orgId: org.id, userIds: null, olderThan: cutoff })
-          .select(['id', 'parent_id']).orderBy('deleted_at').limit(opts.batchSize ?? 500).execute();
+        let page = bin.binQuery(store.db, { orgId: org.id, userIds: null, olderThan: cutoff });
+        if (failed.size) page = page.where('id', 'not in', [...failed]);
+        const rows = await page.select(['id', 'parent_id']).orderBy('deleted_at').limit(opts.batchSize ?? 500).execute();
         if (rows.length === 0) break;
         const ids = new Set(rows.map((r) => r.id));
         const roots = rows.filter((r) => !(r.parent_id && ids.has(r.parent_id))).map((r) => r.id);
-        const res = await deleteNow(actor, roots, 'retention');
-        purged += res.reduce((n, r) => n + (r.ok ? r.count : 0), 0);
+        purged += await purgeItems(actor, roots, failed);
         if (rows.length < (opts.batchSize ?? 500)) break;
       }
     }

@@ -4,10 +4,20 @@ import * as integrity from '../store/integrity-store.ts';
 import { inTransaction, systemActor, type ServiceDeps } from './context.ts';
 import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './directory-service.ts';
 import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
+import { LeaseLostError } from './jobs.ts';
 
 const YEAR = 365.25 * 24 * 3600 * 1000;
 
-export interface RetentionResult { orgId: string; purged: number; throughSeq: number | null; skipped?: 'legal_hold' }
+export interface RetentionResult { orgId: string; purged: number; throughSeq: number | null; skipped?: 'legal_hold' | 'failed' }
+
+export interface RetentionOptions {
+  batchSize?: number;
+  maxBatches?: number;
+  /** Called between batches with the entries purged so far (the job reports progress, renewing its lease). */
+  progress?: (purged: number) => Promise<void>;
+}
+
+const settingsOf = (org: { settings: string }): OrgSettings => ({ ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) });
 
 /**
  * Audit-log retention: entries older than the organisation's retention period (default three
@@ -16,10 +26,10 @@ export interface RetentionResult { orgId: string; purged: number; throughSeq: nu
  * remaining chain still verifies. A legal hold stops all purging.
  */
 export function createRetentionService(deps: ServiceDeps, signer: IntegrityService) {
-  async function purgeOrg(orgId: string, opts: { batchSize?: number; maxBatches?: number } = {}): Promise<RetentionResult> {
+  async function purgeOrg(orgId: string, opts: RetentionOptions = {}): Promise<RetentionResult> {
     const org = await dir.getOrg(deps.store.db, orgId);
     if (!org) return { orgId, purged: 0, throughSeq: null };
-    const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) };
+    const settings = settingsOf(org);
     if (settings.legal_hold) return { orgId, purged: 0, throughSeq: null, skipped: 'legal_hold' };
     await signer.ensureRegistered();
     const batchSize = opts.batchSize ?? 1000;
@@ -29,6 +39,9 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
     for (let batch = 0; batch < (opts.maxBatches ?? Infinity); batch++) {
       const cutoff = deps.clock() - settings.retention_years * YEAR;
       const purged = await inTransaction(deps, actor, async (tx) => {
+        // A legal hold set while the purge runs stops it here, before the next batch.
+        const current = await dir.getOrg(tx.db, orgId);
+        if (!current || settingsOf(current).legal_hold) return null;
         const last = await integrity.latestCheckpoint(tx.db, orgId);
         const afterSeq = last ? Number(last.seq) : 0;
         const rows = await integrity.chainPrefix(tx.db, orgId, afterSeq, batchSize);
@@ -48,16 +61,26 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
         throughSeq = Number(end.seq);
         return count;
       });
+      if (purged === null) return { orgId, purged: total, throughSeq, skipped: 'legal_hold' };
       total += purged;
       if (purged < batchSize) break;
+      await opts.progress?.(total);
     }
     return { orgId, purged: total, throughSeq };
   }
 
-  /** The daily job: every organisation in turn. */
-  async function runRetention(opts: { batchSize?: number } = {}): Promise<RetentionResult[]> {
+  /** The daily job: every organisation in turn; one that fails does not keep the others. */
+  async function runRetention(opts: RetentionOptions = {}): Promise<RetentionResult[]> {
     const out: RetentionResult[] = [];
-    for (const org of await dir.listOrgs(deps.store.db)) out.push(await purgeOrg(org.id, opts));
+    for (const org of await dir.listOrgs(deps.store.db)) {
+      try {
+        out.push(await purgeOrg(org.id, opts));
+      } catch (e) {
+        if (e instanceof LeaseLostError) throw e;
+        deps.logger.error({ err: e, org: org.id }, 'retention failed for an organisation');
+        out.push({ orgId: org.id, purged: 0, throughSeq: null, skipped: 'failed' });
+      }
+    }
     return out;
   }
 

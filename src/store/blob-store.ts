@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -11,17 +11,39 @@ import type { Db } from './db.ts';
  * atomic: a file appears under its key only once completely written.
  */
 export interface BlobStore {
-  /** A writable stream for `key`; the blob becomes visible when `commit()` resolves. */
-  writer(key: string): Promise<{ stream: Writable; commit: () => Promise<number>; abort: () => Promise<void> }>;
+  /**
+   * A writable stream for `key`, into a partial blob beside it; the blob becomes visible when
+   * `commit()` resolves. A new writer for a key removes the partial blobs earlier writers of it
+   * left (a worker killed in the middle of an export, which a new attempt now writes again).
+   */
+  writer(key: string): Promise<BlobWriter>;
   read(key: string): Promise<Readable | null>;
   size(key: string): Promise<number | null>;
   remove(key: string): Promise<void>;
+  /** Removes partial blobs last written before `olderThan` (ms): those of writers that died. */
+  removeStalePartials(olderThan: number): Promise<number>;
+}
+
+export interface BlobWriter {
+  stream: Writable;
+  /** Resolves with the size once the ended stream is completely written (still invisible). */
+  written: () => Promise<number>;
+  /**
+   * Makes the blob visible under its key; its size. Given a transaction (after `written()`), the
+   * database store does it inside that transaction, so the blob appears exactly when it commits.
+   */
+  commit: (trx?: Db) => Promise<number>;
+  abort: () => Promise<void>;
 }
 
 const safe = (key: string) => {
   if (!/^[\w./-]+$/.test(key) || key.includes('..')) throw new Error(`invalid blob key ${key}`);
   return key;
 };
+
+/** Partial blobs are named `<key>.partial-<pid>-<ms when started>`. */
+const PARTIAL = '.partial-';
+const partialKey = (key: string) => `${safe(key)}${PARTIAL}${process.pid}-${Date.now()}`;
 
 /** The size of a stored chunk (database), and what a writer buffers before it applies backpressure. */
 const CHUNK = 1024 * 1024;
@@ -31,13 +53,21 @@ export function fileBlobStore(root: string): BlobStore {
   return {
     async writer(key) {
       const target = file(key);
-      const tmp = `${target}.partial-${process.pid}-${Date.now()}`;
+      const tmp = file(partialKey(key));
       await mkdir(path.dirname(target), { recursive: true });
+      const stale = `${path.basename(target)}${PARTIAL}`;
+      for (const name of await readdir(path.dirname(target))) {
+        if (name.startsWith(stale)) await rm(path.join(path.dirname(target), name), { force: true });
+      }
       // A 1 MiB buffer: writers (the export's ZIP) run ahead while the previous writes complete.
       const stream = createWriteStream(tmp, { highWaterMark: CHUNK });
       const closed = new Promise<void>((resolve, reject) => { stream.on('close', resolve); stream.on('error', reject); });
       return {
         stream,
+        written: async () => {
+          await closed;
+          return (await stat(tmp)).size;
+        },
         commit: async () => {
           await closed;
           await rename(tmp, target);
@@ -67,6 +97,18 @@ export function fileBlobStore(root: string): BlobStore {
     async remove(key) {
       await rm(file(key), { force: true });
     },
+    async removeStalePartials(olderThan) {
+      let removed = 0;
+      const names = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+      for (const name of names.filter((n) => path.basename(n).includes(PARTIAL))) {
+        const s = await stat(path.join(root, name)).catch(() => null);
+        if (s && s.mtimeMs < olderThan) {
+          await rm(path.join(root, name), { force: true });
+          removed += 1;
+        }
+      }
+      return removed;
+    },
   };
 }
 
@@ -74,7 +116,8 @@ export function fileBlobStore(root: string): BlobStore {
 export function dbBlobStore(db: Db): BlobStore {
   return {
     async writer(key) {
-      const tmp = `${safe(key)}.partial-${process.pid}-${Date.now()}`;
+      const tmp = partialKey(key);
+      await db.deleteFrom('blobs').where(sql<boolean>`${sql.ref('key')} like ${`${key}${PARTIAL}%`.replace(/_/g, '\\_')} escape '\\'`).execute();
       let chunk = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -100,14 +143,20 @@ export function dbBlobStore(db: Db): BlobStore {
         },
       });
       const finished = new Promise<void>((resolve, reject) => { stream.on('finish', resolve); stream.on('error', reject); });
+      const move = async (trx: Db) => {
+        await trx.deleteFrom('blobs').where('key', '=', key).execute();
+        await trx.updateTable('blobs').set({ key }).where('key', '=', tmp).execute();
+      };
       return {
         stream,
-        commit: async () => {
+        written: async () => {
           await finished;
-          await db.transaction().execute(async (trx) => {
-            await trx.deleteFrom('blobs').where('key', '=', key).execute();
-            await trx.updateTable('blobs').set({ key }).where('key', '=', tmp).execute();
-          });
+          return total;
+        },
+        commit: async (trx) => {
+          await finished;
+          if (trx) await move(trx);
+          else await db.transaction().execute(move);
           return total;
         },
         abort: async () => {
@@ -138,6 +187,12 @@ export function dbBlobStore(db: Db): BlobStore {
     },
     async remove(key) {
       await db.deleteFrom('blobs').where('key', '=', key).execute();
+    },
+    async removeStalePartials(olderThan) {
+      const partials = await db.selectFrom('blobs').select('key').distinct().where('key', 'like', `%${PARTIAL}%`).execute();
+      const stale = partials.map((p) => p.key).filter((k) => Number(/-(\d+)$/.exec(k)?.[1] ?? 0) < olderThan);
+      for (const k of stale) await db.deleteFrom('blobs').where('key', '=', k).execute();
+      return stale.length;
     },
   };
 }

@@ -6,6 +6,16 @@ import type { JobTable } from './schema.ts';
 
 export const insertJob = (db: Db, row: JobTable) => db.insertInto('jobs').values(row).execute();
 
+/** Inserts the job unless one with its id exists: how every worker enqueues the same periodic job. */
+export const insertJobOnce = (db: Db, row: JobTable) =>
+  db.insertInto('jobs').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+
+/** A new job, queued to run from `now`. */
+export const queuedJob = (id: string, orgId: string, kind: string, payload: string, maxAttempts: number, now: number): JobTable => ({
+  id, org_id: orgId, kind, payload, status: 'queued', attempts: 0, max_attempts: maxAttempts, run_after: now, lease_owner: null,
+  lease_expires_at: null, progress_done: 0, progress_total: null, result: null, error: null, created_at: now, updated_at: now,
+});
+
 export const getJob = (db: Db, id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 
 /**
@@ -42,28 +52,51 @@ export async function claimJob(db: Db, dialect: StoreDialect, worker: string, no
   });
 }
 
-/** Extends the lease; false when another worker has taken the job over. */
+/*
+ * A worker holds a job's lease while the row is running under its name and the lease has not
+ * lapsed: once it lapses, another worker may claim the job, so the lapsed worker's writes
+ * (renewal, result, failure) all match no row.
+ */
+
+/** Extends the lease; false when the lease is lost (lapsed, or another worker has taken the job over). */
 export async function heartbeat(db: Db, id: string, worker: string, now: number, leaseMs: number,
   progress?: { done: number; total: number | null }): Promise<boolean> {
   const r = await db.updateTable('jobs').set({
     lease_expires_at: now + leaseMs, updated_at: now,
     ...(progress ? { progress_done: progress.done, progress_total: progress.total } : {}),
-  }).where('id', '=', id).where('lease_owner', '=', worker).where('status', '=', 'running').executeTakeFirst();
+  }).where('id', '=', id).where('lease_owner', '=', worker).where('status', '=', 'running').where('lease_expires_at', '>=', now)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
+/** Marks the job done; false when the lease is lost. Run it in the transaction that writes the job's result. */
 export async function finishJob(db: Db, id: string, worker: string, now: number, result: unknown): Promise<boolean> {
   const r = await db.updateTable('jobs').set({ status: 'done', result: JSON.stringify(result ?? null), lease_owner: null,
-    lease_expires_at: null, updated_at: now }).where('id', '=', id).where('lease_owner', '=', worker).executeTakeFirst();
+    lease_expires_at: null, updated_at: now }).where('id', '=', id).where('lease_owner', '=', worker).where('status', '=', 'running')
+    .where('lease_expires_at', '>=', now).executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Records a failure: back to the queue after `retryAt`, or failed for good after the last attempt. */
-export async function failJob(db: Db, job: JobTable, worker: string, now: number, error: string, retryAt: number | null) {
-  await db.updateTable('jobs').set({
+/** Records a failure: back to the queue after `retryAt`, or failed for good after the last attempt. False when the lease is lost. */
+export async function failJob(db: Db, job: JobTable, worker: string, now: number, error: string, retryAt: number | null): Promise<boolean> {
+  const r = await db.updateTable('jobs').set({
     status: retryAt === null ? 'failed' : 'queued', run_after: retryAt ?? job.run_after, error, lease_owner: null,
     lease_expires_at: null, updated_at: now,
-  }).where('id', '=', job.id).where('lease_owner', '=', worker).execute();
+  }).where('id', '=', job.id).where('lease_owner', '=', worker).where('status', '=', 'running').where('lease_expires_at', '>=', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Running jobs whose lease lapsed on their last attempt: their worker died, and nobody may take them over. */
+export const lapsedLastAttempts = (db: Db, now: number, kinds: readonly string[]) =>
+  kinds.length === 0 ? Promise.resolve([]) : db.selectFrom('jobs').selectAll().where('kind', 'in', kinds).where('status', '=', 'running')
+    .where('lease_expires_at', '<', now).whereRef('attempts', '>=', 'max_attempts').execute();
+
+/** Ends such a job as failed; false when another worker ended it first. */
+export async function failLapsed(db: Db, job: JobTable, now: number, error: string): Promise<boolean> {
+  const r = await db.updateTable('jobs').set({ status: 'failed', error, lease_owner: null, lease_expires_at: null, updated_at: now })
+    .where('id', '=', job.id).where('status', '=', 'running').where('lease_expires_at', '<', now).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 export const jobsOfKind = (db: Db, orgId: string, kind: string) =>

@@ -136,7 +136,7 @@ describe.each(BACKENDS)('jobs that must not strand work on %s', (backend) => {
       w.stream.write = ((...args: Parameters<typeof write>) => { if (resumed) writesAfter += 1; return write(...args); }) as typeof w.stream.write;
       return w;
     } };
-    const exportsA = createExportService(env.rt.deps, blobs, env.rt.services.integrity);
+    const exportsA = createExportService(env.rt.deps, blobs, env.rt.services.integrity, env.rt.services.heads);
     let hit = false;
     const a = createWorker(env.rt.deps, { id: 'A', leaseMs, handlers: {
       audit_log_export: (j, ctx) => exportsA.run(j, { ...ctx, progress: async (done, total) => {

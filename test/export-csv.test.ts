@@ -8,7 +8,9 @@ import { appendAuditEntries } from '../src/store/audit-store.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { EXPORT_COLUMNS, exportParts, nextPageRows, produceParts, type ProducerMessage } from '../src/services/export-producer.ts';
+import { EXPORT_COLUMNS } from '../src/services/export-csv-encoding.ts';
+import { exportParts, produceParts, type ProducerMessage } from '../src/services/export-producer.ts';
+import { nextPageRows } from '../src/services/export-query.ts';
 
 /** Texts that a CSV must quote or a spreadsheet would run, in every text column of an entry. */
 const NASTY = ['Ann, "The" Boss', '=HYPERLINK("http://evil.example")', '+1 555', '-2', '@SUM(A1)', '\tTabbed', '\rReturn',

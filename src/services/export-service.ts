@@ -15,7 +15,8 @@ import type { AuditExportTable, JobTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
 import { fullName } from './directory-service.ts';
-import { exportParts, matchingEntries, partCount, type PartSummary, type ProducerMessage, type ResolvedExport } from './export-producer.ts';
+import { exportParts, partCount, type PartSummary, type ProducerMessage } from './export-producer.ts';
+import { matchingEntries, type ResolvedExport } from './export-query.ts';
 import { ZipWriter } from './zip.ts';
 import type { HeadsService } from './heads-service.ts';
 import type { IntegrityService } from './integrity-service.ts';
@@ -27,7 +28,8 @@ export const MAX_ENTRIES = 1_000_000;
 export const EXPIRY_DAYS = 7;
 /** Entries between two progress reports (each also renews the job's lease). */
 const PROGRESS_EVERY = 2000;
-export { EXPORT_COLUMNS, type ResolvedExport } from './export-producer.ts';
+export { EXPORT_COLUMNS } from './export-csv-encoding.ts';
+export { type ResolvedExport } from './export-query.ts';
 
 export interface ExportFile { name: string; size: number; sha256: string; entries: number; first_seq: number | null; last_seq: number | null }
 

@@ -67,7 +67,7 @@ describe('Export Audit Log API', () => {
     await runJobs();
     const done = (await job(admin, item.details.id)).json().audit_log_export[0];
     expect(done.status).toBe('Finished');
-    expect(done.download_links).toEqual([`http://localhost:80/v2/crm/${zgid}/auditlog/${item.details.id}/AuditLog.csv`]);
+    expect(done.download_links).toEqual([`http://127.0.0.1:4000/v2/crm/${zgid}/auditlog/${item.details.id}/AuditLog.csv`]);
     expect(Date.parse(done.expiry_date) - Date.parse(done.job_start_time)).toBe(7 * DAY);
     const file = await download(admin, done.download_links[0]);
     expect(file.statusCode).toBe(200);

@@ -54,7 +54,7 @@ describe('privilege and scope boundaries', () => {
     ids.hr = hr.id;
     const u = await env.rt.services.directory.createUser(admin, { last_name: 'Delegate', email: 'hr@acme.example', role: { id: ids.manager }, profile: { id: hr.id } });
     ids.delegate = u.id;
-    delegate = (await tokenFor(app, env, orgId, { userEmail: 'hr@acme.example', scopes: ['ZohoCRM.settings.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.modules.ALL'] })).auth;
+    delegate = (await tokenFor(app, env, orgId, { userEmail: 'hr@acme.example', scopes: ['ZohoCRM.settings.profiles.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.modules.ALL'] })).auth;
     adminAuth = (await tokenFor(app, env, orgId)).auth;
   });
   afterAll(async () => { await app?.close(); await env?.close(); });

@@ -85,8 +85,12 @@ describe('authentication and authorisation on every route', () => {
     const readOnly = await dir.cloneProfile(actor, standard.id, { name: 'Read only',
       permissions: { modules: { '*': { view: true, create: false, edit: false, delete: false } }, settings: {} } });
     const roles = await dir.listRoles(actor);
-    await dir.createUser(actor, { last_name: 'Reader', email: 'reader@acme.example', role: { id: roles[1].id }, profile: { id: readOnly.id } });
+    // The token is issued while the user is an Administrator; the profile that follows must still apply.
+    const reader = await dir.createUser(actor, { last_name: 'Reader', email: 'reader@acme.example', role: { id: roles[1].id }, profile: { id: standard.id } });
+    await dir.updateUser(actor, reader.id, { profile: { id: profiles.find((p) => p.is_admin)!.id } });
     const { auth } = await tokenFor(app, env, orgId, { userEmail: 'reader@acme.example', scopes: ['ZohoCRM.modules.ALL', 'ZohoCRM.users.ALL'] });
+    await dir.updateUser(actor, reader.id, { profile: { id: readOnly.id } });
+    env.rt.services.oauth.clearCache();
     const write = await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'x' }] }) });
     expect(write.statusCode).toBe(403);
     expect(write.json()).toEqual({ code: 'NO_PERMISSION', details: { permissions: ['Crm_Implied_Create_Leads'] }, message: 'permission denied', status: 'error' });

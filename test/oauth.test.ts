@@ -33,7 +33,7 @@ describe('OAuth accounts endpoint', () => {
     const fields = { client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token };
     const a = (await token(fields)).json();
     const b = (await token(fields)).json();
-    expect(a).toMatchObject({ token_type: 'Bearer', expires_in: 3600, api_domain: 'http://localhost:80' });
+    expect(a).toMatchObject({ token_type: 'Bearer', expires_in: 3600, api_domain: 'http://127.0.0.1:4000' });
     expect(a).not.toHaveProperty('expires_in_sec');
     expect(a).not.toHaveProperty('refresh_token');
     expect(a.access_token).not.toBe(b.access_token);

@@ -43,11 +43,17 @@ export function permissionName(module: string, action: ModuleAction): string {
   return `Crm_Implied_${verb}_${module}`;
 }
 
-/** Validates untrusted permission JSON (from the API or CLI); returns null when malformed. */
-export function parsePermissions(value: unknown): ProfilePermissions | null {
+const NONE: ProfilePermissions = { modules: {}, settings: {} };
+
+/**
+ * Validates untrusted permission JSON (from the API or CLI); returns null when malformed. What
+ * the JSON leaves out is kept from `base` (Zoho merges a profile update into the profile), a
+ * module's unnamed flags included; without a base, left out means not granted.
+ */
+export function parsePermissions(value: unknown, base: ProfilePermissions = NONE): ProfilePermissions | null {
   if (!value || typeof value !== 'object') return null;
   const v = value as Record<string, unknown>;
-  const modules: Record<string, ModulePermission> = {};
+  const modules: Record<string, ModulePermission> = { ...base.modules };
   if (v.modules !== undefined) {
     if (!v.modules || typeof v.modules !== 'object') return null;
     for (const [name, p] of Object.entries(v.modules as Record<string, unknown>)) {
@@ -55,10 +61,11 @@ export function parsePermissions(value: unknown): ProfilePermissions | null {
       const q = p as Record<string, unknown>;
       const flags = ['view', 'create', 'edit', 'delete'] as const;
       if (flags.some((f) => q[f] !== undefined && typeof q[f] !== 'boolean')) return null;
-      modules[name] = { view: q.view === true, create: q.create === true, edit: q.edit === true, delete: q.delete === true };
+      const flag = (f: ModuleAction) => (typeof q[f] === 'boolean' ? q[f] as boolean : modulePermission(base, name, f));
+      modules[name] = { view: flag('view'), create: flag('create'), edit: flag('edit'), delete: flag('delete') };
     }
   }
-  const settings: Partial<Record<SettingsPermission, boolean>> = {};
+  const settings: Partial<Record<SettingsPermission, boolean>> = { ...base.settings };
   if (v.settings !== undefined) {
     if (!v.settings || typeof v.settings !== 'object') return null;
     for (const [name, flag] of Object.entries(v.settings as Record<string, unknown>)) {

@@ -15,6 +15,7 @@ import { actionRoutes } from './routes/action-routes.ts';
 import multipart from '@fastify/multipart';
 import { route } from './route.ts';
 import { findUnstorable, unstorableReason } from '../domain/text.ts';
+import { authenticate } from './auth.ts';
 
 export interface HttpDeps {
   services: Services;
@@ -31,6 +32,13 @@ export interface HttpDeps {
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
+
+/** A path and verb the app really serves (not an INVALID_REQUEST_METHOD answer). */
+export interface RouteEntry { method: string; url: string; public: boolean }
+const declaredRoutes = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route of an app built by buildApp, as declared: what the route-by-route authorization test walks. */
+export const routesOf = (app: FastifyInstance): readonly RouteEntry[] => declaredRoutes.get(app) ?? [];
 
 /**
  * PostgreSQL's refusals of text it cannot store (NUL, invalid encodings): a backstop behind the
@@ -113,6 +121,19 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     return reply.code(404).send(e.toBody());
   });
 
+  // Who calls is settled before anything the call names is looked up (an unknown module, a
+  // foreign id): every route authenticates here, except those declared public.
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url === undefined || request.routeOptions.config.public) return;
+    await authenticate(deps.services.oauth, request);
+  });
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (r) => {
+    // Fastify adds a HEAD twin to every GET; it runs the same handler, so the GET stands for both.
+    if (r.config?.declared && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, public: r.config.public === true });
+  });
+  declaredRoutes.set(app, routes);
+
   await app.register(async (scope) => oauthRoutes(scope, deps));
   for (const prefix of ['/crm/v8', '/crm/v7']) {
     await app.register(async (scope) => {
@@ -128,6 +149,6 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   }
   integrityRoutes(app, deps);
   downloadRoutes(app, deps);
-  route(app, '/health', { GET: async () => ({ status: 'ok' }) });
+  route(app, '/health', { GET: async () => ({ status: 'ok' }) }, { public: true });
   return app;
 }

@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.ts';
-import { scopeCovers } from '../domain/scopes.ts';
+import { moduleScope, scopeCovers, type Operation } from '../domain/scopes.ts';
+import type { ModuleDef } from '../domain/modules.ts';
+import { requireModule } from '../services/record-service.ts';
 import type { Actor } from '../services/context.ts';
 import type { OAuthService, Principal } from '../services/oauth-service.ts';
 import { fullName } from '../services/directory-service.ts';
@@ -44,4 +46,16 @@ export async function guard(oauth: OAuthService, request: FastifyRequest, ...sco
   const principal = await authenticate(oauth, request);
   requireScope(principal, ...scopes);
   return { principal, actor: actorOf(principal, request) };
+}
+
+/**
+ * As guard, for a route on the module named in the path: the token's scope for the name is
+ * checked before the module is looked up, so an unknown module tells nothing to an unauthorised
+ * caller.
+ */
+export async function guardModule(oauth: OAuthService, request: FastifyRequest, op: Operation,
+  resolve: (name: string) => ModuleDef = requireModule) {
+  const name = (request.params as { module: string }).module;
+  const guarded = await guard(oauth, request, moduleScope(name, op));
+  return { ...guarded, module: resolve(name) };
 }

@@ -6,20 +6,45 @@ const METHODS: Method[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without a token (the token endpoint, health, the public key). */
+    public?: boolean;
+    /** A verb the path really has, rather than the INVALID_REQUEST_METHOD answer. */
+    declared?: boolean;
+  }
+}
+
 /**
  * Declares a path with its handlers and answers every other verb on it with Zoho's
- * INVALID_REQUEST_METHOD (400), rather than Fastify's 404.
+ * INVALID_REQUEST_METHOD (400), rather than Fastify's 404. Every verb authenticates first (the
+ * app's onRequest hook) unless the path is declared `public`.
  */
-export function route(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>) {
+export function route(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>, opts: { public?: boolean } = {}) {
   for (const method of METHODS) {
     const handler = handlers[method];
     app.route({
-      method, url,
+      method, url, config: { public: opts.public === true, declared: handler !== undefined },
       handler: (handler ?? (async () => {
         throw new AppError('INVALID_REQUEST_METHOD', 'The http request method type is not a valid one', {});
       })) as RouteHandlerMethod,
     });
   }
+}
+
+/** Links when no public URL is configured and the app is not listening (tests): the default address. */
+const DEFAULT_BASE = 'http://127.0.0.1:4000';
+
+/**
+ * The base of links the server hands out (`api_domain`, download links): the configured public
+ * URL, else the address the server listens on. Never the request's Host header, which the
+ * client chooses.
+ */
+export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl;
+  const address = request.server.server.address();
+  if (!address || typeof address === 'string') return DEFAULT_BASE;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
 /** The first value of a query parameter (repeated keys arrive as arrays). */

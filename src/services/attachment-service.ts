@@ -6,7 +6,8 @@ import * as records from '../store/record-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
-import { requireModule, requireModulePermission } from './record-service.ts';
+import { requireModule } from './record-service.ts';
+import { requireModulePermission } from './authorization.ts';
 import { attachmentKey } from './recycle-bin-service.ts';
 
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;

@@ -1,15 +1,14 @@
 import { AppError } from '../domain/errors.ts';
 import type { AuditLogQuery, TimelineQuery } from '../domain/audit-query.ts';
-import { auditVisibility } from '../domain/visibility.ts';
 import { isId } from '../domain/ids.ts';
-import { settingsPermission } from '../domain/permissions.ts';
 import * as dir from '../store/directory-store.ts';
 import * as records from '../store/record-store.ts';
 import { selectAuditEntries } from '../store/audit-query-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './directory-service.ts';
-import { requireModule, requireModulePermission } from './record-service.ts';
+import { requireModule } from './record-service.ts';
+import { requireModulePermission, requireSetting, visibleUserIds } from './authorization.ts';
 
 const DAY = 24 * 3600 * 1000;
 export const DISCRETE_LIMIT = 2000;
@@ -33,25 +32,16 @@ export function createAuditLogService(deps: ServiceDeps) {
   /**
    * The actor ids the viewer may see (null when the whole organisation), narrowed to `doneBy`
    * when given; INVALID_DATA (`error`) when `doneBy` names someone who is not a user of the
-   * organisation. Administrators and system actors see everything (auditVisibility), so for them
-   * only the named users are looked up; everyone else needs the users and the role tree.
+   * organisation. The visibility rule is authorization.ts's visibleUserIds.
    */
   async function queryActors(actor: Actor, doneBy: string[] | undefined, error: () => AppError): Promise<string[] | null> {
-    if (actor.type !== 'user' || !actor.userId || actor.isAdmin) {
-      if (doneBy) {
-        const found = new Set(await dir.listUserIdsIn(store.db, actor.orgId, doneBy));
-        if (doneBy.some((id) => !found.has(id))) throw error();
-      }
-      return doneBy ?? null;
+    if (doneBy) {
+      const found = new Set(await dir.listUserIdsIn(store.db, actor.orgId, doneBy));
+      if (doneBy.some((id) => !found.has(id))) throw error();
     }
-    const [users, roles] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listRoles(store.db, actor.orgId)]);
-    const orgUsers = new Set(users.map((u) => u.id));
-    if (doneBy?.some((id) => !orgUsers.has(id))) throw error();
-    const vis = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: actor.isAdmin },
-      roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })),
-      users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
-    if (vis.all) return doneBy ?? null;
-    return doneBy ? doneBy.filter((id) => vis.userIds.has(id)) : [...vis.userIds];
+    const visible = await visibleUserIds(store.db, actor);
+    if (visible === null) return doneBy ?? null;
+    return doneBy ? doneBy.filter((id) => visible.includes(id)) : visible;
   }
 
   async function parentNames(orgId: string, rows: AuditEntryTable[]) {
@@ -65,9 +55,7 @@ export function createAuditLogService(deps: ServiceDeps) {
    * that is not in the organisation, DISCRETE_PAGINATION_LIMIT_EXCEEDED for deep `page`s.
    */
   async function listAuditLog(actor: Actor, q: AuditLogQuery, after?: { at: number; seq: number }): Promise<AuditPage> {
-    if (!actor.isAdmin && !(actor.permissions && settingsPermission(actor.permissions, 'audit_log'))) {
-      throw new AppError('NO_PERMISSION', 'permission denied', { permissions: ['audit_log'] });
-    }
+    requireSetting(actor, 'audit_log');
     if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
       throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read beyond the first 2000 entries', { limit: DISCRETE_LIMIT });
     }

@@ -1,7 +1,6 @@
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isId, newId } from '../domain/ids.ts';
 import { moduleFields, recordName, type ModuleDef } from '../domain/modules.ts';
-import { settingsPermission } from '../domain/permissions.ts';
 import type { FieldChange } from '../domain/audit.ts';
 import { sameValue } from '../domain/field-values.ts';
 import * as bin from '../store/bin-store.ts';
@@ -9,7 +8,8 @@ import * as records from '../store/record-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
-import { requireModule, requireModulePermission, type ItemResult, type RecordService } from './record-service.ts';
+import { requireModule, type ItemResult, type RecordService } from './record-service.ts';
+import { requireModulePermission, requireSetting } from './authorization.ts';
 
 export const MERGEABLE = ['Leads', 'Contacts', 'Accounts', 'Deals', 'Vendors', 'Cases', 'Campaigns', 'Products'];
 export const MAX_MASS = 1000;
@@ -18,11 +18,6 @@ const DEAL_DERIVED = ['Stage', 'Closing_Date', 'Probability'];
 /** An error Zoho reports inside the action's wrapper array rather than bare. */
 export class ItemLevelError extends AppError {}
 const itemError = (code: ErrorCode, message: string, details: Record<string, unknown>) => new ItemLevelError(code, message, details);
-
-function requireSetting(actor: Actor, permission: 'mass_update' | 'mass_delete' | 'import') {
-  if (actor.isAdmin || !actor.permissions) return;
-  if (!settingsPermission(actor.permissions, permission)) throw new AppError('NO_PERMISSION', 'permission denied', { permissions: [permission] });
-}
 
 /** Merge, lead conversion, mass update, mass delete and import: each step audited, in one transaction. */
 export function createCrmActionsService(deps: ServiceDeps, recordService: RecordService) {

@@ -1,15 +1,15 @@
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { newId, isId, shortOrgId } from '../domain/ids.ts';
 import {
-  ADMIN_PERMISSIONS, STANDARD_PERMISSIONS, modulePermission, parsePermissions, type ProfilePermissions,
+  ADMIN_PERMISSIONS, STANDARD_PERMISSIONS, parsePermissions, type ProfilePermissions,
 } from '../domain/permissions.ts';
-import { STANDARD_MODULES } from '../domain/modules.ts';
 import { isValidTimeZone } from '../domain/time.ts';
 import type { FieldChange } from '../domain/audit.ts';
 import * as dir from '../store/directory-store.ts';
 import type { OrgTable, ProfileTable, RoleTable, UserTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
+import { checkGrantable, checkRoleGrant, isAdministrator, requireAdministrator, requireSetting } from './authorization.ts';
 
 export const USER_TYPES = ['AllUsers', 'ActiveUsers', 'DeactiveUsers', 'ConfirmedUsers', 'NotConfirmedUsers',
   'DeletedUsers', 'ActiveConfirmedUsers', 'AdminUsers', 'ActiveConfirmedAdmins', 'CurrentUser'] as const;
@@ -53,32 +53,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const refId = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v) ? (v as { id?: unknown }).id : v);
 const fullName = (u: Pick<UserTable, 'first_name' | 'last_name'>) => [u.first_name, u.last_name].filter(Boolean).join(' ');
 
-function requireSetting(actor: Actor, permission: 'manage_users' | 'manage_roles' | 'manage_profiles') {
-  if (actor.isAdmin) return;
-  if (!actor.permissions?.settings[permission]) {
-    throw new AppError('NO_PERMISSION', 'permission denied', { permissions: [permission] });
-  }
-}
-
 const onlyAdmins = () => new AppError('NO_PERMISSION', 'only an Administrator can grant or change Administrator access', { permissions: ['administrator'] });
-
-/** A non-administrator may not hand out permissions they do not hold themselves. */
-function checkGrantable(actor: Actor, perms: ProfilePermissions) {
-  if (actor.isAdmin || actor.type !== 'user') return;
-  const own = actor.permissions;
-  for (const [name, flag] of Object.entries(perms.settings)) {
-    if (flag && !own?.settings[name as keyof ProfilePermissions['settings']]) {
-      throw new AppError('NO_PERMISSION', `you cannot grant ${name}`, { permissions: [name] });
-    }
-  }
-  for (const m of [...STANDARD_MODULES.map((x) => x.apiName)]) {
-    for (const action of ['view', 'create', 'edit', 'delete'] as const) {
-      if (modulePermission(perms, m, action) && !(own && modulePermission(own, m, action))) {
-        throw new AppError('NO_PERMISSION', `you cannot grant ${action} on ${m}`, { permissions: [`Crm_Implied_${action}_${m}`] });
-      }
-    }
-  }
-}
 
 function fieldError(code: ErrorCode, apiName: string, jsonPath: string, message: string,
   extra: Record<string, unknown> = {}) {
@@ -190,20 +165,34 @@ export function createDirectoryService(deps: ServiceDeps) {
     return isId(id) ? dir.getUser(store.db, actor.orgId, id) : undefined;
   }
 
-  async function resolveRoleProfile(tx: Tx, orgId: string, input: UserInput, path: string, actorIsAdmin: boolean) {
+  /**
+   * The role and profile a write names, checked as grants (of those that change): only
+   * Administrators give the Administrator profile; nobody changes their own role or profile,
+   * gives a profile with permissions they lack, or a role that sees more than they do.
+   */
+  async function resolveRoleProfile(tx: Tx, actor: Actor, input: UserInput, path: string, user?: UserTable) {
     let roleId: string | undefined;
     let profileId: string | undefined;
+    const own = () => new AppError('NOT_ALLOWED', 'you cannot change your own role or profile', { api_name: 'role', json_path: path });
     if (input.role !== undefined) {
       const id = refId(input.role);
-      const role = typeof id === 'string' && isId(id) ? await dir.getRole(tx.db, orgId, id) : undefined;
+      const role = typeof id === 'string' && isId(id) ? await dir.getRole(tx.db, actor.orgId, id) : undefined;
       if (!role) throw fieldError('INVALID_DATA', 'role', `${path}.role`, 'invalid role');
+      if (role.id !== user?.role_id) {
+        if (user && user.id === actor.userId) throw own();
+        await checkRoleGrant(tx.db, actor, await dir.listRoles(tx.db, actor.orgId), user?.id ?? null, role.id);
+      }
       roleId = role.id;
     }
     if (input.profile !== undefined) {
       const id = refId(input.profile);
-      const profile = typeof id === 'string' && isId(id) ? await dir.getProfile(tx.db, orgId, id) : undefined;
+      const profile = typeof id === 'string' && isId(id) ? await dir.getProfile(tx.db, actor.orgId, id) : undefined;
       if (!profile) throw fieldError('INVALID_DATA', 'profile', `${path}.profile`, 'invalid profile');
-      if (profile.is_admin && !actorIsAdmin) throw onlyAdmins();
+      if (profile.id !== user?.profile_id) {
+        if (profile.is_admin && !isAdministrator(actor)) throw onlyAdmins();
+        if (user && user.id === actor.userId) throw own();
+        if (!profile.is_admin) checkGrantable(actor, JSON.parse(profile.permissions));
+      }
       profileId = profile.id;
     }
     return { roleId, profileId };
@@ -234,7 +223,7 @@ export function createDirectoryService(deps: ServiceDeps) {
       }
       const timeZone = checkText(input.time_zone, 'time_zone', path, 64) ?? actor.timeZone;
       if (!isValidTimeZone(timeZone)) throw fieldError('INVALID_DATA', 'time_zone', `${path}.time_zone`, 'invalid time zone');
-      const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path, actor.isAdmin);
+      const { roleId, profileId } = await resolveRoleProfile(tx, actor, input, path);
       return addUser(tx, actor, { first_name: firstName, last_name: lastName, email, role_id: roleId!, profile_id: profileId!,
         time_zone: timeZone, password_hash: null });
     });
@@ -246,7 +235,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     return inTransaction(deps, actor, async (tx) => {
       const user = isId(id) ? await dir.getUser(tx.db, actor.orgId, id) : undefined;
       if (!user || user.status === 'deleted') throw fieldError('INVALID_DATA', 'id', `${path}.id`, 'the id given seems to be invalid');
-      if (!actor.isAdmin && (await dir.getProfile(tx.db, actor.orgId, user.profile_id))?.is_admin) throw onlyAdmins();
+      if (!isAdministrator(actor) && (await dir.getProfile(tx.db, actor.orgId, user.profile_id))?.is_admin) throw onlyAdmins();
       const patch: Partial<UserTable> = {};
       const first = checkText(input.first_name, 'first_name', path, 40);
       if (first !== undefined) patch.first_name = first;
@@ -277,7 +266,7 @@ export function createDirectoryService(deps: ServiceDeps) {
         }
         patch.settings = JSON.stringify({ ...JSON.parse(user.settings), email_tracking: input.email_tracking });
       }
-      const { roleId, profileId } = await resolveRoleProfile(tx, actor.orgId, input, path, actor.isAdmin);
+      const { roleId, profileId } = await resolveRoleProfile(tx, actor, input, path, user);
       if (roleId) patch.role_id = roleId;
       if (profileId) patch.profile_id = profileId;
       if (id === actor.userId && (patch.status === 'disabled' || (profileId && profileId !== user.profile_id))) {
@@ -443,7 +432,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     return inTransaction(deps, actor, async (tx) => {
       const source = isId(sourceId) ? await dir.getProfile(tx.db, actor.orgId, sourceId) : undefined;
       if (!source) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
-      if (source.is_admin && !actor.isAdmin) throw onlyAdmins();
+      if (source.is_admin && !isAdministrator(actor)) throw onlyAdmins();
       const name = checkText(input.name, 'name', path, 50);
       if (!name) throw fieldError('MANDATORY_NOT_FOUND', 'name', `${path}.name`, 'required field not found');
       const profiles = await dir.listProfiles(tx.db, actor.orgId);
@@ -468,7 +457,7 @@ export function createDirectoryService(deps: ServiceDeps) {
     return inTransaction(deps, actor, async (tx) => {
       const profile = isId(id) ? await dir.getProfile(tx.db, actor.orgId, id) : undefined;
       if (!profile) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
-      if (!actor.isAdmin && actor.userId && (await dir.getUser(tx.db, actor.orgId, actor.userId))?.profile_id === profile.id) {
+      if (!isAdministrator(actor) && actor.userId && (await dir.getUser(tx.db, actor.orgId, actor.userId))?.profile_id === profile.id) {
         throw new AppError('NOT_ALLOWED', 'you cannot change the profile you hold', {});
       }
       const patch: Partial<ProfileTable> = {};
@@ -487,10 +476,10 @@ export function createDirectoryService(deps: ServiceDeps) {
       }
       if (input.permissions !== undefined) {
         if (profile.is_admin) throw new AppError('NOT_ALLOWED', 'the Administrator profile always has every permission', { api_name: 'permissions', json_path: `${path}.permissions` });
-        const parsed = parsePermissions(input.permissions);
+        const old = JSON.parse(profile.permissions) as ProfilePermissions;
+        const parsed = parsePermissions(input.permissions, old);
         if (!parsed) throw fieldError('INVALID_DATA', 'permissions', `${path}.permissions`, 'invalid permissions');
-        checkGrantable(actor, parsed);
-        const old = JSON.parse(profile.permissions);
+        checkGrantable(actor, parsed, old);
         if (JSON.stringify(old) !== JSON.stringify(parsed)) {
           patch.permissions = JSON.stringify(parsed);
           changes.push({ api_name: 'permissions', field_label: 'Permissions', old, new: parsed });
@@ -536,7 +525,7 @@ export function createDirectoryService(deps: ServiceDeps) {
    * Throws INVALID_DATA naming the setting.
    */
   async function updateOrgSettings(actor: Actor, patch: Partial<Record<keyof OrgSettings, unknown>>) {
-    if (!actor.isAdmin) throw new AppError('NO_PERMISSION', 'permission denied', { permissions: ['administrator'] });
+    requireAdministrator(actor);
     const limits: Record<Exclude<keyof OrgSettings, 'legal_hold'>, [number, number]> = {
       audit_log_window_days: [1, 3650], retention_years: [1, 10], recycle_bin_days: [1, 365],
     };

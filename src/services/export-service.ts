@@ -4,8 +4,6 @@ import { parseExportCriteria, CriteriaError, type ExportCriteria } from '../doma
 import { isId } from '../domain/ids.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES } from '../domain/modules.ts';
 import { AUDIT_MODULES } from '../domain/audit-query.ts';
-import { settingsPermission } from '../domain/permissions.ts';
-import { auditVisibility } from '../domain/visibility.ts';
 import * as dir from '../store/directory-store.ts';
 import * as exportsStore from '../store/export-store.ts';
 import { getAuditHead } from '../store/audit-store.ts';
@@ -20,6 +18,7 @@ import { matchingEntries, type ResolvedExport } from './export-query.ts';
 import { ZipWriter } from './zip.ts';
 import type { HeadsService } from './heads-service.ts';
 import type { IntegrityService } from './integrity-service.ts';
+import { isAdministrator, requireAnySetting, requireSetting, seesJobOf, visibleUserIds } from './authorization.ts';
 
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
@@ -54,12 +53,6 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
   const { store } = deps;
   const rowsPerFile = limits.rowsPerFile ?? ROWS_PER_FILE;
   const maxEntries = limits.maxEntries ?? MAX_ENTRIES;
-
-  function requirePermission(actor: Actor) {
-    if (!actor.isAdmin && !(actor.permissions && settingsPermission(actor.permissions, 'export_audit_log'))) {
-      throw new AppError('NO_PERMISSION', 'permission denied', { permissions: ['export_audit_log'] });
-    }
-  }
 
   /** Parses the optional body; body-level errors are bare, criteria errors wrapped (Zoho's way). */
   function parseBody(body: unknown): { criteria: unknown; parsed: ExportCriteria | null } {
@@ -124,11 +117,10 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
    * ALREADY_SCHEDULED while the user has a job scheduled or running.
    */
   async function create(actor: Actor, body: unknown): Promise<AuditExportTable> {
-    requirePermission(actor);
+    requireSetting(actor, 'export_audit_log');
     const { criteria, parsed } = parseBody(body);
     const now = deps.clock();
-    const [users, roles, org] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listRoles(store.db, actor.orgId),
-      dir.getOrg(store.db, actor.orgId)]);
+    const [users, org] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.getOrg(store.db, actor.orgId)]);
     const userIds = new Set(users.map((u) => u.id));
     let doneBy: string[] | null = null;
     for (const g of parsed?.doneBy ?? []) {
@@ -137,12 +129,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       doneBy = doneBy === null ? g.ids : doneBy.filter((id) => g.ids.includes(id));
     }
     const modules = parsed?.modules ? resolveModules(actor.orgId, parsed.modules) : null;
-    let actorIds: string[] | null = null;
-    if (actor.type === 'user' && actor.userId) {
-      const vis = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: actor.isAdmin },
-        roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })), users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
-      if (!vis.all) actorIds = [...vis.userIds];
-    }
+    let actorIds = await visibleUserIds(store.db, actor);
     if (doneBy) actorIds = actorIds ? doneBy.filter((id) => actorIds!.includes(id)) : doneBy;
     const head = await getAuditHead(store.db, actor.orgId);
     const resolved: ResolvedExport = {
@@ -170,21 +157,15 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
 
   /** Jobs the actor may see: all of the organisation's for an Administrator, else their own. */
   async function list(actor: Actor) {
-    requireRead(actor);
-    return exportsStore.listExports(store.db, actor.orgId, actor.isAdmin ? null : actor.userId);
-  }
-
-  function requireRead(actor: Actor) {
-    if (!actor.isAdmin && !(actor.permissions && (settingsPermission(actor.permissions, 'export_audit_log') || settingsPermission(actor.permissions, 'audit_log')))) {
-      throw new AppError('NO_PERMISSION', 'permission denied', { permissions: ['export_audit_log'] });
-    }
+    requireAnySetting(actor, 'export_audit_log', 'audit_log');
+    return exportsStore.listExports(store.db, actor.orgId, isAdministrator(actor) ? null : actor.userId);
   }
 
   /** One job; INVALID_URL_PATTERN (404) when missing, foreign or someone else's. */
   async function get(actor: Actor, id: string) {
-    requireRead(actor);
+    requireAnySetting(actor, 'export_audit_log', 'audit_log');
     const row = isId(id) ? await exportsStore.getExport(store.db, actor.orgId, id) : undefined;
-    if (!row || (!actor.isAdmin && row.created_by !== actor.userId)) {
+    if (!row || !seesJobOf(actor, row.created_by, 'administrator')) {
       throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
     }
     return row;

@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { isValidScope, scopeCovers } from '../domain/scopes.ts';
-import { settingsPermission, type ProfilePermissions } from '../domain/permissions.ts';
+import type { ProfilePermissions } from '../domain/permissions.ts';
 import * as oauth from '../store/oauth-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
 import { fullName } from './directory-service.ts';
+import { profileScopes, secretsEqual } from './authorization.ts';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
 const CODE_SECONDS = 600;
@@ -44,19 +45,16 @@ export type TokenResponse =
 
 export interface RequestContext { ip: string | null; userAgent: string | null; baseUrl?: string }
 
-/** Everything a user may do, as scopes: what `client create` grants by default. */
-export function defaultScopes(isAdmin: boolean, permissions: ProfilePermissions): string[] {
-  if (isAdmin) {
-    return ['ZohoCRM.modules.ALL', 'ZohoCRM.settings.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.org.ALL', 'ZohoFiles.files.READ'];
-  }
-  const scopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ', 'ZohoCRM.org.READ', 'ZohoCRM.settings.modules.READ',
-    'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.roles.READ', 'ZohoCRM.settings.profiles.READ', 'ZohoFiles.files.READ'];
-  if (settingsPermission(permissions, 'audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ');
-  if (settingsPermission(permissions, 'export_audit_log')) scopes.push('ZohoCRM.settings.audit_logs.CREATE');
-  scopes.push('ZohoCRM.settings.recycle_bin.READ', 'ZohoCRM.settings.recycle_bin.UPDATE');
-  if (settingsPermission(permissions, 'recycle_bin_admin')) scopes.push('ZohoCRM.settings.recycle_bin.DELETE');
-  if (settingsPermission(permissions, 'manage_users')) scopes.push('ZohoCRM.users.ALL');
-  return scopes;
+/**
+ * INVALID_DATA for a malformed scope, NO_PERMISSION for one that neither `bound` covers (the
+ * client's scopes, for a grant code) nor the user's profile allows (authorization.profileScopes).
+ */
+function checkScopes(scopes: string[], profile: ProfileTable, bound?: string[]) {
+  const bad = scopes.find((s) => !isValidScope(s));
+  if (bad) throw new AppError('INVALID_DATA', `invalid scope ${bad}`, { api_name: 'scopes' });
+  const allowed = profileScopes(profile.is_admin === 1, JSON.parse(profile.permissions) as ProfilePermissions);
+  const wide = scopes.find((s) => !scopeCovers(allowed, s) || (bound && !scopeCovers(bound, s)));
+  if (wide) throw new AppError('NO_PERMISSION', `the scope ${wide} is wider than the user's profile or the client allows`, { permissions: [wide] });
 }
 
 /** OAuth 2.0 as Zoho's accounts server speaks it; logins and client changes are audited. */
@@ -92,9 +90,8 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
       : users.find((u) => u.status === 'active' && adminProfiles.has(u.profile_id));
     if (!user) throw new AppError('INVALID_DATA', `no active user ${opts.userEmail ?? 'with the Administrator profile'}`, { api_name: 'user' });
     const profile = profiles.find((p) => p.id === user.profile_id)!;
-    const scopes = opts.scopes ?? defaultScopes(profile.is_admin === 1, JSON.parse(profile.permissions));
-    const bad = scopes.find((s) => !isValidScope(s));
-    if (bad) throw new AppError('INVALID_DATA', `invalid scope ${bad}`, { api_name: 'scopes' });
+    const scopes = opts.scopes ?? profileScopes(profile.is_admin === 1, JSON.parse(profile.permissions));
+    checkScopes(scopes, profile);
     const clientId = `1000.${randomBytes(15).toString('hex').toUpperCase()}`;
     const clientSecret = randomBytes(21).toString('hex');
     const refreshToken = token();
@@ -115,16 +112,26 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     return { client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken, user, scopes };
   }
 
-  /** A one-time grant code (10 minutes) for the authorization_code grant, like Zoho's self-client console. */
+  /**
+   * A one-time grant code (10 minutes) for the authorization_code grant, like Zoho's self-client
+   * console, audited with it. Its scopes stay within the client's and the user's profile's.
+   */
   async function createGrantCode(clientId: string, scopes?: string[]) {
     const client = await oauth.getClient(store.db, clientId);
     if (!client || client.revoked_at) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
+    const { user, profile } = await loadUser(client.org_id, client.user_id);
+    if (!user || !profile || user.status !== 'active') throw new AppError('INVALID_DATA', 'the client\'s user is not active', { api_name: 'client_id' });
+    const granted = scopes ?? client.scopes.split(',');
+    checkScopes(granted, profile, client.scopes.split(','));
     const code = token();
-    const now = deps.clock();
-    await oauth.insertToken(store.db, {
-      token_hash: sha256(code), kind: 'code', org_id: client.org_id, client_id: client.client_id, user_id: client.user_id,
-      scopes: (scopes ?? client.scopes.split(',')).join(','), refresh_hash: null, expires_at: now + CODE_SECONDS * 1000,
-      revoked_at: null, created_at: now,
+    const org = (await dir.getOrg(store.db, client.org_id))!;
+    await inTransaction(deps, systemActor(org.id, 'auditrail CLI', org.time_zone), async (tx) => {
+      await oauth.insertToken(tx.db, {
+        token_hash: sha256(code), kind: 'code', org_id: client.org_id, client_id: client.client_id, user_id: client.user_id,
+        scopes: granted.join(','), refresh_hash: null, expires_at: tx.now + CODE_SECONDS * 1000, revoked_at: null, created_at: tx.now,
+      });
+      tx.audit({ action: 'oauth_grant_code_issued', module: 'oauth_clients', recordId: client.client_id, recordName: client.name,
+        parentModule: 'users', parentId: user.id, batchId: null, fieldHistory: null, extra: { scopes: granted, user: user.email } });
     });
     return code;
   }
@@ -152,7 +159,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
       await audit(actor, 'login_failed', { grant_type: grantType, client_id: client.client_id, reason: error });
       return { error };
     };
-    if (!req.client_secret || sha256(req.client_secret) !== client.secret_hash) return fail('invalid_client_secret');
+    if (!req.client_secret || !secretsEqual(sha256(req.client_secret), client.secret_hash)) return fail('invalid_client_secret');
     if (user.status !== 'active') return fail('access_denied');
     let scopes: string[];
     let refreshHash: string | null = null;

@@ -5,7 +5,6 @@ import {
 } from '../domain/modules.ts';
 import { validateFieldValue, sameValue } from '../domain/field-values.ts';
 import { findUnstorable } from '../domain/text.ts';
-import { modulePermission, permissionName, type ModuleAction } from '../domain/permissions.ts';
 import type { AuditSource, FieldChange } from '../domain/audit.ts';
 import * as records from '../store/record-store.ts';
 import * as bin from '../store/bin-store.ts';
@@ -13,6 +12,7 @@ import * as dir from '../store/directory-store.ts';
 import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from './directory-service.ts';
+import { binVisibleUserIds, requireModulePermission } from './authorization.ts';
 
 export const MAX_WRITE = 100;
 export const MAX_PAGE = 200;
@@ -36,14 +36,6 @@ export function requireModule(apiName: string): ModuleDef {
   const m = findModule(apiName);
   if (!m) throw new AppError('INVALID_MODULE', 'the module name given seems to be invalid', { resource_path_index: 0 });
   return m;
-}
-
-/** NO_PERMISSION (403) unless the actor's profile allows this action on this module. */
-export function requireModulePermission(actor: Actor, module: ModuleDef, action: ModuleAction) {
-  if (actor.isAdmin || !actor.permissions) return;
-  if (!modulePermission(actor.permissions, module.apiName, action)) {
-    throw new AppError('NO_PERMISSION', 'permission denied', { permissions: [permissionName(module.apiName, action)] });
-  }
 }
 
 interface ParsedItem {
@@ -423,7 +415,7 @@ export function createRecordService(deps: ServiceDeps) {
     type Item = { id: string; type: 'recycle' | 'permanent'; name: string | null; deletedBy: string | null; createdBy: string | null; deletedAt: number };
     const items: Item[] = [];
     if (type !== 'permanent') {
-      const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: null, modules: [{ op: 'equal', value: module.apiName }],
+      const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: await binVisibleUserIds(store.db, actor), modules: [{ op: 'equal', value: module.apiName }],
         sortBy: 'deleted_at', desc: true, limit: want, offset: 0 });
       items.push(...rows.map((r) => ({ id: r.id, type: 'recycle' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
         deletedAt: Number(r.deleted_at) })));

@@ -1,9 +1,6 @@
 import { AppError } from '../domain/errors.ts';
 import { isId, newId } from '../domain/ids.ts';
 import type { BinCondition } from '../domain/bin-filters.ts';
-import { modulePermission, settingsPermission } from '../domain/permissions.ts';
-import { STANDARD_MODULES } from '../domain/modules.ts';
-import { auditVisibility } from '../domain/visibility.ts';
 import * as bin from '../store/bin-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
@@ -11,6 +8,7 @@ import type { JobTable, RecordTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { DEFAULT_ORG_SETTINGS, fullName, type OrgSettings } from './directory-service.ts';
 import { enqueueJob, type JobContext } from './jobs.ts';
+import { binVisibleUserIds, hasModulePermission, hasSetting, readableModules, seesJobOf } from './authorization.ts';
 
 /** More records than this (roots plus dependents) and the work runs as a background job (Zoho's rule). */
 export const SYNC_LIMIT = 1000;
@@ -46,16 +44,8 @@ export const attachmentKey = (orgId: string, id: string) => `attachments/${orgId
 export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   const { store } = deps;
 
-  const isBinAdmin = (actor: Actor) => actor.isAdmin || !!(actor.permissions && settingsPermission(actor.permissions, 'recycle_bin_admin'));
-
   /** Whose items the actor sees: everyone's for bin administrators, else theirs and their subordinates'. */
-  async function visibleUsers(actor: Actor): Promise<string[] | null> {
-    if (actor.type !== 'user' || !actor.userId || isBinAdmin(actor)) return null;
-    const [users, roles] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listRoles(store.db, actor.orgId)]);
-    const v = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: false },
-      roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })), users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
-    return v.all ? null : [...v.userIds];
-  }
+  const visibleUsers = (actor: Actor) => binVisibleUserIds(store.db, actor);
 
   async function toSelect(actor: Actor, filters: BinCondition[], ids?: string[]) {
     const userIds = await visibleUsers(actor);
@@ -152,13 +142,10 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   }
 
   /** Modules whose deleted records the actor may see: those their profile can view (spec §4.1). */
-  function readable(actor: Actor): string[] | undefined {
-    if (actor.isAdmin || !actor.permissions) return undefined;
-    return STANDARD_MODULES.filter((m) => modulePermission(actor.permissions!, m.apiName, 'view')).map((m) => m.apiName);
-  }
+  const readable = readableModules;
 
   /** Restoring or purging a record needs the right to delete records of its module. */
-  const mayChange = (actor: Actor, module: string) => actor.isAdmin || !actor.permissions || modulePermission(actor.permissions, module, 'delete');
+  const mayChange = (actor: Actor, module: string) => hasModulePermission(actor, module, 'delete');
 
   async function classify(tx: Tx, actor: Actor, ids: string[], visible: string[] | null) {
     const modules = readable(actor);
@@ -321,7 +308,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   /** Empties the bin (Administrators only: AUTHORIZATION_FAILED otherwise). */
   async function empty(actor: Actor): Promise<{ scheduled: boolean; jobId?: string; removed?: number }> {
-    if (!isBinAdmin(actor)) throw new AppError('AUTHORIZATION_FAILED', "non admin user can't empty the recycle bin", {});
+    if (!hasSetting(actor, 'recycle_bin_admin')) throw new AppError('AUTHORIZATION_FAILED', "non admin user can't empty the recycle bin", {});
     const total = await bin.countBin(store.db, { orgId: actor.orgId, userIds: null });
     if (total > SYNC_LIMIT) return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'delete', all: true }) };
     const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: null, sortBy: 'deleted_at', desc: false, limit: SYNC_LIMIT, offset: 0 });
@@ -409,11 +396,15 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     return purged;
   }
 
-  /** Progress of a scheduled bin job (the actor's organisation only). */
+  /** Progress of a scheduled bin job: the actor's own, or any of the organisation's for bin administrators. */
   async function jobStatus(actor: Actor, id: string) {
     const job = isId(id) ? await store.db.selectFrom('jobs').selectAll().where('id', '=', id).where('org_id', '=', actor.orgId)
       .where('kind', 'in', ['recycle_bin_restore', 'recycle_bin_delete']).executeTakeFirst() : undefined;
-    if (!job) throw new AppError('INVALID_DATA', 'the job id given seems to be invalid', { resource_path_index: 3 });
+    const startedBy = job ? (JSON.parse(job.payload) as BinJobPayload).userId : null;
+    // Another user's job looks exactly like a missing one, unless the actor oversees the bin.
+    if (!job || !seesJobOf(actor, startedBy, 'recycle_bin_admin')) {
+      throw new AppError('INVALID_DATA', 'the job id given seems to be invalid', { resource_path_index: 3 });
+    }
     return job;
   }
 

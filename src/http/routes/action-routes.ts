@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { isId } from '../../domain/ids.ts';
-import { moduleScope } from '../../domain/scopes.ts';
 import { ItemLevelError } from '../../services/crm-actions-service.ts';
 import { requireModule, type ItemResult } from '../../services/record-service.ts';
-import { guard } from '../auth.ts';
+import { guard, guardModule } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
 import { bodyObject, route, sendActions } from '../route.ts';
 
@@ -25,9 +24,8 @@ export function actionRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/:id/actions/merge', {
     POST: async (request, reply) => {
-      const { module: name, id } = request.params as { module: string; id: string };
-      const module = requireModule(name);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'CREATE'));
+      const { id } = request.params as { id: string };
+      const { actor, module } = await guardModule(services.oauth, request, 'CREATE');
       if (!isId(id)) throw new AppError('INVALID_DATA', 'Master record is not found', { resource_path_index: 1 });
       const body = bodyObject(request);
       return wrap(reply, 'merge', async () => {
@@ -40,9 +38,8 @@ export function actionRoutes(app: FastifyInstance, deps: HttpDeps) {
   route(app, '/:module/:id/actions/convert', {
     POST: async (request, reply) => {
       const { module: name, id } = request.params as { module: string; id: string };
-      const module = requireModule(name);
-      if (module.apiName !== 'Leads') throw new AppError('NOT_SUPPORTED', 'only leads can be converted', { resource_path_index: 0 });
       const { actor } = await guard(services.oauth, request, 'ZohoCRM.modules.leads.CREATE', 'ZohoCRM.modules.CREATE', 'ZohoCRM.modules.leads.ALL');
+      if (requireModule(name).apiName !== 'Leads') throw new AppError('NOT_SUPPORTED', 'only leads can be converted', { resource_path_index: 0 });
       if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
       return wrap(reply, 'data', async () => {
         const r = await services.actions.convert(actor, id, request.body);
@@ -53,8 +50,7 @@ export function actionRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/actions/mass_update', {
     POST: async (request, reply) => {
-      const module = requireModule((request.params as { module: string }).module);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'UPDATE');
       const body = bodyObject(request);
       const data = Array.isArray(body.data) ? body.data[0] : undefined;
       if (Array.isArray(body.data) && body.data.length > 1) throw new AppError('LIMIT_EXCEEDED', 'one set of values per mass update', { api_name: 'data', json_path: '$.data', limit: 1 });
@@ -65,8 +61,7 @@ export function actionRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/actions/mass_delete', {
     POST: async (request, reply) => {
-      const module = requireModule((request.params as { module: string }).module);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'DELETE');
       const body = bodyObject(request);
       const r = await services.actions.massDelete(actor, module.apiName, body.ids);
       return sendActions(reply, 'data', summary(r.results, r.ids, r.batchId, 'record deleted'), 200);

@@ -3,11 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../services/oauth-service.ts';
 import { AppError } from '../../domain/errors.ts';
 import { parseAuditLogQuery, parseTimelineQuery } from '../../domain/audit-query.ts';
-import { moduleScope } from '../../domain/scopes.ts';
 import { formatDateTime } from '../../domain/time.ts';
-import { requireModule } from '../../services/record-service.ts';
 import type { AuditEntryTable } from '../../store/schema.ts';
-import { guard } from '../auth.ts';
+import { guard, guardModule } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
 import { noContent, route } from '../route.ts';
 import { auditEntryView, timelineEntryView } from '../views.ts';
@@ -72,9 +70,8 @@ export function auditRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/:id/__timeline', {
     GET: async (request, reply) => {
-      const { module: name, id } = request.params as { module: string; id: string };
-      const module = requireModule(name);
-      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const { id } = request.params as { id: string };
+      const { principal, actor, module } = await guardModule(services.oauth, request, 'READ');
       const q = parseTimelineQuery(request.query as Record<string, unknown>);
       const p = await pagedRead(request, reply, `timeline:${id}`, principal, q,
         (page, after) => services.auditLog.timeline(actor, module.apiName, id, { ...q, page }, after));
@@ -98,5 +95,5 @@ export function integrityRoutes(app: FastifyInstance, deps: HttpDeps) {
       return { ...deps.services.integrity.publicKeyInfo(),
         keys: keys.map((k) => ({ key_id: k.key_id, public_key: k.public_key, algorithm: 'Ed25519' })) };
     },
-  });
+  }, { public: true });
 }

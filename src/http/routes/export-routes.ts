@@ -6,12 +6,11 @@ import { fullName } from '../../services/directory-service.ts';
 import type { AuditExportTable, UserTable } from '../../store/schema.ts';
 import { guard } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
-import { noContent, route } from '../route.ts';
+import { baseUrl, noContent, route } from '../route.ts';
 
 /** The Export Audit Log API (spec §2) and the download of its files. */
 export function exportRoutes(app: FastifyInstance, deps: HttpDeps) {
   const { services } = deps;
-  const base = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
 
   function jobView(e: AuditExportTable, users: Map<string, UserTable>, tz: string, zgid: string, baseUrl: string) {
     const u = users.get(e.created_by);
@@ -32,7 +31,7 @@ export function exportRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   const render = async (request: FastifyRequest, orgId: string, zgid: string, tz: string, rows: AuditExportTable[]) => {
     const users = new Map((await services.exports.users(orgId)).map((u) => [u.id, u]));
-    return rows.map((r) => jobView(r, users, tz, zgid, base(request)));
+    return rows.map((r) => jobView(r, users, tz, zgid, baseUrl(request, deps.publicUrl)));
   };
 
   route(app, '/settings/audit_log_export', {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { HttpDeps } from '../app.ts';
-import { route } from '../route.ts';
+import { baseUrl, route } from '../route.ts';
 import type { TokenRequest } from '../../services/oauth-service.ts';
 
 /**
@@ -26,13 +26,13 @@ export async function oauthRoutes(app: FastifyInstance, deps: HttpDeps) {
     return out;
   };
   const ctx = (request: FastifyRequest) => ({
-    ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, baseUrl: `${request.protocol}://${request.host}`,
+    ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, baseUrl: baseUrl(request, deps.publicUrl),
   });
 
   route(app, '/oauth/v2/token', {
     POST: async (request) => deps.services.oauth.grant(params(request) as TokenRequest, ctx(request)),
-  });
+  }, { public: true });
   route(app, '/oauth/v2/token/revoke', {
     POST: async (request) => deps.services.oauth.revoke(params(request).token, ctx(request)),
-  });
+  }, { public: true });
 }

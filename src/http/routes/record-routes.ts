@@ -9,7 +9,7 @@ import type { SortColumn } from '../../store/record-store.ts';
 import type { RecordTable } from '../../store/schema.ts';
 import type { Actor } from '../../services/context.ts';
 import { fullName } from '../../services/directory-service.ts';
-import { guard } from '../auth.ts';
+import { guard, guardModule } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
 import { bodyArray, intParam, listParam, noContent, queryParam, route, sendActions, type ActionResult } from '../route.ts';
 import { recordView, referencedIds } from '../views.ts';
@@ -23,8 +23,7 @@ const TOKEN_TTL = 24 * 3600 * 1000;
 export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
   const { services, pageTokens } = deps;
 
-  const moduleOf = (request: FastifyRequest) => {
-    const name = (request.params as { module: string }).module;
+  const moduleOf = (name: string) => {
     if (name === 'settings') throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
     return requireModule(name);
   };
@@ -63,8 +62,7 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module', {
     GET: async (request, reply) => {
-      const module = moduleOf(request);
-      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const { principal, actor, module } = await guardModule(services.oauth, request, 'READ', moduleOf);
       const fields = parseFields(request, module, true)!;
       const perPage = intParam(request, 'per_page', 1, 200, 200);
       const page = intParam(request, 'page', 1, 1_000_000, 1);
@@ -115,22 +113,19 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
       };
     },
     POST: async (request, reply) => {
-      const module = moduleOf(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'CREATE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'CREATE', moduleOf);
       const items = bodyArray(request, 'data');
       const results = await services.records.createRecords(actor, module.apiName, items);
       return sendActions(reply, 'data', await writeResults(actor, results, 'record added'), 201);
     },
     PUT: async (request, reply) => {
-      const module = moduleOf(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'UPDATE', moduleOf);
       const items = bodyArray(request, 'data');
       const results = await services.records.updateRecords(actor, module.apiName, items);
       return sendActions(reply, 'data', await writeResults(actor, results, 'record updated'), 200);
     },
     DELETE: async (request, reply) => {
-      const module = moduleOf(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'DELETE', moduleOf);
       const ids = listParam(request, 'ids') ?? [];
       const results = await services.records.deleteRecords(actor, module.apiName, ids);
       return sendActions(reply, 'data', results.map((r, i) => (r.ok
@@ -141,8 +136,7 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/:id', {
     GET: async (request, reply) => {
-      const module = moduleOf(request);
-      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const { principal, actor, module } = await guardModule(services.oauth, request, 'READ', moduleOf);
       const { id } = request.params as { id: string };
       if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
       const fields = parseFields(request, module, false);
@@ -151,8 +145,7 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
       return { data: await renderRows(request, module, [row], principal.org.time_zone, fields) };
     },
     PUT: async (request, reply) => {
-      const module = moduleOf(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'UPDATE', moduleOf);
       const { id } = request.params as { id: string };
       if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
       const items = bodyArray(request, 'data');
@@ -161,8 +154,7 @@ export function recordRoutes(app: FastifyInstance, deps: HttpDeps) {
       return sendActions(reply, 'data', await writeResults(actor, results, 'record updated'), 200);
     },
     DELETE: async (request, reply) => {
-      const module = moduleOf(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'DELETE', moduleOf);
       const { id } = request.params as { id: string };
       if (!isId(id)) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
       const [r] = await services.records.deleteRecords(actor, module.apiName, [id]);

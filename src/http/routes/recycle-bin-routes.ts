@@ -3,12 +3,10 @@ import { AppError } from '../../domain/errors.ts';
 import { isId } from '../../domain/ids.ts';
 import { parseBinFilters } from '../../domain/bin-filters.ts';
 import { findModule, metadataId, moduleIndex } from '../../domain/modules.ts';
-import { moduleScope } from '../../domain/scopes.ts';
 import { formatDateTime } from '../../domain/time.ts';
 import { MAX_DELETE_IDS, MAX_RESTORE_IDS, type BinResult } from '../../services/recycle-bin-service.ts';
-import { requireModule } from '../../services/record-service.ts';
 import type { RecordTable, UserTable } from '../../store/schema.ts';
-import { guard } from '../auth.ts';
+import { guard, guardModule } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
 import { bodyObject, intParam, listParam, noContent, queryParam, route, sendActions } from '../route.ts';
 import { userRef } from '../views.ts';
@@ -163,8 +161,7 @@ export function recycleBinRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/deleted', {
     GET: async (request, reply) => {
-      const module = requireModule((request.params as { module: string }).module);
-      const { principal, actor } = await guard(deps.services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const { principal, actor, module } = await guardModule(deps.services.oauth, request, 'READ');
       const type = queryParam(request, 'type') ?? 'all';
       if (!['all', 'recycle', 'permanent'].includes(type)) throw new AppError('PATTERN_NOT_MATCHED', 'type must be all, recycle or permanent', { param_name: 'type' });
       const perPage = intParam(request, 'per_page', 1, 200, 200);

@@ -7,7 +7,7 @@ import { formatDateTime } from '../../domain/time.ts';
 import { MAX_ATTACHMENT_BYTES } from '../../services/attachment-service.ts';
 import { fullName } from '../../services/directory-service.ts';
 import { requireModule } from '../../services/record-service.ts';
-import { guard } from '../auth.ts';
+import { guard, guardModule } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
 import { bodyArray, intParam, noContent, route, sendActions } from '../route.ts';
 import { recordView, referencedIds } from '../views.ts';
@@ -22,9 +22,8 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
   const { services } = deps;
   const params = (request: FastifyRequest) => {
     const p = request.params as { module: string; id: string; related?: string; att?: string };
-    const module = requireModule(p.module);
     if (!isId(p.id)) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
-    return { module, id: p.id, related: p.related, att: p.att };
+    return { id: p.id, related: p.related, att: p.att };
   };
   const relatedModules = (name: string | undefined) => {
     const modules = name ? RELATED[name.toLowerCase()] : undefined;
@@ -34,9 +33,9 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/:id/:related', {
     GET: async (request, reply) => {
-      const { module, id, related } = params(request);
+      const { principal, actor, module } = await guardModule(services.oauth, request, 'READ');
+      const { id, related } = params(request);
       const modules = relatedModules(related);
-      const { principal, actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
       const perPage = intParam(request, 'per_page', 1, 200, 200);
       const page = intParam(request, 'page', 1, 10_000, 1);
       const { rows, more } = await services.attachments.related(actor, module.apiName, id, modules, page, perPage);
@@ -58,10 +57,10 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
       };
     },
     POST: async (request, reply) => {
-      const { module, id, related } = params(request);
+      const { id, related } = params(request);
       const modules = relatedModules(related);
       if (modules[0] === 'Attachments' && modules.length === 1) {
-        const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'CREATE'));
+        const { actor, module } = await guardModule(services.oauth, request, 'CREATE');
         if (!request.isMultipart()) {
           throw new AppError('INVALID_DATA', 'upload the file as multipart/form-data in the field "file"', { param_name: 'file' });
         }
@@ -74,7 +73,7 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
           Modified_By: { id: row.modified_by, name: actor.name } }, message: 'attachment uploaded successfully', status: 'success' }] });
       }
       if (modules[0] === 'Emails') {
-        const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'UPDATE'));
+        const { actor, module } = await guardModule(services.oauth, request, 'UPDATE');
         const items = bodyArray(request, 'data');
         if (items.length !== 1) throw new AppError('LIMIT_EXCEEDED', 'log one email per call', { api_name: 'data', json_path: '$.data', limit: 1 });
         const { result } = await services.actions.logEmail(actor, module.apiName, id, items[0]);
@@ -86,6 +85,7 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
         throw new AppError('NOT_SUPPORTED', 'add records to this related list through their own module', { resource_path_index: 2 });
       }
       const { actor } = await guard(services.oauth, request, moduleScope('Notes', 'CREATE'));
+      const module = requireModule((request.params as { module: string }).module);
       const items = bodyArray(request, 'data').map((item) => (item && typeof item === 'object' && !Array.isArray(item)
         ? { ...(item as Record<string, unknown>), Parent_Id: { module: { api_name: module.apiName }, id } } : item));
       const results = await services.records.createRecords(actor, 'Notes', items);
@@ -98,15 +98,15 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   route(app, '/:module/:id/Attachments/:att', {
     GET: async (request, reply) => {
-      const { module, id, att } = params(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'READ'));
+      const { actor, module } = await guardModule(services.oauth, request, 'READ');
+      const { id, att } = params(request);
       const file = await services.attachments.download(actor, module.apiName, id, att!);
       return reply.header('content-type', file.contentType).header('content-length', String(file.size))
         .header('content-disposition', `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"`).send(file.stream);
     },
     DELETE: async (request, reply) => {
-      const { module, id, att } = params(request);
-      const { actor } = await guard(services.oauth, request, moduleScope(module.apiName, 'DELETE'));
+      const { actor, module } = await guardModule(services.oauth, request, 'DELETE');
+      const { id, att } = params(request);
       await services.attachments.find(actor, module.apiName, id, att!, 'delete');
       const [r] = await services.records.deleteRecords(actor, 'Attachments', [att!]);
       return sendActions(reply, 'data', [r.ok ? { ok: true, code: 'SUCCESS', message: 'record deleted', details: { id: att } }

@@ -171,3 +171,29 @@ describe.each(BACKENDS)('token endpoint limits on %s', (backend) => {
     }
   });
 });
+
+describe.each(BACKENDS)('API rate limit per access token on %s', (backend) => {
+  it('answers 429 past the organisation\'s api_requests_per_minute, per token, until the next minute', async () => {
+    const env = await createEnv(backend);
+    const second = backend === 'postgres' ? await env.second() : null;
+    const apps = [await createApp(env), ...(second ? [await createHttpApp(second.rt)] : [])];
+    const org = await createOrg(env);
+    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    await env.rt.services.directory.updateOrgSettings(admin, { api_requests_per_minute: 5 });
+    const { auth } = await tokenFor(apps[0], env, org.org.id);
+    const { auth: other } = await tokenFor(apps[0], env, org.org.id);
+    const get = (i: number, headers = auth) => apps[i % apps.length].inject({ method: 'GET', url: '/crm/v8/org', headers });
+    for (let i = 0; i < 5; i++) expect((await get(i)).statusCode).toBe(200);
+    const over = await get(5);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toEqual({ code: 'TOO_MANY_REQUESTS', details: { retry_after: expect.any(Number) },
+      message: 'too many requests: this organisation allows 5 a minute per access token', status: 'error' });
+    expect(over.headers['retry-after']).toBe(String(over.json().details.retry_after));
+    expect((await get(6, other)).statusCode).toBe(200);
+    env.advance(MINUTE);
+    expect((await get(7)).statusCode).toBe(200);
+    for (const app of apps) await app.close();
+    await second?.close();
+    await env.close();
+  });
+});

@@ -125,7 +125,10 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) return reply.code(error.status).send(error.toBody());
+    if (error instanceof AppError) {
+      if (error.code === 'TOO_MANY_REQUESTS' && error.details.retry_after !== undefined) reply.header('retry-after', String(error.details.retry_after));
+      return reply.code(error.status).send(error.toBody());
+    }
     const fe = error as FastifyError;
     if (isUnstorableTextError(error)) {
       return reply.code(400).send(new AppError('INVALID_DATA', 'the request holds text that cannot be stored exactly', {}).toBody());

@@ -8,7 +8,7 @@ import * as dir from '../store/directory-store.ts';
 import { finishedTallies, hitCounter, lockCounter, tallyLoginFailure, takeTally } from '../store/limit-store.ts';
 import type { OAuthClientTable, OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
-import { fullName } from './directory-service.ts';
+import { DEFAULT_ORG_SETTINGS, fullName } from './directory-service.ts';
 import { hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
@@ -315,6 +315,16 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     return written;
   }
 
+  /**
+   * Counts an API request against its access token's per-minute limit, the organisation's
+   * `api_requests_per_minute`. Throws TOO_MANY_REQUESTS past it.
+   */
+  async function limitApi(principal: Principal, accessToken: string) {
+    const max: number = JSON.parse(principal.org.settings).api_requests_per_minute ?? DEFAULT_ORG_SETTINGS.api_requests_per_minute;
+    const refused = await hitLimits(deps, [{ key: `api:${sha256(accessToken)}`, max, windowMs: MINUTE }]);
+    if (refused) throw tooManyRequests(refused, `too many requests: this organisation allows ${max} a minute per access token`);
+  }
+
   /** Revokes a refresh token (with its access tokens) or an access token. Unknown tokens are ignored. */
   async function revoke(rawToken: string | undefined, ctx: RequestContext): Promise<{ status: 'success' } | { error: string }> {
     if (!rawToken) return { error: 'invalid_request' };
@@ -373,7 +383,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
 
   const listClients = (orgId: string) => oauth.listClients(store.db, orgId);
 
-  return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, summariseRefusedLogins, listClients, userActor,
+  return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, limitApi, summariseRefusedLogins, listClients, userActor,
     clearCache: () => cache.clear() };
 }
 

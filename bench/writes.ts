@@ -43,6 +43,7 @@ import { findModule, moduleFields, recordName } from '../src/domain/modules.ts';
 import { openStore } from '../src/store/db.ts';
 import { countAuditEntries } from '../src/store/audit-store.ts';
 import { createRuntime, type Runtime } from '../src/services/runtime.ts';
+import { systemActor } from '../src/services/context.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { createHttpApp, openRuntime } from '../src/main.ts';
 
@@ -404,6 +405,8 @@ async function openHttp(clients: number): Promise<Writer> {
   let written = 0;
   const app = await createHttpApp(rt, { logLevel: 'silent' });
   try {
+    // The figures are the server's write path, not its rate limit.
+    await rt.services.directory.updateOrgSettings(systemActor(orgId, 'Benchmark'), { api_requests_per_minute: 1_000_000 });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     const base = `http://127.0.0.1:${port}`;

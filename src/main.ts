@@ -180,9 +180,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--time-zone <tz>', 'IANA time zone', 'UTC').option('--json')
     .action(withRuntime((rt, o) => orgCreateCommand(rt, o as { name: string; adminEmail: string; timeZone?: string; json?: boolean })));
   org.command('list').action(withRuntime((rt) => orgListCommand(rt)));
-  org.command('settings').description('show or change audit log window, retention, legal hold, recycle bin period')
+  org.command('settings').description('show or change audit log window, retention, legal hold, recycle bin period, API rate limit')
     .option('--org <id>').option('--audit-log-window-days <n>').option('--retention-years <n>', '1 to 10')
     .option('--legal-hold <on|off>').option('--recycle-bin-days <n>')
+    .option('--api-requests-per-minute <n>', 'API requests each access token may make per minute (default 6000)')
     .action(withRuntime((rt, o) => orgSettingsCommand(rt, o)));
   program.command('retention').description('audit log retention').command('run')
     .description('purge entries older than each organisation\'s retention now (the server does this daily)')

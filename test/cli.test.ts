@@ -62,14 +62,17 @@ describe('auditrail CLI', () => {
   it('shows and changes organisation settings, audited, and runs retention on demand', async () => {
     const dir = tempDir();
     await run(dir, 'org', 'create', '--name', 'Keeper', '--admin-email', 'k@keeper.example');
-    expect(JSON.parse((await run(dir, 'org', 'settings')).stdout)).toEqual({ audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60 });
+    expect(JSON.parse((await run(dir, 'org', 'settings')).stdout)).toEqual({ audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60,
+      api_requests_per_minute: 6000 });
+    expect(JSON.parse((await run(dir, 'org', 'settings', '--api-requests-per-minute', '120')).stdout)).toMatchObject({ api_requests_per_minute: 120 });
+    expect((await run(dir, 'org', 'settings', '--api-requests-per-minute', '0')).stderr).toMatch(/api_requests_per_minute must be an integer from 1 to 1000000/);
     const bad = await run(dir, 'org', 'settings', '--retention-years', '11');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/retention_years must be an integer from 1 to 10/);
     expect(JSON.parse((await run(dir, 'org', 'settings', '--legal-hold', 'on', '--retention-years', '7')).stdout)).toMatchObject({ legal_hold: true, retention_years: 7 });
     expect((await run(dir, 'retention', 'run')).stdout).toMatch(/Keeper: legal hold, nothing purged/);
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
-    expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(1);
+    expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(2);
     db.close();
     expect((await run(dir, 'verify')).code).toBe(0);
   });

@@ -6,7 +6,7 @@ import { createAppWorker } from '../src/jobs/index.ts';
 
 function multipart(name: string, content: Buffer, type = 'text/plain') {
   const boundary = '----auditrailupload';
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${type}\r\n\r\n`);
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name.replace(/["\\]/g, '\\$&')}"\r\nContent-Type: ${type}\r\n\r\n`);
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return { payload: Buffer.concat([head, content, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
@@ -82,6 +82,30 @@ describe('dependents: notes, attachments and activities', () => {
       payload: multipart('x.txt', bytes).payload });
     expect(gone.json()).toMatchObject({ code: 'INVALID_DATA', details: { resource_path_index: 1 } });
     expect(await blobCount()).toBe(0);
+  });
+
+  it('serves attachments named in any script, with an RFC 6266 filename* beside an ASCII fallback', async () => {
+    const parent = (await app.inject({ method: 'POST', url: '/crm/v8/Contacts', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'Scripts' }] }) }))
+      .json().data[0].details.id;
+    const names = ['報告€.txt', 'отчёт.pdf', 'تقرير.docx', 'דוח שנתי.txt', 'Αναφορά.txt', 'रिपोर्ट.txt', 'รายงาน.txt', '보고서.hwp',
+      'レポート.xlsx', '😀 emoji 🎉.png', 'Café naïve.txt', 'e\u0301t\u00e9.txt', 'quote"semi;comma,.txt', "it's (1) 100%*.txt", 'plain.txt'];
+    for (const name of names) {
+      const bytes = Buffer.from(`content of ${name}`);
+      const up = await app.inject({ method: 'POST', url: `/crm/v8/Contacts/${parent}/Attachments`, headers: { ...auth, ...multipart(name, bytes).headers },
+        payload: multipart(name, bytes).payload });
+      const id = up.json().data[0].details.id;
+      const dl = await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${parent}/Attachments/${id}`, headers: auth });
+      expect(dl.statusCode, name).toBe(200);
+      expect(dl.rawPayload.equals(bytes), name).toBe(true);
+      const disposition = dl.headers['content-disposition'] as string;
+      expect(disposition, name).toMatch(/^[\x20-\x7e]+$/);
+      const fallback = /^attachment; filename="((?:[^"\\]|\\.)*)"/.exec(disposition)?.[1];
+      expect(fallback, name).toMatch(/^[\x20-\x7e]+$/);
+      const extended = /; filename\*=UTF-8''([A-Za-z0-9!#$&+.^_`|~%-]+)$/.exec(disposition)?.[1];
+      expect(extended ? decodeURIComponent(extended) : fallback, name).toBe(name);
+    }
+    const list = (await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${parent}/Attachments`, headers: auth })).json();
+    expect(list.data.map((a: { File_Name: string }) => a.File_Name).sort()).toEqual([...names].sort());
   });
 });
 

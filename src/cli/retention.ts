@@ -14,9 +14,9 @@ export async function retentionRunCommand(rt: Runtime, opts: { org?: string }) {
   return 0;
 }
 
-/** `auditrail org settings`: show or change the audit log window, retention, legal hold, bin period. */
+/** `auditrail org settings`: show or change the audit log window, retention, legal hold, bin period, API rate limit. */
 export async function orgSettingsCommand(rt: Runtime, opts: { org?: string; auditLogWindowDays?: string; retentionYears?: string;
-  legalHold?: string; recycleBinDays?: string }) {
+  legalHold?: string; recycleBinDays?: string; apiRequestsPerMinute?: string }) {
   const org = await resolveOrg(rt, opts.org);
   const num = (v: string | undefined, name: string) => {
     if (v === undefined) return undefined;
@@ -32,6 +32,7 @@ export async function orgSettingsCommand(rt: Runtime, opts: { org?: string; audi
     audit_log_window_days: num(opts.auditLogWindowDays, 'audit-log-window-days'),
     retention_years: num(opts.retentionYears, 'retention-years'),
     recycle_bin_days: num(opts.recycleBinDays, 'recycle-bin-days'),
+    api_requests_per_minute: num(opts.apiRequestsPerMinute, 'api-requests-per-minute'),
     legal_hold: legalHold,
   };
   const actor = { ...systemActor(org.id, 'auditrail CLI', org.time_zone), userAgent: 'auditrail-cli' };

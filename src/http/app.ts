@@ -1,4 +1,5 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/db.ts';
 import type { Logger } from '../services/context.ts';
@@ -32,6 +33,24 @@ export interface HttpDeps {
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
+/** Node's default limit on the request line and headers together. */
+const HEADER_LIMIT = 16 * 1024;
+
+/** The URL cannot be routed: percent-encoding that decodes to nothing, a path segment over 100 characters. */
+const badUrl = () => new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers too large, a timeout,
+ * bytes that are not HTTP): written straight to the socket, Zoho-shaped like everything else.
+ */
+function clientErrorResponse(err: NodeJS.ErrnoException): { status: number; text: string; body: string } {
+  const e = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new AppError('REQUEST_HEADER_FIELDS_TOO_LARGE', `the request headers exceed ${HEADER_LIMIT} bytes`, { limit: HEADER_LIMIT })
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError('REQUEST_TIMEOUT', 'the request was not received in time', {})
+      : new AppError('INVALID_DATA', 'the request could not be read', {});
+  return { status: e.status, text: STATUS_CODES[e.status] ?? 'Error', body: JSON.stringify(e.toBody()) };
+}
 
 /** A path and verb the app really serves (not an INVALID_REQUEST_METHOD answer). */
 export interface RouteEntry { method: string; url: string; public: boolean }
@@ -61,6 +80,22 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy ? (_address: string, hop: number) => hop < deps.trustProxy! : false,
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const e = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? badUrl() : new AppError('INTERNAL_ERROR', 'Internal Server Error', {});
+      if (e.code === 'INTERNAL_ERROR') deps.logger.error({ err: error }, 'request failed in routing');
+      return reply.code(e.status).send(e.toBody());
+    },
+    clientErrorHandler: (err, socket) => {
+      // A reset connection has nobody left to answer (Node's own handler does the same).
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const { status, text, body } = clientErrorResponse(err);
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\n`
+          + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy(err);
+    },
   });
 
   // Bodies are JSON whatever the Content-Type says (the official SDK sends none on record writes).
@@ -98,7 +133,10 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) return reply.code(error.status).send(error.toBody());
+    if (error instanceof AppError) {
+      if (error.code === 'TOO_MANY_REQUESTS' && error.details.retry_after !== undefined) reply.header('retry-after', String(error.details.retry_after));
+      return reply.code(error.status).send(error.toBody());
+    }
     const fe = error as FastifyError;
     if (isUnstorableTextError(error)) {
       return reply.code(400).send(new AppError('INVALID_DATA', 'the request holds text that cannot be stored exactly', {}).toBody());
@@ -117,8 +155,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.setNotFoundHandler((_request, reply) => {
-    const e = new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
-    return reply.code(404).send(e.toBody());
+    const e = badUrl();
+    return reply.code(e.status).send(e.toBody());
   });
 
   // Who calls is settled before anything the call names is looked up (an unknown module, a

@@ -14,16 +14,19 @@ declare module 'fastify' {
 }
 
 /**
- * Resolves `Authorization: Zoho-oauthtoken <token>` to the principal. No header (or another
- * scheme) is AUTHENTICATION_FAILURE; a bad, expired or revoked token is INVALID_TOKEN.
+ * Resolves `Authorization: Zoho-oauthtoken <token>` to the principal and counts the request
+ * against the token's rate limit. No header (or another scheme) is AUTHENTICATION_FAILURE; a
+ * bad, expired or revoked token is INVALID_TOKEN; past the limit, TOO_MANY_REQUESTS.
  */
 export async function authenticate(oauth: OAuthService, request: FastifyRequest): Promise<Principal> {
   if (request.principal) return request.principal;
   const header = request.headers.authorization;
   const m = header ? /^Zoho-oauthtoken\s+(\S+)\s*$/i.exec(header) : null;
   if (!m) throw new AppError('AUTHENTICATION_FAILURE', 'Authentication failed', {});
-  request.principal = await oauth.authenticate(m[1]);
-  return request.principal;
+  const principal = await oauth.authenticate(m[1]);
+  await oauth.limitApi(principal, m[1]);
+  request.principal = principal;
+  return principal;
 }
 
 /** OAUTH_SCOPE_MISMATCH unless the token carries one of the scopes. */

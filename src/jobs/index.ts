@@ -18,6 +18,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
         run: (_job, ctx) => services.retention.runRetention({ progress: (purged) => ctx.progress(purged, null) }) },
       { name: 'expired_exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
       { name: 'recycle_bin_purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
+      { name: 'refused_login_summaries', everyMs: 5 * 60_000, run: () => services.oauth.summariseRefusedLogins() },
     ],
     onFailed: async (db, job) => {
       if (job.kind === 'audit_log_export') await services.exports.markFailed(db, job.id);

@@ -21,9 +21,11 @@ export interface OrgSettings {
   retention_years: number;
   legal_hold: boolean;
   recycle_bin_days: number;
+  /** API requests each access token may make per minute (TOO_MANY_REQUESTS past it). */
+  api_requests_per_minute: number;
 }
 export const DEFAULT_ORG_SETTINGS: OrgSettings = {
-  audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60,
+  audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60, api_requests_per_minute: 6000,
 };
 
 export interface CreateOrgInput {
@@ -521,13 +523,14 @@ export function createDirectoryService(deps: ServiceDeps) {
   }
 
   /**
-   * Changes the audit log window, retention (1 to 10 years), legal hold or recycle bin period.
+   * Changes the audit log window, retention (1 to 10 years), legal hold, recycle bin period or
+   * API requests per minute per access token.
    * Throws INVALID_DATA naming the setting.
    */
   async function updateOrgSettings(actor: Actor, patch: Partial<Record<keyof OrgSettings, unknown>>) {
     requireAdministrator(actor);
     const limits: Record<Exclude<keyof OrgSettings, 'legal_hold'>, [number, number]> = {
-      audit_log_window_days: [1, 3650], retention_years: [1, 10], recycle_bin_days: [1, 365],
+      audit_log_window_days: [1, 3650], retention_years: [1, 10], recycle_bin_days: [1, 365], api_requests_per_minute: [1, 1_000_000],
     };
     return inTransaction(deps, actor, async (tx) => {
       const org = await dir.getOrg(tx.db, actor.orgId);

@@ -5,14 +5,35 @@ import { isValidScope, scopeCovers } from '../domain/scopes.ts';
 import type { ProfilePermissions } from '../domain/permissions.ts';
 import * as oauth from '../store/oauth-store.ts';
 import * as dir from '../store/directory-store.ts';
-import type { OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
+import { finishedTallies, hitCounter, lockCounter, tallyLoginFailure, takeTally } from '../store/limit-store.ts';
+import type { OAuthClientTable, OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
-import { fullName } from './directory-service.ts';
+import { DEFAULT_ORG_SETTINGS, fullName } from './directory-service.ts';
 import { profileScopes, secretsEqual } from './authorization.ts';
+import { hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
 const CODE_SECONDS = 600;
 const CACHE_MS = 5000;
+
+/**
+ * The token endpoint's limits. Every request counts against its IP and its client id; past
+ * either rate, or while either is locked out, it is refused with TOO_MANY_REQUESTS. A client id
+ * or IP that fails this many logins within the failure window is locked out, and the failures
+ * past that count, like the refused requests, are tallied into one summary entry per client and
+ * minute instead of one entry each: an unauthenticated caller cannot flood the chain.
+ */
+export const TOKEN_LIMITS = {
+  requestsPerIpPerMinute: 120,
+  requestsPerClientPerMinute: 30,
+  failuresPerClient: 10,
+  failuresPerIp: 30,
+  failureWindowMs: 15 * MINUTE,
+  lockoutMs: 15 * MINUTE,
+};
+/** A tally's minute is summarised this long after it ends, so that requests still running join it. */
+const TALLY_GRACE_MS = 5000;
+const TOO_MANY_LOGINS = 'You have made too many requests continuously. Please try again after some time.';
 
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 const token = () => `1000.${randomBytes(16).toString('hex')}.${randomBytes(16).toString('hex')}`;
@@ -143,20 +164,73 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     });
   }
 
-  /** The token endpoint: issues tokens or answers `{error}` as Zoho's accounts server does. */
+  // Keys a caller chooses are cut short: a longer client id only shares its counter with another.
+  const clientKey = (clientId: string) => `token:client:${clientId.slice(0, 100)}`;
+  const ipKey = (ip: string) => `token:ip:${ip}`;
+
+  /** Counts a refused or over-limit login of a known client into its minute's tally. */
+  async function tally(client: OAuthClientTable | undefined, ctx: RequestContext) {
+    if (!client) return;
+    const now = deps.clock();
+    await tallyLoginFailure(store.db, { org_id: client.org_id, client_id: client.client_id, minute_start: now - (now % MINUTE), last_ip: ctx.ip });
+  }
+
+  /**
+   * Counts a failed login against its client id and IP, and locks either out when it reaches
+   * its limit. Returns whether this failure is past a limit (tallied, not audited on its own)
+   * and, for the one that reached it, when the lockout ends.
+   */
+  async function countFailure(clientId: string | undefined, ctx: RequestContext) {
+    const now = deps.clock();
+    const windowStart = now - (now % TOKEN_LIMITS.failureWindowMs);
+    const until = now + TOKEN_LIMITS.lockoutMs;
+    let over = false;
+    let lockedUntil: number | null = null;
+    for (const [key, max] of [[clientId && clientKey(clientId), TOKEN_LIMITS.failuresPerClient],
+      [ctx.ip && ipKey(ctx.ip), TOKEN_LIMITS.failuresPerIp]] as [string | undefined, number][]) {
+      if (!key) continue;
+      const { count } = await hitCounter(store.db, `failures:${key}`, windowStart);
+      if (count > max) over = true;
+      if (count === max) {
+        await lockCounter(store.db, key, until);
+        lockedUntil = until;
+      }
+    }
+    return { over, lockedUntil };
+  }
+
+  /** The token endpoint: issues tokens or answers `{error}` as Zoho's accounts server does. Throws TOO_MANY_REQUESTS. */
   async function grant(req: TokenRequest, ctx: RequestContext): Promise<TokenResponse> {
+    const refused: Refusal | null = await hitLimits(deps, [
+      ...(ctx.ip ? [{ key: ipKey(ctx.ip), max: TOKEN_LIMITS.requestsPerIpPerMinute, windowMs: MINUTE }] : []),
+      ...(req.client_id ? [{ key: clientKey(req.client_id), max: TOKEN_LIMITS.requestsPerClientPerMinute, windowMs: MINUTE }] : []),
+    ]);
+    if (refused) {
+      await tally(req.client_id ? await oauth.getClient(store.db, req.client_id) : undefined, ctx);
+      throw tooManyRequests(refused, TOO_MANY_LOGINS);
+    }
     const grantType = req.grant_type;
     if (!grantType) return { error: 'invalid_request' };
     if (!['refresh_token', 'authorization_code', 'client_credentials'].includes(grantType)) return { error: 'unsupported_grant_type' };
     if (!req.client_id) return { error: 'invalid_client' };
     const client = await oauth.getClient(store.db, req.client_id);
-    if (!client || client.revoked_at) return { error: 'invalid_client' };
+    const unknown = async () => {
+      await countFailure(req.client_id, ctx);
+      return { error: 'invalid_client' };
+    };
+    if (!client || client.revoked_at) return unknown();
     const org = (await dir.getOrg(store.db, client.org_id))!;
     const { user, profile } = await loadUser(client.org_id, client.user_id);
-    if (!user) return { error: 'invalid_client' };
+    if (!user) return unknown();
     const actor = userActor(org, user, profile, ctx);
     const fail = async (error: string) => {
-      await audit(actor, 'login_failed', { grant_type: grantType, client_id: client.client_id, reason: error });
+      const { over, lockedUntil } = await countFailure(client.client_id, ctx);
+      if (over) {
+        await tally(client, ctx);
+      } else {
+        await audit(actor, 'login_failed', { grant_type: grantType, client_id: client.client_id, reason: error,
+          ...(lockedUntil ? { locked_until: new Date(lockedUntil).toISOString() } : {}) });
+      }
       return { error };
     };
     if (!req.client_secret || !secretsEqual(sha256(req.client_secret), client.secret_hash)) return fail('invalid_client_secret');
@@ -220,6 +294,44 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     };
   }
 
+  /**
+   * Writes one `login_failed` entry (`extra.reason: too_many_requests`, `extra.attempts`) per
+   * client and finished minute of tallied logins, each in the transaction that removes its tally,
+   * so that two nodes doing this at once write it once. Returns how many entries it wrote.
+   */
+  async function summariseRefusedLogins(): Promise<number> {
+    const before = deps.clock() - MINUTE - TALLY_GRACE_MS;
+    let written = 0;
+    for (const org of await dir.listOrgs(store.db)) {
+      for (const t of await finishedTallies(store.db, org.id, before)) {
+        const client = await oauth.getClient(store.db, t.client_id);
+        const { user, profile } = client ? await loadUser(org.id, client.user_id) : { user: undefined, profile: undefined };
+        const ctx = { ip: t.last_ip, userAgent: null };
+        const actor = user ? userActor(org, user, profile, ctx) : { ...systemActor(org.id, 'System', org.time_zone), ...ctx };
+        written += await inTransaction(deps, actor, async (tx) => {
+          const taken = await takeTally(tx.db, org.id, t.client_id, t.minute_start);
+          if (!taken) return 0;
+          tx.audit({ action: 'login_failed', module: 'users', recordId: actor.userId, recordName: actor.name, parentModule: null,
+            parentId: null, batchId: null, fieldHistory: null, extra: { client_id: t.client_id, reason: 'too_many_requests',
+              attempts: taken.attempts, from: new Date(t.minute_start).toISOString(), to: new Date(t.minute_start + MINUTE).toISOString() } });
+          return 1;
+        });
+      }
+    }
+    await pruneRateLimits(deps);
+    return written;
+  }
+
+  /**
+   * Counts an API request against its access token's per-minute limit, the organisation's
+   * `api_requests_per_minute`. Throws TOO_MANY_REQUESTS past it.
+   */
+  async function limitApi(principal: Principal, accessToken: string) {
+    const max: number = JSON.parse(principal.org.settings).api_requests_per_minute ?? DEFAULT_ORG_SETTINGS.api_requests_per_minute;
+    const refused = await hitLimits(deps, [{ key: `api:${sha256(accessToken)}`, max, windowMs: MINUTE }]);
+    if (refused) throw tooManyRequests(refused, `too many requests: this organisation allows ${max} a minute per access token`);
+  }
+
   /** Revokes a refresh token (with its access tokens) or an access token. Unknown tokens are ignored. */
   async function revoke(rawToken: string | undefined, ctx: RequestContext): Promise<{ status: 'success' } | { error: string }> {
     if (!rawToken) return { error: 'invalid_request' };
@@ -278,7 +390,8 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
 
   const listClients = (orgId: string) => oauth.listClients(store.db, orgId);
 
-  return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, listClients, userActor, clearCache: () => cache.clear() };
+  return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, limitApi, summariseRefusedLogins, listClients, userActor,
+    clearCache: () => cache.clear() };
 }
 
 export type OAuthService = ReturnType<typeof createOAuthService>;

@@ -291,6 +291,25 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         }
       },
     },
+    '0006_abuse_limits': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('window_start', 'bigint', (c) => c.notNull())
+          .addColumn('count', 'bigint', (c) => c.notNull())
+          .addColumn('locked_until', 'bigint')
+          .execute();
+        await db.schema.createIndex('rate_limits_window').on('rate_limits').column('window_start').execute();
+        await db.schema.createTable('login_failure_tallies')
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('minute_start', 'bigint', (c) => c.notNull())
+          .addColumn('attempts', 'bigint', (c) => c.notNull())
+          .addColumn('last_ip', 'text')
+          .addPrimaryKeyConstraint('login_failure_tallies_pk', ['org_id', 'client_id', 'minute_start'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -20,6 +20,29 @@ export interface Database {
   audit_exports: AuditExportTable;
   blobs: BlobTable;
   tombstones: TombstoneTable;
+  rate_limits: RateLimitTable;
+  login_failure_tallies: LoginFailureTallyTable;
+}
+
+/**
+ * One fixed-window counter shared by every node on the database (token endpoint, API). Keys
+ * name what is counted (`token:ip:203.0.113.7`, `api:<token hash>`); installation-wide, like kv.
+ */
+export interface RateLimitTable {
+  key: string;
+  window_start: number;
+  count: number;
+  /** Refuse everything under this key until then (a lockout), whatever the count. */
+  locked_until: number | null;
+}
+
+/** Failed logins past the limit, counted per client and minute until one summary entry records them. */
+export interface LoginFailureTallyTable {
+  org_id: string;
+  client_id: string;
+  minute_start: number;
+  attempts: number;
+  last_ip: string | null;
 }
 
 /** What remains of a permanently deleted record: enough for `GET /{module}/deleted`. */

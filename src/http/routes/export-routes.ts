@@ -5,6 +5,7 @@ import { WrappedError } from '../../services/export-service.ts';
 import { fullName } from '../../services/directory-service.ts';
 import type { AuditExportTable, UserTable } from '../../store/schema.ts';
 import { guard } from '../auth.ts';
+import { attachmentDisposition } from '../content-disposition.ts';
 import type { HttpDeps } from '../app.ts';
 import { baseUrl, noContent, route } from '../route.ts';
 
@@ -72,7 +73,7 @@ export function downloadRoutes(app: FastifyInstance, deps: HttpDeps) {
       if (!/^AuditLog\.(csv|zip)$/.test(file)) throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
       const d = await deps.services.exports.download(actor, zgid, id, file);
       return reply.header('content-type', d.contentType).header('content-length', String(d.size))
-        .header('content-disposition', `attachment; filename="${d.name}"`).send(d.stream);
+        .header('content-disposition', attachmentDisposition(d.name)).send(d.stream);
     },
   });
 }

@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import type { HttpDeps } from '../app.ts';
 import { baseUrl, route } from '../route.ts';
 import type { TokenRequest } from '../../services/oauth-service.ts';
+import { isAppError } from '../../domain/errors.ts';
 
 /**
  * Zoho's accounts endpoints. Parameters come as multipart (the SDK), urlencoded forms or the
@@ -30,7 +31,16 @@ export async function oauthRoutes(app: FastifyInstance, deps: HttpDeps) {
   });
 
   route(app, '/oauth/v2/token', {
-    POST: async (request) => deps.services.oauth.grant(params(request) as TokenRequest, ctx(request)),
+    POST: async (request, reply) => {
+      try {
+        return await deps.services.oauth.grant(params(request) as TokenRequest, ctx(request));
+      } catch (e) {
+        if (!isAppError(e) || e.code !== 'TOO_MANY_REQUESTS') throw e;
+        // Zoho's accounts server words it as `error: Access Denied`, the key the SDK reports.
+        return reply.code(e.status).header('retry-after', String(e.details.retry_after))
+          .send({ ...e.toBody(), error: 'Access Denied', error_description: e.message });
+      }
+    },
   }, { public: true });
   route(app, '/oauth/v2/token/revoke', {
     POST: async (request) => deps.services.oauth.revoke(params(request).token, ctx(request)),

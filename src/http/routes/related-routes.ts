@@ -8,6 +8,7 @@ import { MAX_ATTACHMENT_BYTES } from '../../services/attachment-service.ts';
 import { fullName } from '../../services/directory-service.ts';
 import { requireModule } from '../../services/record-service.ts';
 import { guard, guardModule } from '../auth.ts';
+import { attachmentDisposition } from '../content-disposition.ts';
 import type { HttpDeps } from '../app.ts';
 import { bodyArray, intParam, noContent, route, sendActions } from '../route.ts';
 import { recordView, referencedIds } from '../views.ts';
@@ -102,7 +103,7 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
       const { id, att } = params(request);
       const file = await services.attachments.download(actor, module.apiName, id, att!);
       return reply.header('content-type', file.contentType).header('content-length', String(file.size))
-        .header('content-disposition', `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"`).send(file.stream);
+        .header('content-disposition', attachmentDisposition(file.name)).send(file.stream);
     },
     DELETE: async (request, reply) => {
       const { actor, module } = await guardModule(services.oauth, request, 'DELETE');

@@ -1,0 +1,39 @@
+import { AppError } from '../domain/errors.ts';
+import { hitCounter, pruneCounters } from '../store/limit-store.ts';
+import type { ServiceDeps } from './context.ts';
+
+export const MINUTE = 60_000;
+
+/** At most `max` hits per fixed window of `windowMs` under `key`. */
+export interface RateLimit { key: string; max: number; windowMs: number }
+
+/** Why a hit was refused, and for how long the caller should wait. */
+export interface Refusal { key: string; retryAfterMs: number }
+
+/**
+ * Counts one hit on every limit, in the database so that every node sharing it counts together,
+ * and returns the refusal with the longest wait when a limit is exceeded or its key is locked
+ * out; null when the hit may go ahead.
+ */
+export async function hitLimits(deps: ServiceDeps, limits: RateLimit[]): Promise<Refusal | null> {
+  const now = deps.clock();
+  let refusal: Refusal | null = null;
+  for (const limit of limits) {
+    const windowStart = now - (now % limit.windowMs);
+    const { count, lockedUntil } = await hitCounter(deps.store.db, limit.key, windowStart);
+    const wait = lockedUntil !== null && lockedUntil > now ? lockedUntil - now
+      : count > limit.max ? windowStart + limit.windowMs - now : 0;
+    if (wait > (refusal?.retryAfterMs ?? 0)) refusal = { key: limit.key, retryAfterMs: wait };
+  }
+  return refusal;
+}
+
+/** TOO_MANY_REQUESTS (429) with `details.retry_after` in whole seconds (the HTTP layer sends it as Retry-After). */
+export const tooManyRequests = (refusal: Refusal, message: string) =>
+  new AppError('TOO_MANY_REQUESTS', message, { retry_after: Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)) });
+
+/** Forgets counters no window or lockout still needs (the longest is an hour). */
+export const pruneRateLimits = (deps: ServiceDeps) => {
+  const now = deps.clock();
+  return pruneCounters(deps.store.db, now - 60 * MINUTE, now);
+};

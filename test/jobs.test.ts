@@ -10,7 +10,7 @@ import { claimJob, insertJob } from '../src/store/job-store.ts';
 import type { BlobStore } from '../src/store/blob-store.ts';
 import { newId } from '../src/domain/ids.ts';
 import { createExportService } from '../src/services/export-service.ts';
-import type { JobContext } from '../src/services/jobs.ts';
+import type { JobContext } from '../src/services/job-queue.ts';
 
 const HOUR = 3600_000;
 

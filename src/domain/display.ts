@@ -11,3 +11,6 @@ export function displayValue(v: unknown): string | null {
   }
   return JSON.stringify(v);
 }
+
+/** A user's name as people read it: first and last name, whichever are set. */
+export const fullName = (u: { first_name: string | null; last_name: string }) => [u.first_name, u.last_name].filter(Boolean).join(' ');

@@ -1,3 +1,4 @@
+import { AppError } from './errors.ts';
 /** Module and field metadata of the standard CRM modules, as the Zoho metadata APIs describe them. */
 
 export type FieldType =
@@ -262,4 +263,11 @@ export function recordName(module: ModuleDef, values: Record<string, unknown>): 
   if (typeof v === 'string' && v) return v;
   if (module.apiName === 'Notes' && typeof values.Note_Content === 'string') return values.Note_Content.slice(0, 120);
   return null;
+}
+
+/** Resolves a module api name; INVALID_MODULE (resource_path_index 0) when unknown. */
+export function requireModule(apiName: string): ModuleDef {
+  const m = findModule(apiName);
+  if (!m) throw new AppError('INVALID_MODULE', 'the module name given seems to be invalid', { resource_path_index: 0 });
+  return m;
 }

@@ -2,10 +2,10 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import { moduleScope, scopeCovers, type Operation } from '../domain/scopes.ts';
 import type { ModuleDef } from '../domain/modules.ts';
-import { requireModule } from '../services/record-service.ts';
+import { requireModule } from '../domain/modules.ts';
 import type { Actor } from '../services/context.ts';
 import type { OAuthService, Principal } from '../services/oauth-service.ts';
-import { fullName } from '../services/directory-service.ts';
+import { fullName } from '../domain/display.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -7,7 +7,7 @@ import type { AuditEntryTable, OrgTable, ProfileTable, RecordTable, RoleTable, U
 import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
 import { displayValue } from '../domain/display.ts';
 import { NO_DETAILS } from '../domain/audit.ts';
-import { fullName } from '../services/directory-service.ts';
+import { fullName } from '../domain/display.ts';
 
 /** Zoho wire shapes of stored rows. Ids are strings, times ISO 8601 in the org's zone. */
 

@@ -3,7 +3,7 @@ import * as jobs from '../store/job-store.ts';
 import type { Db } from '../store/db.ts';
 import type { JobTable } from '../store/schema.ts';
 import type { Logger, ServiceDeps } from '../services/context.ts';
-import { LeaseLostError, type JobContext } from '../services/jobs.ts';
+import { LeaseLostError, type JobContext } from '../services/job-queue.ts';
 import { AppError } from '../domain/errors.ts';
 
 export type JobHandler = (job: JobTable, ctx: JobContext) => Promise<unknown>;

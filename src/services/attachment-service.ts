@@ -6,7 +6,7 @@ import * as records from '../store/record-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
-import { requireModule } from './record-service.ts';
+import { requireModule } from '../domain/modules.ts';
 import { requireModulePermission } from './authorization.ts';
 import { attachmentKey } from './recycle-bin-service.ts';
 

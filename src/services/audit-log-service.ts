@@ -6,8 +6,8 @@ import * as records from '../store/record-store.ts';
 import { selectAuditEntries } from '../store/audit-query-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
-import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './directory-service.ts';
-import { requireModule } from './record-service.ts';
+import { parseOrgSettings } from '../domain/org-settings.ts';
+import { requireModule } from '../domain/modules.ts';
 import { requireModulePermission, requireSetting, visibleUserIds } from './authorization.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -60,7 +60,7 @@ export function createAuditLogService(deps: ServiceDeps) {
       throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read beyond the first 2000 entries', { limit: DISCRETE_LIMIT });
     }
     const org = await dir.getOrg(store.db, actor.orgId);
-    const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org!.settings) };
+    const settings = parseOrgSettings(org!.settings);
     const now = deps.clock();
     const windowStart = now - settings.audit_log_window_days * DAY;
     const f = q.filters;

@@ -8,7 +8,8 @@ import * as records from '../store/record-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
-import { requireModule, type ItemResult, type RecordService } from './record-service.ts';
+import { requireModule } from '../domain/modules.ts';
+import { type ItemResult, type RecordService } from './record-service.ts';
 import { requireModulePermission, requireSetting } from './authorization.ts';
 
 export const MERGEABLE = ['Leads', 'Contacts', 'Accounts', 'Deals', 'Vendors', 'Cases', 'Campaigns', 'Products'];

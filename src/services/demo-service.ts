@@ -5,7 +5,8 @@ import { appendAuditEntries } from '../store/audit-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { UserTable } from '../store/schema.ts';
 import { systemActor, type Actor, type ServiceDeps } from './context.ts';
-import { createDirectoryService, fullName } from './directory-service.ts';
+import { fullName } from '../domain/display.ts';
+import { createDirectoryService } from './directory-service.ts';
 import { createRecordService, type ItemResult } from './record-service.ts';
 
 export const DEMO_ORG_NAME = 'Zylker';

@@ -8,7 +8,8 @@ import * as dir from '../store/directory-store.ts';
 import { finishedTallies, hitCounter, lockCounter, tallyLoginFailure, takeTally } from '../store/limit-store.ts';
 import type { OAuthClientTable, OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
-import { DEFAULT_ORG_SETTINGS, fullName } from './directory-service.ts';
+import { fullName } from '../domain/display.ts';
+import { parseOrgSettings } from '../domain/org-settings.ts';
 import { profileScopes, secretsEqual } from './authorization.ts';
 import { hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
 
@@ -327,7 +328,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
    * `api_requests_per_minute`. Throws TOO_MANY_REQUESTS past it.
    */
   async function limitApi(principal: Principal, accessToken: string) {
-    const max: number = JSON.parse(principal.org.settings).api_requests_per_minute ?? DEFAULT_ORG_SETTINGS.api_requests_per_minute;
+    const max = parseOrgSettings(principal.org.settings).api_requests_per_minute;
     const refused = await hitLimits(deps, [{ key: `api:${sha256(accessToken)}`, max, windowMs: MINUTE }]);
     if (refused) throw tooManyRequests(refused, `too many requests: this organisation allows ${max} a minute per access token`);
   }

@@ -1,7 +1,7 @@
 import { AppError, type ErrorDetails } from '../domain/errors.ts';
 import { isId, newId } from '../domain/ids.ts';
 import {
-  findModule, moduleFields, recordName, type FieldDef, type ModuleDef,
+  findModule, moduleFields, recordName, requireModule, type FieldDef, type ModuleDef,
 } from '../domain/modules.ts';
 import { validateFieldValue, sameValue } from '../domain/field-values.ts';
 import { findUnstorable } from '../domain/text.ts';
@@ -11,7 +11,7 @@ import * as bin from '../store/bin-store.ts';
 import * as dir from '../store/directory-store.ts';
 import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
-import { fullName } from './directory-service.ts';
+import { fullName } from '../domain/display.ts';
 import { binVisibleUserIds, requireModulePermission } from './authorization.ts';
 
 export const MAX_WRITE = 100;
@@ -30,13 +30,6 @@ export interface WriteOptions {
 
 export interface ItemError { code: string; message: string; details: ErrorDetails }
 export type ItemResult = { ok: true; row: RecordTable; action?: 'insert' | 'update' } | { ok: false; error: ItemError };
-
-/** Resolves a module api name; INVALID_MODULE (resource_path_index 0) when unknown. */
-export function requireModule(apiName: string): ModuleDef {
-  const m = findModule(apiName);
-  if (!m) throw new AppError('INVALID_MODULE', 'the module name given seems to be invalid', { resource_path_index: 0 });
-  return m;
-}
 
 interface ParsedItem {
   index: number;

@@ -6,8 +6,9 @@ import * as dir from '../store/directory-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { JobTable, RecordTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } from './context.ts';
-import { DEFAULT_ORG_SETTINGS, fullName, type OrgSettings } from './directory-service.ts';
-import { enqueueJob, type JobContext } from './jobs.ts';
+import { fullName } from '../domain/display.ts';
+import { parseOrgSettings } from '../domain/org-settings.ts';
+import { enqueueJob, type JobContext } from './job-queue.ts';
 import { binVisibleUserIds, hasModulePermission, hasSetting, readableModules, seesJobOf } from './authorization.ts';
 
 /** More records than this (roots plus dependents) and the work runs as a background job (Zoho's rule). */
@@ -378,7 +379,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   async function purgeExpired(opts: { batchSize?: number } = {}) {
     let purged = 0;
     for (const org of await dir.listOrgs(store.db)) {
-      const settings: OrgSettings = { ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) };
+      const settings = parseOrgSettings(org.settings);
       const actor = { ...systemActor(org.id, 'Recycle bin purge', org.time_zone), source: 'retention' as const };
       const failed = new Set<string>();
       for (;;) {

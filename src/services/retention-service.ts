@@ -2,9 +2,9 @@ import { newId } from '../domain/ids.ts';
 import * as dir from '../store/directory-store.ts';
 import * as integrity from '../store/integrity-store.ts';
 import { inTransaction, systemActor, type ServiceDeps } from './context.ts';
-import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './directory-service.ts';
+import { parseOrgSettings } from '../domain/org-settings.ts';
 import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
-import { LeaseLostError } from './jobs.ts';
+import { LeaseLostError } from './job-queue.ts';
 
 const YEAR = 365.25 * 24 * 3600 * 1000;
 
@@ -17,7 +17,6 @@ export interface RetentionOptions {
   progress?: (purged: number) => Promise<void>;
 }
 
-const settingsOf = (org: { settings: string }): OrgSettings => ({ ...DEFAULT_ORG_SETTINGS, ...JSON.parse(org.settings) });
 
 /**
  * Audit-log retention: entries older than the organisation's retention period (default three
@@ -29,7 +28,7 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
   async function purgeOrg(orgId: string, opts: RetentionOptions = {}): Promise<RetentionResult> {
     const org = await dir.getOrg(deps.store.db, orgId);
     if (!org) return { orgId, purged: 0, throughSeq: null };
-    const settings = settingsOf(org);
+    const settings = parseOrgSettings(org.settings);
     if (settings.legal_hold) return { orgId, purged: 0, throughSeq: null, skipped: 'legal_hold' };
     await signer.ensureRegistered();
     const batchSize = opts.batchSize ?? 1000;
@@ -41,7 +40,7 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
       const purged = await inTransaction(deps, actor, async (tx) => {
         // A legal hold set while the purge runs stops it here, before the next batch.
         const current = await dir.getOrg(tx.db, orgId);
-        if (!current || settingsOf(current).legal_hold) return null;
+        if (!current || parseOrgSettings(current.settings).legal_hold) return null;
         const last = await integrity.latestCheckpoint(tx.db, orgId);
         const afterSeq = last ? Number(last.seq) : 0;
         const rows = await integrity.chainPrefix(tx.db, orgId, afterSeq, batchSize);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { formatDateTime } from '../../domain/time.ts';
 import { WrappedError } from '../../services/export-service.ts';
-import { fullName } from '../../services/directory-service.ts';
+import { fullName } from '../../domain/display.ts';
 import type { AuditExportTable, UserTable } from '../../store/schema.ts';
 import { guard } from '../auth.ts';
 import { attachmentDisposition } from '../content-disposition.ts';

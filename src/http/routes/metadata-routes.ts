@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { findModule, STANDARD_MODULES } from '../../domain/modules.ts';
-import { USER_TYPES, type UserType } from '../../services/directory-service.ts';
+import { USER_TYPES, type UserType } from '../../services/user-service.ts';
 import type { Actor } from '../../services/context.ts';
 import { guard } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';

@@ -1,0 +1,53 @@
+import { AppError } from './errors.ts';
+import type { FieldChange } from './audit.ts';
+
+/** An organisation's settings, stored as JSON on the organisation. */
+export interface OrgSettings {
+  audit_log_window_days: number;
+  retention_years: number;
+  legal_hold: boolean;
+  recycle_bin_days: number;
+  /** API requests each access token may make per minute (TOO_MANY_REQUESTS past it). */
+  api_requests_per_minute: number;
+}
+
+export const DEFAULT_ORG_SETTINGS: OrgSettings = {
+  audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60, api_requests_per_minute: 6000,
+};
+
+/** The stored settings JSON with defaults filled in (for settings added after it was written). */
+export function parseOrgSettings(json: string | null | undefined): OrgSettings {
+  return { ...DEFAULT_ORG_SETTINGS, ...(json ? JSON.parse(json) as Partial<OrgSettings> : {}) };
+}
+
+const LIMITS: Record<Exclude<keyof OrgSettings, 'legal_hold'>, [number, number]> = {
+  audit_log_window_days: [1, 3650], retention_years: [1, 10], recycle_bin_days: [1, 365], api_requests_per_minute: [1, 1_000_000],
+};
+
+/**
+ * Applies a patch to settings: the next settings and the changes, old and new. Throws
+ * INVALID_DATA naming the setting for an unknown one or a value out of its range.
+ */
+export function applyOrgSettingsPatch(current: OrgSettings, patch: Partial<Record<keyof OrgSettings, unknown>>) {
+  const next = { ...current };
+  const changes: FieldChange[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (key === 'legal_hold') {
+      if (typeof value !== 'boolean') throw new AppError('INVALID_DATA', 'legal_hold must be true or false', { api_name: key });
+      next.legal_hold = value;
+    } else if (key in LIMITS) {
+      const [lo, hi] = LIMITS[key as keyof typeof LIMITS];
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
+        throw new AppError('INVALID_DATA', `${key} must be an integer from ${lo} to ${hi}`, { api_name: key });
+      }
+      next[key as keyof typeof LIMITS] = value;
+    } else {
+      throw new AppError('INVALID_DATA', `unknown setting ${key}`, { api_name: key });
+    }
+    if (current[key as keyof OrgSettings] !== next[key as keyof OrgSettings]) {
+      changes.push({ api_name: key, field_label: key, old: current[key as keyof OrgSettings], new: next[key as keyof OrgSettings] });
+    }
+  }
+  return { next, changes };
+}

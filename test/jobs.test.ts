@@ -221,6 +221,12 @@ describe.each(BACKENDS)('jobs that must not strand work on %s', (backend) => {
     expect(runs).toHaveLength(2);
     const ticks = await env.store.db.selectFrom('jobs').select(['id', 'status']).where('kind', '=', 'tick').execute();
     expect(ticks.map((t) => t.status)).toEqual(['done', 'done']);
+    // A month on, the runs older than a month are gone: each period's row does not stay for ever.
+    env.advance(31 * 24 * HOUR);
+    await boot();
+    const kept = await env.store.db.selectFrom('jobs').select('status').where('kind', '=', 'tick').execute();
+    expect(kept).toEqual([{ status: 'done' }]);
+    expect(runs).toHaveLength(3);
     await second?.close();
     await env.close();
   });

@@ -124,6 +124,8 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
     return true;
   }
 
+  const PERIODIC_HISTORY_MS = 30 * 86_400_000;
+
   /** Enqueues the current period's job of each periodic task, unless some worker already did. */
   async function schedulePeriodic() {
     const now = deps.clock();
@@ -133,6 +135,8 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
       // Not an organisation's job: it runs over all of them.
       await jobs.insertJobOnce(deps.store.db,
         jobs.queuedJob(`${p.name}@${new Date(period * p.everyMs).toISOString()}`, '', p.name, '{}', 3, now));
+      // Each period leaves a row; keep a month of them, so the queue does not grow for ever.
+      await jobs.pruneEndedPeriodic(deps.store.db, p.name, now - PERIODIC_HISTORY_MS);
       scheduled.set(p.name, period);
     }
   }

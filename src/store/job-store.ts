@@ -101,3 +101,8 @@ export async function failLapsed(db: Db, job: JobTable, now: number, error: stri
 
 export const jobsOfKind = (db: Db, orgId: string, kind: string) =>
   db.selectFrom('jobs').selectAll().where('org_id', '=', orgId).where('kind', '=', kind).execute();
+
+/** Removes the ended runs of a periodic task (not an organisation's job) last touched before `before`. */
+export const pruneEndedPeriodic = (db: Db, kind: string, before: number) =>
+  db.deleteFrom('jobs').where('org_id', '=', '').where('kind', '=', kind).where('status', 'in', ['done', 'failed'])
+    .where('updated_at', '<', before).execute();

@@ -3,7 +3,6 @@ import { Command, CommanderError } from 'commander';
 import pino from 'pino';
 import { loadConfig, type Config, type ConfigFlags } from './config/config.ts';
 import { openStore, type Store } from './store/db.ts';
-import { sharedSecret } from './store/kv-store.ts';
 import { createRuntime, type Runtime } from './services/runtime.ts';
 import { buildApp } from './http/app.ts';
 import { createAppWorker } from './jobs/index.ts';
@@ -35,7 +34,7 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
 
 /** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
 export async function createHttpApp(rt: Runtime, opts: { logLevel?: string; publicUrl?: string; trustProxy?: number } = {}) {
-  const secret = await sharedSecret(rt.store.db, 'page_token_secret');
+  const secret = await rt.store.repos.kv.sharedSecret('page_token_secret');
   return buildApp({ services: rt.services, store: rt.store, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
     logLevel: opts.logLevel, publicUrl: opts.publicUrl, trustProxy: opts.trustProxy });
 }

@@ -76,7 +76,7 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
     expect(rows.length).toBe(ENTRIES);
     const bytes: Uint8Array[] = [];
     const parts: ProducerMessage[] = [];
-    for await (const m of produceParts(env.store, { orgId, entries: ENTRIES, rowsPerFile: 100, resolved: { from: t0, to: t0 + 3_600_000,
+    for await (const m of produceParts(env.store.rows.exportRows, { orgId, entries: ENTRIES, rowsPerFile: 100, resolved: { from: t0, to: t0 + 3_600_000,
       maxSeq: Number(rows[rows.length - 1].seq), actorIds: null, actions: null, modules: null, timeZone: 'America/New_York' } })) {
       if (m.t === 'chunk') bytes.push(m.data);
       else parts.push(m);
@@ -108,7 +108,7 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
 
   it('holds only the header for a caller whose visibility names nobody', async () => {
     const head = await env.store.db.selectFrom('audit_heads').selectAll().where('org_id', '=', orgId).executeTakeFirstOrThrow();
-    const none = await partsOf(produceParts(env.store, { orgId, entries: ENTRIES, rowsPerFile: 100, resolved: { from: t0,
+    const none = await partsOf(produceParts(env.store.rows.exportRows, { orgId, entries: ENTRIES, rowsPerFile: 100, resolved: { from: t0,
       to: t0 + 3_600_000, maxSeq: Number(head.last_seq), actorIds: [], actions: null, modules: null, timeZone: 'UTC' } }), false);
     expect(none.parts.map((p) => [p.csv, p.summary])).toEqual([[`\uFEFF${EXPORT_COLUMNS.join(',')}\r\n`,
       expect.objectContaining({ entries: 0, first_seq: null, last_seq: null })]]);
@@ -119,7 +119,7 @@ describe.each(BACKENDS)('export CSV encoding (%s)', (backend) => {
     const req = { orgId, entries: ENTRIES, rowsPerFile: 8, resolved: { from: t0, to: t0 + 3_600_000, maxSeq: Number(head.last_seq),
       actorIds: null, actions: null, modules: null, timeZone: 'UTC' } };
     const collect = partsOf;
-    const one = await collect(produceParts(env.store, req));
+    const one = await collect(produceParts(env.store.rows.exportRows, req));
     const two = await collect(exportParts(env.store, { ...req, entries: Promise.resolve(req.entries) }, true));
     expect(one.parts.length).toBe(8);
     expect(two).toEqual(one);
@@ -163,8 +163,8 @@ describe.runIf(BACKENDS.includes('postgres'))('export rows through COPY (postgre
       const req = { orgId, entries: 91, rowsPerFile, resolved: { from: t0, to: t0 + 86_400_000, maxSeq: Number(head.last_seq),
         actorIds: null, actions: null, modules: null, timeZone: 'Europe/Berlin' } };
       const zip = rowsPerFile < 91;
-      const copied = await partsOf(produceParts(env.store, req, { index: 0, of: 1 }, 'copy'), zip);
-      const paged = await partsOf(produceParts(env.store, req, { index: 0, of: 1 }, 'pages'), zip);
+      const copied = await partsOf(produceParts(env.store.rows.exportRows, req, { index: 0, of: 1 }, 'copy'), zip);
+      const paged = await partsOf(produceParts(env.store.rows.exportRows, req, { index: 0, of: 1 }, 'pages'), zip);
       expect(copied.parts.length).toBe(zip ? 6 : 1);
       expect(copied).toEqual(paged);
       const all = copied.parts.map((p) => p.csv).join('');

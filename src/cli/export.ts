@@ -41,8 +41,7 @@ export async function exportCommand(rt: Runtime, opts: { org?: string; user?: st
   let barStarted = false;
   for (;;) {
     const row = await rt.services.exports.get(actor, job.id);
-    const progress = await rt.store.db.selectFrom('jobs').select(['progress_done', 'progress_total', 'status', 'error'])
-      .where('id', '=', job.id).executeTakeFirst();
+    const progress = await rt.store.repos.jobs.orgJob(actor.orgId, job.id, ['audit_log_export']);
     if (progress?.progress_total !== null && progress?.progress_total !== undefined) {
       if (!barStarted) { bar.start(Number(progress.progress_total), 0); barStarted = true; }
       bar.update(Number(progress.progress_done));

@@ -20,8 +20,8 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       { name: 'recycle_bin_purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
       { name: 'refused_login_summaries', everyMs: 5 * 60_000, run: () => services.oauth.summariseRefusedLogins() },
     ],
-    onFailed: async (db, job) => {
-      if (job.kind === 'audit_log_export') await services.exports.markFailed(db, job.id);
+    onFailed: async (store, job) => {
+      if (job.kind === 'audit_log_export') await services.exports.markFailed(store, job.id);
     },
   });
 }

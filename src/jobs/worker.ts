@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import * as jobs from '../store/job-store.ts';
-import type { Db } from '../store/db.ts';
+import { queuedJob } from '../store/job-store.ts';
+import type { BoundStore } from '../store/bound-store.ts';
 import type { JobTable } from '../store/schema.ts';
-import type { Logger, ServiceDeps } from '../services/context.ts';
+import { bookkeeping, type Logger, type ServiceDeps } from '../services/context.ts';
 import { LeaseLostError, type JobContext } from '../services/job-queue.ts';
 import { AppError } from '../domain/errors.ts';
 
@@ -17,7 +17,7 @@ export interface WorkerOptions {
    */
   periodic?: { name: string; everyMs: number; run: JobHandler }[];
   /** Runs in the transaction that ends a job as failed for good (an export marks itself Failed). */
-  onFailed?: (db: Db, job: JobTable) => Promise<void>;
+  onFailed?: (store: BoundStore, job: JobTable) => Promise<void>;
   leaseMs?: number;
   pollMs?: number;
   id?: string;
@@ -34,6 +34,7 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
   const pollMs = opts.pollMs ?? 500;
   const handlers: Record<string, JobHandler> = { ...opts.handlers, ...Object.fromEntries((opts.periodic ?? []).map((p) => [p.name, p.run])) };
   const kinds = Object.keys(handlers);
+  const jobs = deps.store.repos.jobs;
   const log: Logger = deps.logger;
   let running = false;
   let loop: Promise<void> | null = null;
@@ -54,7 +55,7 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
     const renew = setInterval(() => {
       const now = deps.clock();
       if (!lost) {
-        jobs.heartbeat(deps.store.db, job.id, id, now, leaseMs)
+        jobs.heartbeat(job.id, id, now, leaseMs)
           .then((ok) => { if (ok) leaseUntil = now + leaseMs; else lost = true; })
           .catch((e) => log.warn({ err: e, job: job.id }, 'lease renewal failed'));
       }
@@ -71,17 +72,17 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
         const now = deps.clock();
         if (now - lastBeat < Math.min(1000, leaseMs / 3) && done !== total) return;
         lastBeat = now;
-        if (!(await jobs.heartbeat(deps.store.db, job.id, id, now, leaseMs, { done, total }))) throw leaseLost();
+        if (!(await jobs.heartbeat(job.id, id, now, leaseMs, { done, total }))) throw leaseLost();
         leaseUntil = now + leaseMs;
       },
-      complete: async (db, result) => {
-        if (!(await jobs.finishJob(db, job.id, id, deps.clock(), result))) throw leaseLost();
+      complete: async (store, result) => {
+        if (!(await store.jobs.finish(job.id, id, deps.clock(), result))) throw leaseLost();
         completed = true;
       },
     };
     try {
       const result = await handlers[job.kind](job, ctx);
-      if (!completed) await ctx.complete(deps.store.db, result);
+      if (!completed) await ctx.complete(deps.store.repos, result);
     } catch (e) {
       if (e instanceof LeaseLostError) {
         log.warn({ job: job.id }, 'lost the lease on the job (another worker may run it)');
@@ -92,8 +93,8 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
       log.error({ err: e, job: job.id, attempt: job.attempts }, 'job failed');
       // Only our own error messages are shown to users; driver messages stay in the server log.
       const message = e instanceof AppError ? `${e.code}: ${e.message}` : 'internal error (see the server log)';
-      await deps.store.db.transaction().execute(async (trx) => {
-        if (await jobs.failJob(trx, job, id, now, message, retryAt) && retryAt === null) await opts.onFailed?.(trx, job);
+      await bookkeeping(deps, 'a job failed: its outcome, not a change to CRM data', async (s) => {
+        if (await s.jobs.fail(job, id, now, message, retryAt) && retryAt === null) await opts.onFailed?.(s, job);
       });
     } finally {
       clearInterval(renew);
@@ -106,11 +107,11 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
    */
   async function failLapsed() {
     const now = deps.clock();
-    const lapsed = await jobs.lapsedLastAttempts(deps.store.db, now, kinds);
+    const lapsed = await jobs.lapsedLastAttempts(now, kinds);
     for (const job of lapsed) {
       log.error({ job: job.id, worker: job.lease_owner, attempt: job.attempts }, 'job abandoned on its last attempt');
-      await deps.store.db.transaction().execute(async (trx) => {
-        if (await jobs.failLapsed(trx, job, now, 'the worker running its last attempt stopped')) await opts.onFailed?.(trx, job);
+      await bookkeeping(deps, 'a job abandoned by its worker: its outcome, not a change to CRM data', async (s) => {
+        if (await s.jobs.failLapsed(job, now, 'the worker running its last attempt stopped')) await opts.onFailed?.(s, job);
       });
     }
   }
@@ -118,7 +119,7 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
   /** Runs at most one job; true when one ran. */
   async function runOnce(): Promise<boolean> {
     await failLapsed();
-    const job = await jobs.claimJob(deps.store.db, deps.store.dialect, id, deps.clock(), leaseMs, kinds);
+    const job = await jobs.claim(id, deps.clock(), leaseMs, kinds);
     if (!job) return false;
     await runJob(job);
     return true;
@@ -133,10 +134,10 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
       const period = Math.floor(now / p.everyMs);
       if (scheduled.get(p.name) === period) continue;
       // Not an organisation's job: it runs over all of them.
-      await jobs.insertJobOnce(deps.store.db,
-        jobs.queuedJob(`${p.name}@${new Date(period * p.everyMs).toISOString()}`, '', p.name, '{}', 3, now));
+      await jobs.insertOnce(
+        queuedJob(`${p.name}@${new Date(period * p.everyMs).toISOString()}`, '', p.name, '{}', 3, now));
       // Each period leaves a row; keep a month of them, so the queue does not grow for ever.
-      await jobs.pruneEndedPeriodic(deps.store.db, p.name, now - PERIODIC_HISTORY_MS);
+      await jobs.pruneEndedPeriodic(p.name, now - PERIODIC_HISTORY_MS);
       scheduled.set(p.name, period);
     }
   }

@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../domain/errors.ts';
 import { isId, newId } from '../domain/ids.ts';
-import * as records from '../store/record-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
@@ -19,7 +18,7 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
   async function liveParent(actor: Actor, moduleName: string, parentId: string): Promise<RecordTable> {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'edit');
-    const [row] = isId(parentId) ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [parentId]) : [];
+    const [row] = isId(parentId) ? await store.repos.records.byIds(actor.orgId, module.apiName, [parentId]) : [];
     return requireLive(row);
   }
 
@@ -53,7 +52,7 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     try {
       return await inTransaction(deps, actor, async (tx) => {
         // The parent may have gone to the bin while the bytes were arriving.
-        requireLive((await records.getRecordsByIds(tx.db, actor.orgId, parent.module, [parent.id]))[0]);
+        requireLive((await tx.store.records.byIds(actor.orgId, parent.module, [parent.id]))[0]);
         const by = actor.userId ?? parent.owner_id;
         const row: RecordTable = {
           id, org_id: actor.orgId, module: 'Attachments', name: file.name, owner_id: by,
@@ -61,7 +60,7 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
           parent_module: parent.module, parent_id: parent.id, created_by: by, created_at: tx.now, modified_by: by, modified_at: tx.now,
           deleted_at: null, deleted_by: null, delete_batch: null,
         };
-        await records.insertRecords(tx.db, [row]);
+        await tx.store.records.insert([row]);
         tx.audit({ action: 'added', module: 'Attachments', recordId: id, recordName: file.name, parentModule: parent.module,
           parentId: parent.id, batchId: null, fieldHistory: [{ api_name: 'File_Name', field_label: 'File Name', old: null, new: file.name },
             { api_name: 'Size', field_label: 'Size', old: null, new: size }], extra: { content_type: file.contentType } });
@@ -80,9 +79,9 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
   async function find(actor: Actor, moduleName: string, parentId: string, attachmentId: string, action: 'view' | 'delete') {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, action);
-    const [row] = isId(attachmentId) ? await records.getRecordsByIds(store.db, actor.orgId, 'Attachments', [attachmentId]) : [];
+    const [row] = isId(attachmentId) ? await store.repos.records.byIds(actor.orgId, 'Attachments', [attachmentId]) : [];
     const [parent] = row && row.parent_module === module.apiName && row.parent_id === parentId
-      ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [parentId]) : [];
+      ? await store.repos.records.byIds(actor.orgId, module.apiName, [parentId]) : [];
     if (!row || row.deleted_at !== null || !parent || parent.deleted_at !== null) {
       throw new AppError('INVALID_DATA', 'the attachment id given seems to be invalid', { resource_path_index: 3 });
     }
@@ -102,11 +101,9 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
   async function related(actor: Actor, moduleName: string, parentId: string, modules: string[], page: number, perPage: number) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
-    const [parent] = isId(parentId) ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [parentId]) : [];
+    const [parent] = isId(parentId) ? await store.repos.records.byIds(actor.orgId, module.apiName, [parentId]) : [];
     if (!parent || parent.deleted_at !== null) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
-    const rows = await store.db.selectFrom('records').selectAll().where('org_id', '=', actor.orgId).where('parent_id', '=', parentId)
-      .where('module', 'in', modules).where('deleted_at', 'is', null).orderBy('created_at', 'desc').orderBy('id', 'desc')
-      .limit(perPage + 1).offset((page - 1) * perPage).execute();
+    const rows = await store.repos.records.liveDependents(actor.orgId, parentId, modules, perPage + 1, (page - 1) * perPage);
     return { parent, rows: rows.slice(0, perPage), more: rows.length > perPage };
   }
 

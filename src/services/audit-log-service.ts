@@ -1,9 +1,6 @@
 import { AppError } from '../domain/errors.ts';
 import type { AuditLogQuery, TimelineQuery } from '../domain/audit-query.ts';
 import { isId } from '../domain/ids.ts';
-import * as dir from '../store/directory-store.ts';
-import * as records from '../store/record-store.ts';
-import { selectAuditEntries } from '../store/audit-query-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
@@ -36,17 +33,17 @@ export function createAuditLogService(deps: ServiceDeps) {
    */
   async function queryActors(actor: Actor, doneBy: string[] | undefined, error: () => AppError): Promise<string[] | null> {
     if (doneBy) {
-      const found = new Set(await dir.listUserIdsIn(store.db, actor.orgId, doneBy));
+      const found = new Set(await store.repos.directory.listUserIdsIn(actor.orgId, doneBy));
       if (doneBy.some((id) => !found.has(id))) throw error();
     }
-    const visible = await visibleUserIds(store.db, actor);
+    const visible = await visibleUserIds(store.repos, actor);
     if (visible === null) return doneBy ?? null;
     return doneBy ? doneBy.filter((id) => visible.includes(id)) : visible;
   }
 
   async function parentNames(orgId: string, rows: AuditEntryTable[]) {
     const ids = [...new Set(rows.map((r) => r.parent_id).filter((x): x is string => !!x))];
-    return new Map((await records.getRecordNames(store.db, orgId, ids)).map((r) => [r.id, r.name]));
+    return new Map((await store.repos.records.names(orgId, ids)).map((r) => [r.id, r.name]));
   }
 
   /**
@@ -59,14 +56,14 @@ export function createAuditLogService(deps: ServiceDeps) {
     if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
       throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read beyond the first 2000 entries', { limit: DISCRETE_LIMIT });
     }
-    const org = await dir.getOrg(store.db, actor.orgId);
+    const org = await store.repos.directory.getOrg(actor.orgId);
     const settings = parseOrgSettings(org!.settings);
     const now = deps.clock();
     const windowStart = now - settings.audit_log_window_days * DAY;
     const f = q.filters;
     const actorIds = await queryActors(actor, f.doneBy,
       () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
-    const rows = await selectAuditEntries(store, {
+    const rows = await store.rows.auditPage({
       orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
       modules: f.modules, sources: f.sources, recordId: f.recordId, desc: true, after, limit: q.perPage + 1,
       offset: after ? undefined : (q.page - 1) * q.perPage,
@@ -90,7 +87,7 @@ export function createAuditLogService(deps: ServiceDeps) {
     after?: { at: number; seq: number }): Promise<AuditPage & { record: { id: string; name: string | null } }> {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
-    const [row] = isId(recordId) ? await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [recordId]) : [];
+    const [row] = isId(recordId) ? await store.repos.records.byIds(actor.orgId, module.apiName, [recordId]) : [];
     if (!row) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
     if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
       throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read further', { limit: DISCRETE_LIMIT });
@@ -98,7 +95,7 @@ export function createAuditLogService(deps: ServiceDeps) {
     const f = q.filters;
     const actorIds = await queryActors(actor, f.doneBy,
       () => new AppError('INVALID_DATA', 'done_by.id names a user who is not in this organisation', { param_name: 'filters' }));
-    const rows = await selectAuditEntries(store, {
+    const rows = await store.rows.auditPage({
       orgId: actor.orgId, aboutRecord: recordId, dependentModules: f.recordModules, from: f.from, to: f.to, actorIds,
       sources: f.sources, desc: q.desc, after, limit: q.perPage + 1, offset: after ? undefined : (q.page - 1) * q.perPage,
     });

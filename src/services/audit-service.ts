@@ -1,6 +1,4 @@
 import { GENESIS_HASH } from '../domain/audit.ts';
-import { getAuditHead } from '../store/audit-store.ts';
-import { entryAt, latestCheckpoint } from '../store/integrity-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import { walkChain, type ChainBreak } from './chain-walk.ts';
 import type { ServiceDeps } from './context.ts';
@@ -51,7 +49,7 @@ export function createAuditService(deps: ServiceDeps, integrity: IntegrityServic
    * verifies with a trusted key, and the `audit_heads` row is only compared.
    */
   async function verifyChain(orgId: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
-    const db = deps.store.db;
+    const repos = deps.store.repos;
     const breaks: ChainBreak[] = [];
     let moreBreaks = 0;
     const report = (b: ChainBreak) => { if (breaks.length < MAX_LISTED) breaks.push(b); else moreBreaks += 1; };
@@ -65,7 +63,7 @@ export function createAuditService(deps: ServiceDeps, integrity: IntegrityServic
     }
     signed.sort((a, b) => Number(a.seq) - Number(b.seq) || Number(a.signed_at) - Number(b.signed_at));
 
-    const cp = await latestCheckpoint(db, orgId);
+    const cp = await repos.integrity.latestCheckpoint(orgId);
     const cpOk = cp !== undefined && integrity.verifyText(cp.key_id, checkpointPayload(cp), cp.signature);
     if (cp && !cpOk) {
       report({ seq: Number(cp.seq), id: cp.id, reason: 'the retention checkpoint\'s signature does not verify (the checkpoint was forged or altered)' });
@@ -77,7 +75,7 @@ export function createAuditService(deps: ServiceDeps, integrity: IntegrityServic
         report({ seq: opts.since, id: null, reason: `no signed head at or before entry ${opts.since} to start from; run a full verify` });
       } else {
         start = { seq: Number(from.seq), hash: from.hash };
-        const at = await entryAt(db, orgId, start.seq);
+        const at = await repos.integrity.entryAt(orgId, start.seq);
         if (start.seq > 0 && at?.hash !== from.hash) {
           report({ seq: start.seq, id: null, reason: at ? `entry ${start.seq}'s hash no longer matches the head signed at ${iso(Number(from.signed_at))} (${from.source}): the history up to it was rewritten`
             : `entry ${start.seq} is missing but was signed at ${iso(Number(from.signed_at))} (${from.source})` });
@@ -94,13 +92,13 @@ export function createAuditService(deps: ServiceDeps, integrity: IntegrityServic
         }
       }
     };
-    const walked = await walkChain(db, orgId, start, report, { onEntry: checkSigned });
+    const walked = await walkChain(repos, orgId, start, report, { onEntry: checkSigned });
 
     const newest = signed.at(-1);
     if (newest && Number(newest.seq) > walked.lastSeq) {
       report({ seq: walked.lastSeq, id: null, reason: `the chain ends at ${walked.lastSeq} but head ${newest.seq} was signed at ${iso(Number(newest.signed_at))} (${newest.source}): entries were cut from the end` });
     }
-    const head = await getAuditHead(db, orgId);
+    const head = await repos.audit.head(orgId);
     if (!head && walked.lastSeq > 0) {
       report({ seq: walked.lastSeq, id: null, reason: 'the chain head record (audit_heads) is missing' });
     } else if (head && (Number(head.last_seq) !== walked.lastSeq || head.last_hash !== walked.lastHash)) {

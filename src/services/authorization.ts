@@ -5,8 +5,7 @@ import {
   modulePermission, permissionName, settingsPermission, type ModuleAction, type ProfilePermissions, type SettingsPermission,
 } from '../domain/permissions.ts';
 import { auditVisibility } from '../domain/visibility.ts';
-import * as dir from '../store/directory-store.ts';
-import type { Db } from '../store/db.ts';
+import type { BoundStore } from '../store/bound-store.ts';
 import type { RoleTable } from '../store/schema.ts';
 import type { Actor } from './context.ts';
 
@@ -65,18 +64,18 @@ export function readableModules(actor: Actor): string[] | undefined {
  * Whose audit entries the actor sees (DESIGN invariant 4): null for the whole organisation,
  * else the user ids. An actor that is neither the system nor a user sees nobody's.
  */
-export async function visibleUserIds(db: Db, actor: Actor): Promise<string[] | null> {
+export async function visibleUserIds(s: BoundStore, actor: Actor): Promise<string[] | null> {
   if (isAdministrator(actor)) return null;
   if (!actor.userId) return [];
-  const [users, roles] = await Promise.all([dir.listUsers(db, actor.orgId), dir.listRoles(db, actor.orgId)]);
+  const [users, roles] = await Promise.all([s.directory.listUsers(actor.orgId), s.directory.listRoles(actor.orgId)]);
   const v = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: false },
     roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })), users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
   return v.all ? null : [...v.userIds];
 }
 
 /** Whose recycle bin items the actor sees: everyone's for bin administrators, else as the audit log. */
-export const binVisibleUserIds = (db: Db, actor: Actor): Promise<string[] | null> =>
-  (hasSetting(actor, 'recycle_bin_admin') ? Promise.resolve(null) : visibleUserIds(db, actor));
+export const binVisibleUserIds = (s: BoundStore, actor: Actor): Promise<string[] | null> =>
+  (hasSetting(actor, 'recycle_bin_admin') ? Promise.resolve(null) : visibleUserIds(s, actor));
 
 /** Whether the actor may see a job or export another user started: its starter, or bin administrators for bin jobs. */
 export const seesJobOf = (actor: Actor, startedBy: string | null, permission: 'recycle_bin_admin' | 'administrator') =>
@@ -115,8 +114,8 @@ function isBelow(roles: readonly RoleTable[], role: string, ancestor: string): b
  * would let the moved user see entries the mover cannot (the top role sees the whole
  * organisation), or bring a peer's entries into the mover's view. NO_PERMISSION otherwise.
  */
-export async function checkRoleGrant(db: Db, actor: Actor, roles: readonly RoleTable[], userId: string | null, roleId: string) {
-  const visible = await visibleUserIds(db, actor);
+export async function checkRoleGrant(s: BoundStore, actor: Actor, roles: readonly RoleTable[], userId: string | null, roleId: string) {
+  const visible = await visibleUserIds(s, actor);
   if (visible === null) return;
   const mayMove = userId === null || visible.includes(userId);
   if (!mayMove || !actor.roleId || !isBelow(roles, roleId, actor.roleId)) {

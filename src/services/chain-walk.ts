@@ -1,6 +1,5 @@
 import { canonicalEntry, chainHash } from '../domain/audit.ts';
-import type { Db } from '../store/db.ts';
-import { streamChain } from '../store/audit-store.ts';
+import type { BoundStore } from '../store/bound-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 
 export interface ChainBreak {
@@ -35,12 +34,12 @@ export interface WalkResult {
  * hash, so one altered entry is reported once and later breaks are still found. `onEntry` sees
  * every entry (to compare it with signed heads).
  */
-export async function walkChain(db: Db, orgId: string, start: { seq: number; hash: string }, onBreak: (b: ChainBreak) => void,
+export async function walkChain(s: BoundStore, orgId: string, start: { seq: number; hash: string }, onBreak: (b: ChainBreak) => void,
   opts: { throughSeq?: number; onEntry?: (row: AuditEntryTable) => void } = {}): Promise<WalkResult> {
   let expectedSeq = start.seq + 1;
   let prev = start.hash;
   let entries = 0;
-  for await (const row of streamChain(db, orgId, 5000, start.seq)) {
+  for await (const row of s.audit.stream(orgId, 5000, start.seq)) {
     const seq = Number(row.seq);
     if (opts.throughSeq !== undefined && seq > opts.throughSeq) break;
     entries += 1;

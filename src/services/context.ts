@@ -1,7 +1,7 @@
 import type { ActorType, AuditEntryInput, AuditSource } from '../domain/audit.ts';
 import type { ProfilePermissions } from '../domain/permissions.ts';
-import type { Db, Store } from '../store/db.ts';
-import { appendAuditEntries, lockAuditHead } from '../store/audit-store.ts';
+import type { BoundStore } from '../store/bound-store.ts';
+import type { ServiceStore } from '../store/db.ts';
 
 /** Whoever performs a use case: a signed-in user (through a token or the console) or the system. */
 export interface Actor {
@@ -26,7 +26,8 @@ export interface Logger {
 }
 
 export interface ServiceDeps {
-  store: Store;
+  /** Bound stores and transactions only: services never hold the Kysely handle. */
+  store: ServiceStore;
   clock: () => number;
   logger: Logger;
 }
@@ -35,32 +36,46 @@ export type AuditDraft = Omit<AuditEntryInput, 'auditedAt' | 'actorType' | 'acto
   & Partial<Pick<AuditEntryInput, 'auditedAt' | 'source'>>;
 
 export interface Tx {
-  db: Db;
+  /** The store bound to this transaction. */
+  store: BoundStore;
   now: number;
   /** Queues an audit entry for the actor; all queued entries are appended before commit. */
   audit(entry: AuditDraft): void;
+  /** Queues an entry made elsewhere, with its own actor and time (seeded history). */
+  auditAs(entry: AuditEntryInput): void;
+  /**
+   * Declares why this transaction's writes need no audit entry. Without an entry or a reason, a
+   * transaction that wrote anything is refused at commit (and rolls back).
+   */
+  unaudited(reason: string): void;
 }
 
 /**
  * Runs one use case in one transaction and appends its audit entries inside the same
- * transaction (invariant 1): if the change fails, no entry is written, and the reverse.
+ * transaction (invariant 1): if the change fails, no entry is written, and the reverse. The
+ * only way a service writes audit entries. Throws UnauditedWriteError, an internal error, when
+ * the use case wrote through `tx.store` without queueing an entry or declaring `tx.unaudited`.
  */
-export async function inTransaction<T>(deps: ServiceDeps, actor: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return deps.store.db.transaction().execute(async (db) => {
-    // One writer per organisation at a time: on PostgreSQL the chain head row is locked before
-    // the use case reads anything, so its read-modify-write sees every earlier commit (no lost
-    // updates, no double conversions) and the chain cannot fork. SQLite's BEGIN IMMEDIATE
-    // already serialises writers.
-    if (deps.store.dialect === 'postgres') await lockAuditHead(db, actor.orgId);
+export function inTransaction<T>(deps: ServiceDeps, actor: Actor, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return deps.store.transaction(actor.orgId, (store, queue) => {
     const now = deps.clock();
-    const queued: AuditEntryInput[] = [];
-    const tx: Tx = {
-      db, now,
-      audit: (draft) => queued.push(toEntry(actor, draft, now)),
-    };
-    const result = await work(tx);
-    await appendAuditEntries(db, deps.store.dialect, actor.orgId, queued);
-    return result;
+    return work({
+      store, now,
+      audit: (draft) => queue.append(toEntry(actor, draft, now)),
+      auditAs: (entry) => queue.append(entry),
+      unaudited: queue.unaudited,
+    });
+  });
+}
+
+/**
+ * A transaction that is no business change and so has no audit entry: job bookkeeping (a job's
+ * result, a failed export's status). `reason` says why, as `tx.unaudited` does.
+ */
+export function bookkeeping<T>(deps: ServiceDeps, reason: string, work: (store: BoundStore) => Promise<T>): Promise<T> {
+  return deps.store.transaction(null, (store, queue) => {
+    queue.unaudited(reason);
+    return work(store);
   });
 }
 

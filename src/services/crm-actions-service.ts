@@ -3,9 +3,6 @@ import { isId, newId } from '../domain/ids.ts';
 import { moduleFields, recordName, type ModuleDef } from '../domain/modules.ts';
 import type { FieldChange } from '../domain/audit.ts';
 import { sameValue } from '../domain/field-values.ts';
-import * as bin from '../store/bin-store.ts';
-import * as records from '../store/record-store.ts';
-import * as dir from '../store/directory-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { requireModule } from '../domain/modules.ts';
@@ -24,13 +21,13 @@ const itemError = (code: ErrorCode, message: string, details: Record<string, unk
 export function createCrmActionsService(deps: ServiceDeps, recordService: RecordService) {
   const { store } = deps;
   const liveRow = async (tx: Tx, orgId: string, module: string, id: string) => {
-    const [row] = isId(id) ? await records.getRecordsByIds(tx.db, orgId, module, [id]) : [];
+    const [row] = isId(id) ? await tx.store.records.byIds(orgId, module, [id]) : [];
     return row && row.deleted_at === null ? row : undefined;
   };
 
   /** Points lookups that named `fromId` at `toId`; one audit entry per changed record. */
   async function repointLookups(tx: Tx, actor: Actor, fromId: string, toId: string, batchId: string) {
-    for (const row of await bin.liveRowsMentioning(tx.db, actor.orgId, fromId)) {
+    for (const row of await tx.store.bin.liveRowsMentioning(actor.orgId, fromId)) {
       const data = JSON.parse(row.data) as Record<string, unknown>;
       const changes: FieldChange[] = [];
       for (const [k, v] of Object.entries(data)) {
@@ -40,14 +37,14 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
         }
       }
       if (!changes.length) continue;
-      await bin.updateData(tx.db, actor.orgId, row.id, { data: JSON.stringify(data), modified_by: actor.userId ?? row.modified_by, modified_at: tx.now });
+      await tx.store.bin.updateData(actor.orgId, row.id, { data: JSON.stringify(data), modified_by: actor.userId ?? row.modified_by, modified_at: tx.now });
       tx.audit({ action: 'updated', module: row.module, recordId: row.id, recordName: row.name, parentModule: row.parent_module,
         parentId: row.parent_id, batchId, fieldHistory: changes, source: 'merge', extra: { merged_from: fromId } });
     }
   }
 
   async function moveDependents(tx: Tx, actor: Actor, fromIds: string[], to: RecordTable, batchId: string, source: 'merge' | 'conversion') {
-    const moved = await bin.reparentDependents(tx.db, actor.orgId, fromIds, { module: to.module, id: to.id }, actor.userId ?? to.owner_id, tx.now);
+    const moved = await tx.store.bin.reparentDependents(actor.orgId, fromIds, { module: to.module, id: to.id }, actor.userId ?? to.owner_id, tx.now);
     for (const m of moved) {
       tx.audit({ action: 'updated', module: m.module, recordId: m.id, recordName: m.name, parentModule: to.module, parentId: to.id, batchId,
         source, fieldHistory: [{ api_name: m.module === 'Notes' || m.module === 'Attachments' ? 'Parent_Id' : 'What_Id', field_label: 'Parent',
@@ -133,10 +130,10 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
       });
       const by = actor.userId ?? master.modified_by;
       const name = recordName(module, masterData);
-      await bin.updateData(tx.db, actor.orgId, master.id, { data: JSON.stringify(masterData), name, owner_id: ownerId, modified_by: by, modified_at: tx.now });
+      await tx.store.bin.updateData(actor.orgId, master.id, { data: JSON.stringify(masterData), name, owner_id: ownerId, modified_by: by, modified_at: tx.now });
       const moved = await moveDependents(tx, actor, dups.map((d) => d.id), master, batchId, 'merge');
       for (const d of dups) await repointLookups(tx, actor, d.id, master.id, batchId);
-      const removed = await bin.removeLive(tx.db, actor.orgId, dups, tx.now);
+      const removed = await tx.store.bin.removeLive(actor.orgId, dups, tx.now);
       if (removed !== dups.length) throw new AppError('INVALID_DATA', 'a duplicate changed while merging; nothing was done', {});
       for (const d of dups) {
         tx.audit({ action: 'permanently_deleted', module: module.apiName, recordId: d.id, recordName: d.name, parentModule: null, parentId: null,
@@ -165,13 +162,13 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
       assign_to?: { id?: unknown }; overwrite?: unknown };
     if (opts.Deals) requireModulePermission(actor, requireModule('Deals'), 'create');
     return inTransaction(deps, actor, async (tx) => {
-      const [lead] = isId(leadId) ? await records.getRecordsByIds(tx.db, actor.orgId, 'Leads', [leadId]) : [];
+      const [lead] = isId(leadId) ? await tx.store.records.byIds(actor.orgId, 'Leads', [leadId]) : [];
       if (!lead || lead.deleted_at !== null) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
       if (lead.converted_at) throw new AppError('ID_ALREADY_CONVERTED', 'id already converted', { resource_path_index: 1 });
       const v = JSON.parse(lead.data) as Record<string, unknown>;
       let owner = lead.owner_id;
       if (opts.assign_to !== undefined) {
-        const u = isId(opts.assign_to?.id) ? await dir.getUser(tx.db, actor.orgId, opts.assign_to!.id as string) : undefined;
+        const u = isId(opts.assign_to?.id) ? await tx.store.directory.getUser(actor.orgId, opts.assign_to!.id as string) : undefined;
         if (!u || u.status !== 'active') throw itemError('INVALID_DATA', 'invalid user', { api_name: 'assign_to', json_path: '$.data[0].assign_to' });
         owner = u.id;
       }
@@ -213,7 +210,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
           Account_Name: account ? { id: account.id } : null, Contact_Name: { id: contact.id }, Owner: { id: owner } }], w), '$.data[0].Deals');
       }
       await moveDependents(tx, actor, [lead.id], contact, batchId, 'conversion');
-      await bin.updateData(tx.db, actor.orgId, lead.id, { converted_at: tx.now, converted_by: actor.userId, modified_at: tx.now,
+      await tx.store.bin.updateData(actor.orgId, lead.id, { converted_at: tx.now, converted_by: actor.userId, modified_at: tx.now,
         modified_by: actor.userId ?? lead.modified_by });
       const ref = (r: RecordTable | null) => (r ? { name: r.name, id: r.id } : null);
       tx.audit({ action: 'converted', module: 'Leads', recordId: lead.id, recordName: lead.name, parentModule: null, parentId: null, batchId,
@@ -297,7 +294,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
       throw itemError('INVALID_DATA', 'invalid data', { json_path: '$.data[0]', expected_data_type: 'jsonobject' });
     }
-    const user = actor.userId ? await dir.getUser(store.db, actor.orgId, actor.userId) : undefined;
+    const user = actor.userId ? await store.repos.directory.getUser(actor.orgId, actor.userId) : undefined;
     const tracking = !!user && (JSON.parse(user.settings) as { email_tracking?: boolean }).email_tracking === true;
     return inTransaction(deps, actor, async (tx) => {
       const parent = await liveRow(tx, actor.orgId, module.apiName, parentId);

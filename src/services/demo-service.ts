@@ -1,10 +1,8 @@
 import { AUDIT_ACTIONS, type AuditEntryInput, type AuditSource } from '../domain/audit.ts';
 import { newId } from '../domain/ids.ts';
 import { STANDARD_PERMISSIONS, type ProfilePermissions } from '../domain/permissions.ts';
-import { appendAuditEntries } from '../store/audit-store.ts';
-import * as dir from '../store/directory-store.ts';
 import type { UserTable } from '../store/schema.ts';
-import { systemActor, type Actor, type ServiceDeps } from './context.ts';
+import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
 import { fullName } from '../domain/display.ts';
 import { createDirectoryService } from './directory-service.ts';
 import { createRecordService, type ItemResult } from './record-service.ts';
@@ -57,7 +55,7 @@ export function createDemoService(deps: ServiceDeps) {
   const directory = createDirectoryService(deps);
 
   async function findDemoOrg() {
-    return (await dir.listOrgs(deps.store.db)).find((o) => o.name === DEMO_ORG_NAME);
+    return (await deps.store.repos.directory.listOrgs()).find((o) => o.name === DEMO_ORG_NAME);
   }
 
   /**
@@ -220,9 +218,9 @@ export function createDemoService(deps: ServiceDeps) {
    * activity on records that predate this server.
    */
   async function loadHistory(orgId: string, count: number, onProgress?: (done: number) => void) {
-    const org = await dir.getOrg(deps.store.db, orgId);
+    const org = await deps.store.repos.directory.getOrg(orgId);
     if (!org) throw new Error(`no organisation ${orgId}`);
-    const users = (await dir.listUsers(deps.store.db, orgId)).filter((u) => u.status !== 'deleted');
+    const users = (await deps.store.repos.directory.listUsers(orgId)).filter((u) => u.status !== 'deleted');
     const rnd = prng(count);
     const end = deps.clock();
     const start = end - 3 * 365 * DAY;
@@ -255,7 +253,8 @@ export function createDemoService(deps: ServiceDeps) {
           extra: null,
         };
       }
-      await deps.store.db.transaction().execute((trx) => appendAuditEntries(trx, deps.store.dialect, orgId, entries));
+      // Seeded history: each entry carries its own user and time.
+      await inTransaction(deps, systemActor(orgId), async (tx) => { for (const e of entries) tx.auditAs(e); });
       done += size;
       onProgress?.(done);
     }

@@ -1,5 +1,5 @@
 import { displayValue } from '../domain/display.ts';
-import type { Store } from '../store/db.ts';
+import type { ExportRows } from '../store/export-query-store.ts';
 import { BOM, csvCell, csvRow } from './csv.ts';
 import { AT, DETAILS, GROUP, GROUP_COLUMNS, type Keyset, pagesOf, type ResolvedExport, type Row, SEP, SEQ, TAIL } from './export-query.ts';
 import { CHUNK, CHUNK_BYTES, type PartBytes } from './export-part-bytes.ts';
@@ -40,12 +40,11 @@ export function changesText(details: string): string {
  * its own; when a value itself holds the separator (so the group does not split into its cells),
  * the entry's columns read again one by one.
  */
-export async function groupCells(store: Store, orgId: string, row: Row): Promise<string> {
+export async function groupCells(rows: ExportRows, orgId: string, row: Row): Promise<string> {
   let cells: (string | null)[] = row[GROUP].split(SEP);
   if (cells.length !== GROUP_COLUMNS.length) {
     const id = row[TAIL].slice(0, row[TAIL].indexOf(','));
-    const [again] = await store.selectRows(store.db.selectFrom('audit_entries').select(GROUP_COLUMNS)
-      .where('org_id', '=', orgId).where('id', '=', id)) as (string | null)[][];
+    const again = await rows.groupColumns(orgId, id);
     if (!again) throw new Error(`audit entry ${id} disappeared while it was exported`);
     cells = again;
   }
@@ -57,12 +56,12 @@ export type PartChunk = { t: 'chunk'; part: number; data: Uint8Array; rows: numb
 /** What a part's encoder hands back once its rows are written. */
 export interface PartRows { n: number; first: number | null; last: number | null; position: Keyset | undefined }
 /** What every part's encoder is given. */
-export interface PartJob { store: Store; orgId: string; r: ResolvedExport; fmt: (ms: number) => string; part: number; out: PartBytes }
+export interface PartJob { rows: ExportRows; orgId: string; r: ResolvedExport; fmt: (ms: number) => string; part: number; out: PartBytes }
 
 /** A part's rows read by keyset pages and encoded as text: SQLite, and PostgreSQL without copyOut. */
 export async function* pagedPart(job: PartJob, start: Keyset | undefined, count: number): AsyncGenerator<PartChunk, PartRows> {
-  const { store, orgId, r, fmt, part, out } = job;
-  const nextPage = pagesOf(store, orgId, r, start, count);
+  const { rows: source, orgId, r, fmt, part, out } = job;
+  const nextPage = pagesOf(source, orgId, r, start, count);
   let position = start;
   let first: number | null = null;
   let last: number | null = null;
@@ -76,7 +75,7 @@ export async function* pagedPart(job: PartJob, start: Keyset | undefined, count:
       first = first === null ? seq : Math.min(first, seq);
       last = last === null ? seq : Math.max(last, seq);
       // The clean group is most entries: no promise, no await for them.
-      const group = CLEAN_GROUP.test(row[GROUP]) ? row[GROUP].replace(SEPARATORS, ',') : await groupCells(store, orgId, row);
+      const group = CLEAN_GROUP.test(row[GROUP]) ? row[GROUP].replace(SEPARATORS, ',') : await groupCells(source, orgId, row);
       text += `${fmt(Number(row[AT]))},${group},${row[DETAILS] === null ? '' : csvCell(changesText(row[DETAILS]))},${row[TAIL]}\r\n`;
       rows += 1;
       if (text.length > CHUNK) {

@@ -1,5 +1,4 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { sql } from 'kysely';
 import { openStore } from '../store/db.ts';
 import { MAX_IN_FLIGHT_BYTES, produceParts, type ProducerMessage, type ProducerWorkerData } from './export-producer.ts';
 
@@ -20,15 +19,13 @@ port.on('message', (m: number | { entries: number }) => {
 });
 
 async function main() {
-  const store = await openStore({ ...options, migrate: false });
+  // The export reads each page once, in order: a small page cache does.
+  const store = await openStore({ ...options, migrate: false, scanOnce: true });
   let end: ProducerMessage | null = null;
   try {
-    // The export reads each page once, in order: a small page cache does (16 MB is SQLite's
-    // default here, and it counts in the process's memory).
-    if (store.dialect === 'sqlite') await sql`pragma cache_size = -2048`.execute(store.db);
     // Started while the main thread counts the entries: wait for the count.
     while (entries === null) await new Promise<void>((resolve) => { wake = resolve; });
-    for await (const m of produceParts(store, { ...req, entries }, share)) {
+    for await (const m of produceParts(store.rows.exportRows, { ...req, entries }, share)) {
       if (m.t === 'end') {
         end = m;
       } else {

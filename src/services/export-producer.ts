@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createZoneFormatter } from '../domain/time.ts';
-import type { Store, StoreOptions } from '../store/db.ts';
+import type { ServiceStore, StoreOptions } from '../store/db.ts';
+import type { ExportRows } from '../store/export-query-store.ts';
 import { pagedPart, type PartChunk, type PartJob } from './export-csv-encoding.ts';
 import { partBytes } from './export-part-bytes.ts';
 import { type Keyset, type ResolvedExport, skip } from './export-query.ts';
@@ -60,8 +61,8 @@ export type ProducerMessage =
  * of `rowsPerFile` entries, deflated for the ZIP. Messages come part by part, in order. Rows come
  * through COPY where the store can (PostgreSQL), else by keyset pages; `via` chooses (for tests).
  */
-export async function* produceParts(store: Store, req: ProduceRequest, share: ProducerShare = { index: 0, of: 1 },
-  via: 'copy' | 'pages' = store.copyOut ? 'copy' : 'pages'): AsyncGenerator<ProducerMessage> {
+export async function* produceParts(rows: ExportRows, req: ProduceRequest, share: ProducerShare = { index: 0, of: 1 },
+  via: 'copy' | 'pages' = rows.copies ? 'copy' : 'pages'): AsyncGenerator<ProducerMessage> {
   const { resolved: r, entries, rowsPerFile } = req;
   const fmt = createZoneFormatter(r.timeZone);
   const parts = partCount(entries, rowsPerFile);
@@ -70,11 +71,11 @@ export async function* produceParts(store: Store, req: ProduceRequest, share: Pr
   let next = 0;
   let lastSeq = -1;
   for (let part = share.index; part < parts; part += share.of) {
-    if (position !== 'end') position = await skip(store, req.orgId, r, position, (part - next) * rowsPerFile);
+    if (position !== 'end') position = await skip(rows, req.orgId, r, position, (part - next) * rowsPerFile);
     const count = position === 'end' ? 0 : parts === 1 ? entries : Math.min(rowsPerFile, entries - part * rowsPerFile);
     const from = position === 'end' ? undefined : position;
     const out = partBytes(compress);
-    const job: PartJob = { store, orgId: req.orgId, r, fmt, part, out };
+    const job: PartJob = { rows, orgId: req.orgId, r, fmt, part, out };
     const done = yield* (via === 'copy' ? copiedPart(job, from, count) : pagedPart(job, from, count));
     if (position !== 'end') position = done.position;
     if (done.last !== null && done.last > lastSeq) lastSeq = done.last;
@@ -172,7 +173,7 @@ function producerThread(options: StoreOptions, req: ExportRequest, share: Produc
  * counted. The last message is one `end` with the highest sequence number exported. Breaking out
  * of the iteration (or a failure anywhere) stops every thread.
  */
-export function exportParts(store: Store, req: ExportRequest, severalParts: boolean): AsyncIterable<ProducerMessage> {
+export function exportParts(store: ServiceStore, req: ExportRequest, severalParts: boolean): AsyncIterable<ProducerMessage> {
   const r = req.resolved;
   const unfiltered = !r.actorIds && !r.actions && !r.modules;
   // Inline, two producers take turns on one connection: no faster, but the same bytes by the same
@@ -198,7 +199,7 @@ export function exportParts(store: Store, req: ExportRequest, severalParts: bool
             if (parts < 0) {
               const entries = await req.entries;
               parts = partCount(entries, req.rowsPerFile);
-              producers ??= Array.from({ length: of }, (_, index) => produceParts(store, { ...req, entries }, { index, of })[Symbol.asyncIterator]());
+              producers ??= Array.from({ length: of }, (_, index) => produceParts(store.rows.exportRows, { ...req, entries }, { index, of })[Symbol.asyncIterator]());
             }
             if (part === parts) {
               // Every producer's end, once each has made its parts.

@@ -1,25 +1,9 @@
-import { sql } from 'kysely';
-import { NO_DETAILS } from '../domain/audit.ts';
-import { buildAuditSelect } from '../store/audit-query-store.ts';
-import type { Store } from '../store/db.ts';
-import type { AuditEntryTable } from '../store/schema.ts';
+import type { ExportRows, Keyset, ResolvedExport, Row } from '../store/export-query-store.ts';
 
 /**
- * The export's one query (matchingEntries) and how a producer reads it: keyset pages sized by what
- * the last page weighed, skips past another producer's parts, and the select list that joins an
- * entry's text columns into one string for the CSV encoder (export-csv-encoding.ts).
+ * How a producer reads the export's query (store/export-query-store.ts): keyset pages sized by what
+ * the last page weighed, and skips past another producer's parts.
  */
-
-/** What the job will export, fixed when it is created so every run produces the same bytes. */
-export interface ResolvedExport {
-  from: number;
-  to: number;
-  maxSeq: number;
-  actorIds: string[] | null;
-  actions: string[] | null;
-  modules: string[] | null;
-  timeZone: string;
-}
 
 /**
  * What a page query reads per entry. Most of an export's time is better-sqlite3 (or pg) making
@@ -29,18 +13,16 @@ export interface ResolvedExport {
  * export-csv-encoding.ts), else cell by cell; Entry Id and Sequence come as one string too (the id
  * is ours: digits). A details value without changes (most entries) comes back as NULL, so it costs
  * no string either. Reading and encoding are faster this way than column by column (bench/export.ts
- * measures them).
+ * measures them). The query itself is store/export-query-store.ts.
  */
-export const GROUP_COLUMNS = ['actor_name', 'actor_id', 'action', 'module', 'record_name', 'record_id', 'parent_module', 'parent_id',
-  'source', 'ip', 'user_agent', 'batch_id'] as const satisfies readonly (keyof AuditEntryTable)[];
-export const SEP = '\x1f'; // char(31) in pageSelect
-/** Where each of a page row's fields stands (pageSelect's order). */
+export { GROUP_COLUMNS, type Keyset, type ResolvedExport, type Row } from '../store/export-query-store.ts';
+export const SEP = '\x1f'; // char(31) in the store's page select
+/** Where each of a page row's fields stands (the store's page select order). */
 export const AT = 0;
 export const SEQ = 1;
 export const GROUP = 2;
 export const DETAILS = 3;
 export const TAIL = 4;
-export type Row = [number, number, string, string | null, string];
 
 /** Rows a query reads at most (keyset pages). */
 const PAGE = 2000;
@@ -65,49 +47,17 @@ export function nextPageRows(rows: number, chars: number): number {
 }
 
 /**
- * The select list of a page: AT, SEQ, GROUP, DETAILS, TAIL (`id,seq`). concat() (NULL as '')
- * with constants for the separator and the empty details: SQLite reads faster this way than with
- * coalesce(), || and bound parameters (bench/export.ts measures it).
- */
-function pageSelect(dialect: Store['dialect']) {
-  return ['audited_at', 'seq', groupSelect(dialect), DETAILS_SELECT,
-    sql<string>`concat(${sql.ref('id')}, ',', ${sql.ref('seq')})`.as('tail')] as const;
-}
-/** The twelve columns Done By .. Batch Id as one string, U+001F between them (NULL as ''). */
-export function groupSelect(dialect: Store['dialect']) {
-  const sep = dialect === 'postgres' ? sql`chr(31)` : sql`char(31)`;
-  return sql<string>`concat(${sql.join(GROUP_COLUMNS.map((c) => sql.ref(c)), sql`, ${sep}, `)})`.as('grp');
-}
-/** Details, NULL for an entry without any (most of them). */
-export const DETAILS_SELECT = sql<string | null>`case when ${sql.ref('details')} = ${sql.lit(NO_DETAILS)} then null else ${sql.ref('details')} end`.as('changes');
-
-/** Where a read stands: the (audited_at, seq) of the last row read. */
-export type Keyset = { at: number; seq: number };
-
-/**
- * The export's matching entries after `after` (from the start without), `limit` at most, oldest
- * first: the one query behind every read of an export (pages, skips, the service's count and probe).
- * A visibility naming no users matches nothing (buildAuditSelect), so no reader special-cases it.
- */
-export function matchingEntries(db: Store['db'], orgId: string, r: ResolvedExport, opts: { after?: Keyset; limit: number; offset?: number }) {
-  return buildAuditSelect(db, { orgId, from: opts.after ? undefined : r.from, to: r.to, actorIds: r.actorIds,
-    actions: r.actions ?? undefined, modules: r.modules ?? undefined, desc: false, after: opts.after, limit: opts.limit, offset: opts.offset })
-    .where('seq', '<=', r.maxSeq);
-}
-
-/**
  * `count` matching rows from `start` on, a page per call (keyset paging in (audited_at, seq)
  * order); an empty page at the end. The next page is requested while this one is encoded (on
  * PostgreSQL the server works meanwhile). After the first page the keyset bound replaces `from`
  * (it is tighter): given both lower bounds, SQLite seeks to `from` and filters its way to the
  * keyset on every page, which made a million-entry export quadratic.
  */
-export function pagesOf(store: Store, orgId: string, r: ResolvedExport, start: Keyset | undefined, count: number): () => Promise<Row[]> {
+export function pagesOf(rows: ExportRows, orgId: string, r: ResolvedExport, start: Keyset | undefined, count: number): () => Promise<Row[]> {
   let left = count;
   let limit = nextPageRows(0, 0);
   const request = (after: Keyset | undefined) => {
-    const query = matchingEntries(store.db, orgId, r, { after, limit: Math.min(limit, left) }).clearSelect().select(pageSelect(store.dialect));
-    const p = store.selectRows(query) as unknown as Promise<Row[]>;
+    const p = rows.page(orgId, r, after, Math.min(limit, left));
     p.catch(() => {}); // awaited when its turn comes; until then a failure must not go unhandled
     return p;
   };
@@ -132,10 +82,8 @@ export function pagesOf(store: Store, orgId: string, r: ResolvedExport, start: K
  * Where the matching rows stand after skipping `n` from `after` (from the start without): the
  * keyset of the n-th row, read from the index alone for an unfiltered export.
  */
-export async function skip(store: Store, orgId: string, r: ResolvedExport, after: Keyset | undefined, n: number): Promise<Keyset | undefined | 'end'> {
+export async function skip(rows: ExportRows, orgId: string, r: ResolvedExport, after: Keyset | undefined, n: number): Promise<Keyset | undefined | 'end'> {
   if (n <= 0) return after;
-  const [row] = await store.selectRows(matchingEntries(store.db, orgId, r, { after, limit: 1, offset: n - 1 }).clearSelect()
-    .select(['audited_at', 'seq']));
   // Fewer rows than counted (entries purged meanwhile): nothing is left for this producer.
-  return row ? { at: Number(row[0]), seq: Number(row[1]) } : 'end';
+  return (await rows.keysetAt(orgId, r, after, n)) ?? 'end';
 }

@@ -4,17 +4,14 @@ import { parseExportCriteria, CriteriaError, type ExportCriteria } from '../doma
 import { isId } from '../domain/ids.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES } from '../domain/modules.ts';
 import { AUDIT_MODULES } from '../domain/audit-query.ts';
-import * as dir from '../store/directory-store.ts';
-import * as exportsStore from '../store/export-store.ts';
-import { getAuditHead } from '../store/audit-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import type { Db } from '../store/db.ts';
+import type { BoundStore } from '../store/bound-store.ts';
 import type { AuditExportTable, JobTable } from '../store/schema.ts';
-import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
+import { bookkeeping, inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { enqueueJob, type JobContext } from './job-queue.ts';
 import { fullName } from '../domain/display.ts';
 import { exportParts, partCount, type PartSummary, type ProducerMessage } from './export-producer.ts';
-import { matchingEntries, type ResolvedExport } from './export-query.ts';
+import type { ResolvedExport } from './export-query.ts';
 import { ZipWriter } from './zip.ts';
 import type { HeadsService } from './heads-service.ts';
 import type { IntegrityService } from './integrity-service.ts';
@@ -120,7 +117,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     requireSetting(actor, 'export_audit_log');
     const { criteria, parsed } = parseBody(body);
     const now = deps.clock();
-    const [users, org] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.getOrg(store.db, actor.orgId)]);
+    const [users, org] = await Promise.all([store.repos.directory.listUsers(actor.orgId), store.repos.directory.getOrg(actor.orgId)]);
     const userIds = new Set(users.map((u) => u.id));
     let doneBy: string[] | null = null;
     for (const g of parsed?.doneBy ?? []) {
@@ -129,16 +126,16 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       doneBy = doneBy === null ? g.ids : doneBy.filter((id) => g.ids.includes(id));
     }
     const modules = parsed?.modules ? resolveModules(actor.orgId, parsed.modules) : null;
-    let actorIds = await visibleUserIds(store.db, actor);
+    let actorIds = await visibleUserIds(store.repos, actor);
     if (doneBy) actorIds = actorIds ? doneBy.filter((id) => actorIds!.includes(id)) : doneBy;
-    const head = await getAuditHead(store.db, actor.orgId);
+    const head = await store.repos.audit.head(actor.orgId);
     const resolved: ResolvedExport = {
       from: Math.max(parsed?.from ?? now - 3 * YEAR, now - 3 * YEAR), to: Math.min(parsed?.to ?? now, now),
       maxSeq: head ? Number(head.last_seq) : 0, actorIds, actions: parsed?.actions ?? null, modules, timeZone: org!.time_zone,
     };
     return inTransaction(deps, actor, async (tx) => {
       if (actor.userId) {
-        const active = await exportsStore.activeExportOf(tx.db, actor.orgId, actor.userId);
+        const active = await tx.store.exports.activeOf(actor.orgId, actor.userId);
         if (active) throw wrapped(new AppError('ALREADY_SCHEDULED', 'an export job is already scheduled or running', { id: active.id }));
       }
       const id = await enqueueJob(tx, actor.orgId, 'audit_log_export', {}, { maxAttempts: 5 });
@@ -147,7 +144,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
         resolved: JSON.stringify(resolved), status: 'Scheduled', created_at: tx.now, started_at: null, finished_at: null,
         expires_at: null, files: null, entry_count: null, truncated: 0, removed_at: null,
       };
-      await exportsStore.insertExport(tx.db, row);
+      await tx.store.exports.insert(row);
       tx.audit({ action: 'audit_log_exported', module: 'audit_log', recordId: id, recordName: 'Audit log export', parentModule: null,
         parentId: null, batchId: null, fieldHistory: null, extra: { criteria, from: new Date(resolved.from).toISOString(),
           to: new Date(resolved.to).toISOString() } });
@@ -158,28 +155,17 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
   /** Jobs the actor may see: all of the organisation's for an Administrator, else their own. */
   async function list(actor: Actor) {
     requireAnySetting(actor, 'export_audit_log', 'audit_log');
-    return exportsStore.listExports(store.db, actor.orgId, isAdministrator(actor) ? null : actor.userId);
+    return store.repos.exports.list(actor.orgId, isAdministrator(actor) ? null : actor.userId);
   }
 
   /** One job; INVALID_URL_PATTERN (404) when missing, foreign or someone else's. */
   async function get(actor: Actor, id: string) {
     requireAnySetting(actor, 'export_audit_log', 'audit_log');
-    const row = isId(id) ? await exportsStore.getExport(store.db, actor.orgId, id) : undefined;
+    const row = isId(id) ? await store.repos.exports.get(actor.orgId, id) : undefined;
     if (!row || !seesJobOf(actor, row.created_by, 'administrator')) {
       throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
     }
     return row;
-  }
-
-  /** Whether more than `n` entries match (an index probe for an unfiltered export). */
-  async function matchesMoreThan(orgId: string, r: ResolvedExport, n: number): Promise<boolean> {
-    return (await matchingEntries(store.db, orgId, r, { limit: 1, offset: n }).clearSelect().select('seq').execute()).length > 0;
-  }
-
-  async function countMatching(orgId: string, r: ResolvedExport): Promise<number> {
-    const q = matchingEntries(store.db, orgId, r, { limit: maxEntries + 1 }).clearSelect().clearOrderBy().select('seq');
-    const c = await store.db.selectFrom(q.as('m')).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return Number(c.n);
   }
 
   /**
@@ -189,10 +175,10 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
    * by another worker produces the same file.
    */
   async function run(job: JobTable, ctx: JobContext) {
-    const exp = await store.db.selectFrom('audit_exports').selectAll().where('id', '=', job.id).executeTakeFirst();
+    const exp = await store.repos.exports.get(job.org_id, job.id);
     if (!exp || exp.status === 'Finished') return { skipped: true };
     const started = exp.started_at ?? deps.clock();
-    await exportsStore.updateExport(store.db, exp.id, { status: 'Progress', started_at: started });
+    await store.repos.exports.update(exp.id, { status: 'Progress', started_at: started });
     // Every export leaves a signed head behind: the exported chain can later be matched to it.
     await heads.signHead(exp.org_id, 'export', true);
     const r = JSON.parse(exp.resolved) as ResolvedExport;
@@ -200,7 +186,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     // The producers start loading while the entries are counted (a million take a fifth of a
     // second to count, a thread about half a second to start); whether there is more than one
     // part decides how many there are, and an index probe tells that at once.
-    const counted = countMatching(exp.org_id, r);
+    const counted = store.repos.exports.countMatching(exp.org_id, r, maxEntries + 1);
     const capped = counted.then((t) => Math.min(t, maxEntries));
     // Both are awaited below (or not at all when the probe fails); a failure meanwhile must not
     // go unhandled, which would end the process.
@@ -243,10 +229,10 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     let writer: Awaited<ReturnType<BlobStore['writer']>> | null = null;
     try {
       parts = exportParts(store, { orgId: exp.org_id, resolved: r, entries: capped, rowsPerFile },
-        await matchesMoreThan(exp.org_id, r, rowsPerFile))[Symbol.asyncIterator]();
+        await store.repos.exports.matchesMoreThan(exp.org_id, r, rowsPerFile))[Symbol.asyncIterator]();
       total = await counted;
       entries = Math.min(total, maxEntries);
-      const creator = (await dir.listUsers(store.db, exp.org_id)).find((u) => u.id === exp.created_by);
+      const creator = (await store.repos.directory.listUsers(exp.org_id)).find((u) => u.id === exp.created_by);
       await ctx.progress(0, entries);
       const out = writer = await blobs.writer(`exports/${exp.org_id}/${exp.id}`);
       if (entries <= rowsPerFile) {
@@ -266,8 +252,9 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
           await entry.end(part.crc, part.size);
         }
         const lastSeq = await end();
-        const chainHashAtLast = lastSeq >= 0 ? (await store.db.selectFrom('audit_entries').select('hash')
-          .where('org_id', '=', exp.org_id).where('seq', '=', lastSeq).executeTakeFirstOrThrow()).hash : null;
+        const atLast = lastSeq >= 0 ? await store.repos.integrity.entryAt(exp.org_id, lastSeq) : undefined;
+        if (lastSeq >= 0 && !atLast) throw new Error(`audit entry ${lastSeq} disappeared while it was exported`);
+        const chainHashAtLast = atLast?.hash ?? null;
         const manifest: Record<string, unknown> = {
           format: 'auditrail-export-manifest/1', org_id: exp.org_id, job_id: exp.id,
           created_by: { id: exp.created_by, name: creator ? fullName(creator) : null },
@@ -289,13 +276,13 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       const result = { name, size, entries };
       // The job's result, the export's and the file all appear together, and only while this
       // worker holds the lease: a worker that lost it (another one finished the job) commits none.
-      await store.db.transaction().execute(async (trx) => {
-        await ctx.complete(trx, result);
-        await exportsStore.updateExport(trx, exp.id, {
+      await bookkeeping(deps, 'an export job\'s result: the export was audited when it was scheduled', async (s) => {
+        await ctx.complete(s, result);
+        await s.exports.update(exp.id, {
           status: 'Finished', finished_at: deps.clock(), expires_at: started + EXPIRY_DAYS * DAY, entry_count: entries,
           truncated: total > maxEntries ? 1 : 0, files: JSON.stringify([{ name, size, parts: files }]),
         });
-        await out.commit(trx);
+        await out.commit(s);
       });
       return result;
     } catch (e) {
@@ -310,7 +297,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
    * name, LINK_EXPIRED after the expiry date.
    */
   async function download(actor: Actor, zgid: string, id: string, fileName: string) {
-    const org = await dir.getOrg(store.db, actor.orgId);
+    const org = await store.repos.directory.getOrg(actor.orgId);
     if (!org || org.zgid !== zgid) throw new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
     const exp = await get(actor, id);
     const files = exp.files ? (JSON.parse(exp.files) as { name: string; size: number }[]) : [];
@@ -335,10 +322,10 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
    */
   async function removeExpired() {
     let removed = 0;
-    for (const exp of await exportsStore.expiredExports(store.db, deps.clock())) {
+    for (const exp of await store.repos.exports.expired(deps.clock())) {
       try {
         await blobs.remove(`exports/${exp.org_id}/${exp.id}`);
-        await exportsStore.updateExport(store.db, exp.id, { removed_at: deps.clock() });
+        await store.repos.exports.update(exp.id, { removed_at: deps.clock() });
         removed += 1;
       } catch (e) {
         deps.logger.error({ err: e, export: exp.id }, 'could not remove an expired export file');
@@ -349,11 +336,11 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
   }
 
   /** Marks the export of a job that failed for good (in the transaction that fails the job). */
-  async function markFailed(db: Db, id: string) {
-    await exportsStore.updateExport(db, id, { status: 'Failed', finished_at: deps.clock() });
+  async function markFailed(s: BoundStore, id: string) {
+    await s.exports.update(id, { status: 'Failed', finished_at: deps.clock() });
   }
 
-  return { create, list, get, run, download, removeExpired, markFailed, users: (orgId: string) => dir.listUsers(store.db, orgId) };
+  return { create, list, get, run, download, removeExpired, markFailed, users: (orgId: string) => store.repos.directory.listUsers(orgId) };
 }
 
 export type ExportService = ReturnType<typeof createExportService>;

@@ -1,8 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { newId } from '../domain/ids.ts';
-import * as dir from '../store/directory-store.ts';
-import * as integrity from '../store/integrity-store.ts';
 import type { SignedHeadTable } from '../store/schema.ts';
 import type { ServiceDeps } from './context.ts';
 import type { IntegrityService } from './integrity-service.ts';
@@ -75,11 +73,11 @@ export function createHeadsService(deps: ServiceDeps, signer: IntegrityService, 
    * (logging the reason) when the chain was cut or rewritten below the last signed head.
    */
   async function signHead(orgId: string, reason: HeadReason, force = false): Promise<SignedHeadTable | null> {
-    const db = deps.store.db;
-    const last = await integrity.lastChainEntry(db, orgId);
+    const repos = deps.store.repos;
+    const last = await repos.integrity.lastChainEntry(orgId);
     if (!last) return null;
     const lastSeq = Number(last.seq);
-    const prev = await integrity.latestSignedHead(db, orgId);
+    const prev = await repos.integrity.latestSignedHead(orgId);
     if (prev && Number(prev.seq) === lastSeq && !force) return null;
     const problem = await extends_(orgId, prev, lastSeq);
     if (problem) {
@@ -89,7 +87,7 @@ export function createHeadsService(deps: ServiceDeps, signer: IntegrityService, 
     const body = { org_id: orgId, seq: lastSeq, hash: last.hash, signed_at: deps.clock() };
     const row: SignedHeadTable = { id: newId(body.signed_at), ...body, reason, key_id: signer.keyId,
       signature: signer.signText(headPayload(body)) };
-    await integrity.insertSignedHead(db, row);
+    await repos.integrity.insertSignedHead(row);
     publish(row);
     return row;
   }
@@ -103,10 +101,10 @@ export function createHeadsService(deps: ServiceDeps, signer: IntegrityService, 
   async function extends_(orgId: string, prev: SignedHeadTable | undefined, lastSeq: number): Promise<string | null> {
     if (!prev || !signer.verifyText(prev.key_id, headPayload(prev), prev.signature)) return null;
     if (Number(prev.seq) > lastSeq) return `the chain ends at ${lastSeq} but head ${prev.seq} was signed`;
-    const at = await integrity.entryAt(deps.store.db, orgId, Number(prev.seq));
+    const at = await deps.store.repos.integrity.entryAt(orgId, Number(prev.seq));
     if (at && at.hash !== prev.hash) return `entry ${prev.seq}'s hash no longer matches its signed head`;
     if (!at) {
-      const cp = await integrity.latestCheckpoint(deps.store.db, orgId);
+      const cp = await deps.store.repos.integrity.latestCheckpoint(orgId);
       if (!cp || Number(cp.seq) < Number(prev.seq)) return `entry ${prev.seq} was signed but is missing`;
     }
     return null;
@@ -115,7 +113,7 @@ export function createHeadsService(deps: ServiceDeps, signer: IntegrityService, 
   /** Signs every organisation's head (the interval, export, stop and verify moments). */
   async function signAll(reason: HeadReason, force = false): Promise<SignedHeadTable[]> {
     const out: SignedHeadTable[] = [];
-    for (const org of await dir.listOrgs(deps.store.db)) {
+    for (const org of await deps.store.repos.directory.listOrgs()) {
       const h = await signHead(org.id, reason, force);
       if (h) out.push(h);
     }
@@ -151,7 +149,7 @@ export function createHeadsService(deps: ServiceDeps, signer: IntegrityService, 
   }
 
   async function headsOf(orgId: string, files: string[] = []) {
-    return collect(orgId, await integrity.listSignedHeads(deps.store.db, orgId), files);
+    return collect(orgId, await deps.store.repos.integrity.listSignedHeads(orgId), files);
   }
 
   return { signHead, signAll, start, stop, headsOf, logFile: opts.logFile };

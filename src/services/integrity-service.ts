@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as integrity from '../store/integrity-store.ts';
 import type { AuditCheckpointTable } from '../store/schema.ts';
 import type { ServiceDeps } from './context.ts';
 
@@ -58,7 +57,7 @@ export function createIntegrityService(deps: ServiceDeps, key: SigningKey) {
 
   async function ensureRegistered() {
     if (registered) return;
-    await integrity.registerPublicKey(deps.store.db, key.keyId, key.publicPem, deps.clock());
+    await deps.store.repos.integrity.registerPublicKey(key.keyId, key.publicPem, deps.clock());
     registered = true;
   }
 
@@ -93,7 +92,7 @@ export function createIntegrityService(deps: ServiceDeps, key: SigningKey) {
   }
 
   return { ensureRegistered, signText, verifyText, trustPublicKey, trustedKeys, publicKeyInfo, keyId: key.keyId,
-    listKeys: () => integrity.listPublicKeys(deps.store.db) };
+    listKeys: () => deps.store.repos.integrity.listPublicKeys() };
 }
 
 export type IntegrityService = ReturnType<typeof createIntegrityService>;

@@ -1,6 +1,6 @@
 import { newId } from '../domain/ids.ts';
-import * as jobs from '../store/job-store.ts';
-import type { Db } from '../store/db.ts';
+import { queuedJob } from '../store/job-store.ts';
+import type { BoundStore } from '../store/bound-store.ts';
 import type { Tx } from './context.ts';
 
 export type JobKind = 'audit_log_export' | 'recycle_bin_restore' | 'recycle_bin_delete';
@@ -9,7 +9,7 @@ export type JobKind = 'audit_log_export' | 'recycle_bin_restore' | 'recycle_bin_
 export async function enqueueJob(tx: Tx, orgId: string, kind: JobKind, payload: Record<string, unknown>,
   opts: { id?: string; maxAttempts?: number } = {}) {
   const id = opts.id ?? newId(tx.now);
-  await jobs.insertJob(tx.db, jobs.queuedJob(id, orgId, kind, JSON.stringify(payload), opts.maxAttempts ?? 5, tx.now));
+  await tx.store.jobs.insert(queuedJob(id, orgId, kind, JSON.stringify(payload), opts.maxAttempts ?? 5, tx.now));
   return id;
 }
 
@@ -25,12 +25,12 @@ export interface JobContext {
    */
   holdLease(): void;
   /**
-   * Marks the job done with its result inside the caller's transaction, the one that writes the
+   * Marks the job done with its result inside the caller's transaction (its bound store), the one that writes the
    * job's other results, so they commit only while this worker holds the lease. Throws
    * LeaseLostError otherwise, which rolls them back. Without it the worker marks the job done
    * after the handler returns.
    */
-  complete(db: Db, result: unknown): Promise<void>;
+  complete(store: BoundStore, result: unknown): Promise<void>;
 }
 
 export class LeaseLostError extends Error {

@@ -3,9 +3,6 @@ import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { isValidScope, scopeCovers } from '../domain/scopes.ts';
 import type { ProfilePermissions } from '../domain/permissions.ts';
-import * as oauth from '../store/oauth-store.ts';
-import * as dir from '../store/directory-store.ts';
-import { finishedTallies, hitCounter, lockCounter, tallyLoginFailure, takeTally } from '../store/limit-store.ts';
 import type { OAuthClientTable, OrgTable, ProfileTable, UserTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
 import { fullName } from '../domain/display.ts';
@@ -85,8 +82,8 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
   const cache = new Map<string, { principal: Principal; expiresAt: number; cachedAt: number }>();
 
   async function loadUser(orgId: string, userId: string) {
-    const user = await dir.getUser(store.db, orgId, userId);
-    const profile = user ? await dir.getProfile(store.db, orgId, user.profile_id) : undefined;
+    const user = await store.repos.directory.getUser(orgId, userId);
+    const profile = user ? await store.repos.directory.getProfile(orgId, user.profile_id) : undefined;
     return { user, profile };
   }
 
@@ -103,9 +100,9 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
    * token for it. Throws INVALID_DATA for an unknown user or scope.
    */
   async function createClient(orgId: string, opts: { userEmail?: string; scopes?: string[]; name?: string; redirectUri?: string } = {}) {
-    const org = await dir.getOrg(store.db, orgId);
+    const org = await store.repos.directory.getOrg(orgId);
     if (!org) throw new AppError('INVALID_DATA', 'no such organisation', { api_name: 'org' });
-    const [users, profiles] = await Promise.all([dir.listUsers(store.db, orgId), dir.listProfiles(store.db, orgId)]);
+    const [users, profiles] = await Promise.all([store.repos.directory.listUsers(orgId), store.repos.directory.listProfiles(orgId)]);
     const adminProfiles = new Set(profiles.filter((p) => p.is_admin).map((p) => p.id));
     const user = opts.userEmail
       ? users.find((u) => u.email === opts.userEmail!.toLowerCase() && u.status === 'active')
@@ -119,12 +116,12 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     const refreshToken = token();
     const actor = systemActor(orgId, 'auditrail CLI', org.time_zone);
     await inTransaction(deps, actor, async (tx) => {
-      await oauth.insertClient(tx.db, {
+      await tx.store.oauth.insertClient({
         id: newId(tx.now), org_id: orgId, user_id: user.id, client_id: clientId, secret_hash: sha256(clientSecret),
         name: opts.name ?? 'Self Client', scopes: scopes.join(','), redirect_uri: opts.redirectUri ?? null,
         created_at: tx.now, revoked_at: null,
       });
-      await oauth.insertToken(tx.db, {
+      await tx.store.oauth.insertToken({
         token_hash: sha256(refreshToken), kind: 'refresh', org_id: orgId, client_id: clientId, user_id: user.id,
         scopes: scopes.join(','), refresh_hash: null, expires_at: null, revoked_at: null, created_at: tx.now,
       });
@@ -139,16 +136,16 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
    * console, audited with it. Its scopes stay within the client's and the user's profile's.
    */
   async function createGrantCode(clientId: string, scopes?: string[]) {
-    const client = await oauth.getClient(store.db, clientId);
+    const client = await store.repos.oauth.getClient(clientId);
     if (!client || client.revoked_at) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
     const { user, profile } = await loadUser(client.org_id, client.user_id);
     if (!user || !profile || user.status !== 'active') throw new AppError('INVALID_DATA', 'the client\'s user is not active', { api_name: 'client_id' });
     const granted = scopes ?? client.scopes.split(',');
     checkScopes(granted, profile, client.scopes.split(','));
     const code = token();
-    const org = (await dir.getOrg(store.db, client.org_id))!;
+    const org = (await store.repos.directory.getOrg(client.org_id))!;
     await inTransaction(deps, systemActor(org.id, 'auditrail CLI', org.time_zone), async (tx) => {
-      await oauth.insertToken(tx.db, {
+      await tx.store.oauth.insertToken({
         token_hash: sha256(code), kind: 'code', org_id: client.org_id, client_id: client.client_id, user_id: client.user_id,
         scopes: granted.join(','), refresh_hash: null, expires_at: tx.now + CODE_SECONDS * 1000, revoked_at: null, created_at: tx.now,
       });
@@ -173,7 +170,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
   async function tally(client: OAuthClientTable | undefined, ctx: RequestContext) {
     if (!client) return;
     const now = deps.clock();
-    await tallyLoginFailure(store.db, { org_id: client.org_id, client_id: client.client_id, minute_start: now - (now % MINUTE), last_ip: ctx.ip });
+    await store.repos.limits.tallyLoginFailure({ org_id: client.org_id, client_id: client.client_id, minute_start: now - (now % MINUTE), last_ip: ctx.ip });
   }
 
   /**
@@ -190,10 +187,10 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     for (const [key, max] of [[clientId && clientKey(clientId), TOKEN_LIMITS.failuresPerClient],
       [ctx.ip && ipKey(ctx.ip), TOKEN_LIMITS.failuresPerIp]] as [string | undefined, number][]) {
       if (!key) continue;
-      const { count } = await hitCounter(store.db, `failures:${key}`, windowStart);
+      const { count } = await store.repos.limits.hit(`failures:${key}`, windowStart);
       if (count > max) over = true;
       if (count === max) {
-        await lockCounter(store.db, key, until);
+        await store.repos.limits.lock(key, until);
         lockedUntil = until;
       }
     }
@@ -207,20 +204,20 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
       ...(req.client_id ? [{ key: clientKey(req.client_id), max: TOKEN_LIMITS.requestsPerClientPerMinute, windowMs: MINUTE }] : []),
     ]);
     if (refused) {
-      await tally(req.client_id ? await oauth.getClient(store.db, req.client_id) : undefined, ctx);
+      await tally(req.client_id ? await store.repos.oauth.getClient(req.client_id) : undefined, ctx);
       throw tooManyRequests(refused, TOO_MANY_LOGINS);
     }
     const grantType = req.grant_type;
     if (!grantType) return { error: 'invalid_request' };
     if (!['refresh_token', 'authorization_code', 'client_credentials'].includes(grantType)) return { error: 'unsupported_grant_type' };
     if (!req.client_id) return { error: 'invalid_client' };
-    const client = await oauth.getClient(store.db, req.client_id);
+    const client = await store.repos.oauth.getClient(req.client_id);
     const unknown = async () => {
       await countFailure(req.client_id, ctx);
       return { error: 'invalid_client' };
     };
     if (!client || client.revoked_at) return unknown();
-    const org = (await dir.getOrg(store.db, client.org_id))!;
+    const org = (await store.repos.directory.getOrg(client.org_id))!;
     const { user, profile } = await loadUser(client.org_id, client.user_id);
     if (!user) return unknown();
     const actor = userActor(org, user, profile, ctx);
@@ -240,12 +237,12 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     let refreshHash: string | null = null;
     let code: { hash: string; scopes: string } | null = null;
     if (grantType === 'refresh_token') {
-      const row = req.refresh_token ? await oauth.getToken(store.db, sha256(req.refresh_token)) : undefined;
+      const row = req.refresh_token ? await store.repos.oauth.getToken(sha256(req.refresh_token)) : undefined;
       if (!row || row.kind !== 'refresh' || row.client_id !== client.client_id || row.revoked_at) return fail('invalid_code');
       scopes = row.scopes.split(',');
       refreshHash = row.token_hash;
     } else if (grantType === 'authorization_code') {
-      const row = req.code ? await oauth.getToken(store.db, sha256(req.code)) : undefined;
+      const row = req.code ? await store.repos.oauth.getToken(sha256(req.code)) : undefined;
       if (!row || row.kind !== 'code' || row.client_id !== client.client_id || row.revoked_at || (row.expires_at ?? 0) < deps.clock()) {
         return fail('invalid_code');
       }
@@ -269,16 +266,16 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     const issued = await inTransaction(deps, actor, async (tx) => {
       let newRefresh: string | undefined;
       if (code) {
-        const used = await oauth.markTokenUsed(tx.db, code.hash, tx.now);
+        const used = await tx.store.oauth.markTokenUsed(code.hash, tx.now);
         if (Number(used.numUpdatedRows) !== 1) return null;
         newRefresh = token();
         refreshHash = sha256(newRefresh);
-        await oauth.insertToken(tx.db, {
+        await tx.store.oauth.insertToken({
           token_hash: refreshHash, kind: 'refresh', org_id: org.id, client_id: client.client_id, user_id: user.id,
           scopes: code.scopes, refresh_hash: null, expires_at: null, revoked_at: null, created_at: tx.now,
         });
       }
-      await oauth.insertToken(tx.db, {
+      await tx.store.oauth.insertToken({
         token_hash: sha256(accessToken), kind: 'access', org_id: org.id, client_id: client.client_id, user_id: user.id,
         scopes: scopes.join(','), refresh_hash: refreshHash, expires_at: tx.now + ACCESS_TOKEN_SECONDS * 1000, revoked_at: null,
         created_at: tx.now,
@@ -303,15 +300,18 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
   async function summariseRefusedLogins(): Promise<number> {
     const before = deps.clock() - MINUTE - TALLY_GRACE_MS;
     let written = 0;
-    for (const org of await dir.listOrgs(store.db)) {
-      for (const t of await finishedTallies(store.db, org.id, before)) {
-        const client = await oauth.getClient(store.db, t.client_id);
+    for (const org of await store.repos.directory.listOrgs()) {
+      for (const t of await store.repos.limits.finishedTallies(org.id, before)) {
+        const client = await store.repos.oauth.getClient(t.client_id);
         const { user, profile } = client ? await loadUser(org.id, client.user_id) : { user: undefined, profile: undefined };
         const ctx = { ip: t.last_ip, userAgent: null };
         const actor = user ? userActor(org, user, profile, ctx) : { ...systemActor(org.id, 'System', org.time_zone), ...ctx };
         written += await inTransaction(deps, actor, async (tx) => {
-          const taken = await takeTally(tx.db, org.id, t.client_id, t.minute_start);
-          if (!taken) return 0;
+          const taken = await tx.store.limits.takeTally(org.id, t.client_id, t.minute_start);
+          if (!taken) {
+            tx.unaudited('another node summarised this tally first: nothing was removed');
+            return 0;
+          }
           tx.audit({ action: 'login_failed', module: 'users', recordId: actor.userId, recordName: actor.name, parentModule: null,
             parentId: null, batchId: null, fieldHistory: null, extra: { client_id: t.client_id, reason: 'too_many_requests',
               attempts: taken.attempts, from: new Date(t.minute_start).toISOString(), to: new Date(t.minute_start + MINUTE).toISOString() } });
@@ -336,13 +336,13 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
   /** Revokes a refresh token (with its access tokens) or an access token. Unknown tokens are ignored. */
   async function revoke(rawToken: string | undefined, ctx: RequestContext): Promise<{ status: 'success' } | { error: string }> {
     if (!rawToken) return { error: 'invalid_request' };
-    const row = await oauth.getToken(store.db, sha256(rawToken));
+    const row = await store.repos.oauth.getToken(sha256(rawToken));
     if (!row || row.kind === 'code') return { status: 'success' };
-    const org = (await dir.getOrg(store.db, row.org_id))!;
+    const org = (await store.repos.directory.getOrg(row.org_id))!;
     const { user, profile } = await loadUser(row.org_id, row.user_id);
     const actor = user ? userActor(org, user, profile, ctx) : systemActor(org.id, 'System', org.time_zone);
     await inTransaction(deps, actor, async (tx) => {
-      await oauth.revokeTokenTree(tx.db, row.token_hash, tx.now);
+      await tx.store.oauth.revokeTokenTree(row.token_hash, tx.now);
       tx.audit({ action: 'token_revoked', module: 'oauth_clients', recordId: row.client_id, recordName: row.kind,
         parentModule: null, parentId: null, batchId: null, fieldHistory: null, extra: { kind: row.kind } });
     });
@@ -352,12 +352,12 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
 
   /** Revokes a client and every token it holds (CLI). */
   async function revokeClient(orgId: string, clientId: string) {
-    const client = await oauth.getClient(store.db, clientId);
+    const client = await store.repos.oauth.getClient(clientId);
     if (!client || client.org_id !== orgId) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
-    const org = (await dir.getOrg(store.db, orgId))!;
+    const org = (await store.repos.directory.getOrg(orgId))!;
     await inTransaction(deps, systemActor(orgId, 'auditrail CLI', org.time_zone), async (tx) => {
-      await oauth.revokeClientRow(tx.db, orgId, clientId, tx.now);
-      await oauth.revokeClientTokens(tx.db, clientId, tx.now);
+      await tx.store.oauth.revokeClient(orgId, clientId, tx.now);
+      await tx.store.oauth.revokeClientTokens(clientId, tx.now);
       tx.audit({ action: 'oauth_client_revoked', module: 'oauth_clients', recordId: clientId, recordName: client.name,
         parentModule: 'users', parentId: client.user_id, batchId: null, fieldHistory: null, extra: null });
     });
@@ -373,12 +373,12 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     const now = deps.clock();
     const hit = cache.get(hash);
     if (hit && now - hit.cachedAt < CACHE_MS && now < hit.expiresAt) return hit.principal;
-    const row = await oauth.getToken(store.db, hash);
+    const row = await store.repos.oauth.getToken(hash);
     if (!row || row.kind !== 'access' || row.revoked_at || (row.expires_at ?? 0) <= now) {
       cache.delete(hash);
       throw new AppError('INVALID_TOKEN', 'invalid oauth token', {});
     }
-    const [org, { user, profile }] = await Promise.all([dir.getOrg(store.db, row.org_id), loadUser(row.org_id, row.user_id)]);
+    const [org, { user, profile }] = await Promise.all([store.repos.directory.getOrg(row.org_id), loadUser(row.org_id, row.user_id)]);
     if (!org || !user || !profile || user.status !== 'active') throw new AppError('INVALID_TOKEN', 'invalid oauth token', {});
     const principal: Principal = {
       org, user, profile, permissions: JSON.parse(profile.permissions), isAdmin: profile.is_admin === 1,
@@ -389,7 +389,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     return principal;
   }
 
-  const listClients = (orgId: string) => oauth.listClients(store.db, orgId);
+  const listClients = (orgId: string) => store.repos.oauth.listClients(orgId);
 
   return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, limitApi, summariseRefusedLogins, listClients, userActor,
     clearCache: () => cache.clear() };

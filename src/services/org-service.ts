@@ -3,7 +3,6 @@ import { newId, shortOrgId } from '../domain/ids.ts';
 import { ADMIN_PERMISSIONS, STANDARD_PERMISSIONS } from '../domain/permissions.ts';
 import { applyOrgSettingsPatch, DEFAULT_ORG_SETTINGS, parseOrgSettings, type OrgSettings } from '../domain/org-settings.ts';
 import { isValidTimeZone } from '../domain/time.ts';
-import * as dir from '../store/directory-store.ts';
 import type { OrgTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type ServiceDeps, type Actor } from './context.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
@@ -45,7 +44,7 @@ export function createOrgService(deps: ServiceDeps) {
         id: orgId, name, time_zone: timeZone, currency: input.currency ?? 'USD', country_code: input.countryCode ?? 'US',
         zgid: shortOrgId(orgId), settings: JSON.stringify(DEFAULT_ORG_SETTINGS), created_at: now,
       };
-      await dir.insertOrg(tx.db, org);
+      await tx.store.directory.insertOrg(org);
       tx.audit({ action: 'org_created', module: null, recordId: orgId, recordName: name, parentModule: null,
         parentId: null, batchId: null, fieldHistory: null, extra: { time_zone: timeZone } });
       const adminProfile = await addProfile(tx, actor, 'Administrator', 'This profile will have all the permissions.', true, ADMIN_PERMISSIONS, false);
@@ -62,7 +61,7 @@ export function createOrgService(deps: ServiceDeps) {
 
   /** Current settings of an organisation, defaults filled in. */
   async function orgSettings(orgId: string): Promise<OrgSettings> {
-    return parseOrgSettings((await dir.getOrg(store.db, orgId))?.settings);
+    return parseOrgSettings((await store.repos.directory.getOrg(orgId))?.settings);
   }
 
   /**
@@ -73,19 +72,19 @@ export function createOrgService(deps: ServiceDeps) {
   async function updateOrgSettings(actor: Actor, patch: Partial<Record<keyof OrgSettings, unknown>>) {
     requireAdministrator(actor);
     return inTransaction(deps, actor, async (tx) => {
-      const org = await dir.getOrg(tx.db, actor.orgId);
+      const org = await tx.store.directory.getOrg(actor.orgId);
       if (!org) throw new AppError('INVALID_DATA', 'no such organisation', {});
       const { next, changes } = applyOrgSettingsPatch(parseOrgSettings(org.settings), patch);
       if (changes.length === 0) return next;
-      await dir.updateOrgRow(tx.db, actor.orgId, { settings: JSON.stringify(next) });
+      await tx.store.directory.updateOrg(actor.orgId, { settings: JSON.stringify(next) });
       tx.audit({ action: 'org_updated', module: null, recordId: actor.orgId, recordName: org.name, parentModule: null,
         parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return next;
     });
   }
 
-  const getOrg = (orgId: string) => dir.getOrg(store.db, orgId);
-  const listOrgs = () => dir.listOrgs(store.db);
+  const getOrg = (orgId: string) => store.repos.directory.getOrg(orgId);
+  const listOrgs = () => store.repos.directory.listOrgs();
 
   return { createOrganisation, getOrg, listOrgs, orgSettings, updateOrgSettings };
 }

@@ -1,7 +1,7 @@
 import { BOM, csvCell, csvRow } from './csv.ts';
 import { changesText, EXPORT_COLUMNS, groupCells, type PartChunk, type PartJob, type PartRows } from './export-csv-encoding.ts';
 import { CHUNK, CHUNK_BYTES, SCRATCH_BYTES } from './export-part-bytes.ts';
-import { DETAILS_SELECT, GROUP_COLUMNS, groupSelect, type Keyset, matchingEntries, type Row } from './export-query.ts';
+import { GROUP_COLUMNS, type Keyset, type Row } from './export-query.ts';
 
 /**
  * An export part's rows read through PostgreSQL's binary COPY: the decoder of COPY's binary format
@@ -29,7 +29,7 @@ const LONG_TEXT = SCRATCH_BYTES / 8;
 const ROW_MARGIN = 96;
 
 /**
- * A part's rows through PostgreSQL's binary COPY (store.copyOut), encoded as bytes: the group's
+ * A part's rows through PostgreSQL's binary COPY (ExportRows.copyPart), encoded as bytes: the group's
  * UTF-8 is checked and copied byte by byte (the clean case: separators become commas), the time,
  * sequence and Changes cell are written as text, and a group that is not clean is encoded from
  * its cells as the paged path does (groupCells). The bytes are the paged path's, exactly (a test
@@ -37,7 +37,7 @@ const ROW_MARGIN = 96;
  * both against the same baseline).
  */
 export async function* copiedPart(job: PartJob, start: Keyset | undefined, count: number): AsyncGenerator<PartChunk, PartRows> {
-  const { store, orgId, r, fmt, part, out } = job;
+  const { rows: source, orgId, r, fmt, part, out } = job;
   let position = start;
   let first: number | null = null;
   let last: number | null = null;
@@ -67,8 +67,6 @@ export async function* copiedPart(job: PartJob, start: Keyset | undefined, count
   };
   await writeText(BOM + csvRow(EXPORT_COLUMNS));
   if (count > 0) {
-    const query = matchingEntries(store.db, orgId, r, { after: start, limit: count }).clearSelect()
-      .select(['audited_at', 'seq', groupSelect(store.dialect), DETAILS_SELECT, 'id']);
     let data: Buffer = Buffer.alloc(0);
     let at = 0;
     let header = true;
@@ -81,7 +79,7 @@ export async function* copiedPart(job: PartJob, start: Keyset | undefined, count
     let pieces: Buffer[] = [];
     let waiting = 0;
     let needed = 0;
-    for await (const chunk of store.copyOut!(query)) {
+    for await (const chunk of source.copyPart(orgId, r, start, count)) {
       if (at < data.length) {
         if (pieces.length === 0) pieces.push(data.subarray(at));
         pieces.push(chunk);
@@ -161,7 +159,7 @@ export async function* copiedPart(job: PartJob, start: Keyset | undefined, count
         if (!clean || separators !== GROUP_COLUMNS.length - 1) {
           pos = mark;
           const row: Row = [auditedAt, seq, data.toString('utf8', groupAt, groupEnd), null, `${id},${seq}`];
-          await writeText(await groupCells(store, orgId, row));
+          await writeText(await groupCells(source, orgId, row));
         }
         buf[pos++] = COMMA;
         if (lengths[3] >= 0) await writeText(csvCell(changesText(data.toString('utf8', starts[3], starts[3] + lengths[3]))));

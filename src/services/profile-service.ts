@@ -2,7 +2,6 @@ import { AppError } from '../domain/errors.ts';
 import { newId, isId } from '../domain/ids.ts';
 import { parsePermissions, type ProfilePermissions } from '../domain/permissions.ts';
 import type { FieldChange } from '../domain/audit.ts';
-import * as dir from '../store/directory-store.ts';
 import type { ProfileTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { checkGrantable, isAdministrator, requireSetting } from './authorization.ts';
@@ -18,7 +17,7 @@ export async function addProfile(tx: Tx, actor: Actor, name: string, description
     permissions: JSON.stringify(permissions), created_at: tx.now, modified_at: tx.now,
     created_by: actor.userId, modified_by: actor.userId,
   };
-  await dir.insertProfile(tx.db, row);
+  await tx.store.directory.insertProfile(row);
   tx.audit({ action: 'profile_added', module: 'profiles', recordId: row.id, recordName: name, parentModule: null,
     parentId: null, batchId: null, fieldHistory: null, extra: { permissions } });
   return row;
@@ -28,19 +27,19 @@ export async function addProfile(tx: Tx, actor: Actor, name: string, description
 export function createProfileService(deps: ServiceDeps) {
   const { store } = deps;
 
-  const listProfiles = (actor: Actor) => dir.listProfiles(store.db, actor.orgId);
-  const getProfile = (actor: Actor, id: string) => (isId(id) ? dir.getProfile(store.db, actor.orgId, id) : Promise.resolve(undefined));
+  const listProfiles = (actor: Actor) => store.repos.directory.listProfiles(actor.orgId);
+  const getProfile = (actor: Actor, id: string) => (isId(id) ? store.repos.directory.getProfile(actor.orgId, id) : Promise.resolve(undefined));
 
   /** Clones a profile under a new name (Zoho's way to create one). */
   async function cloneProfile(actor: Actor, sourceId: string, input: ProfileInput, path = '$.profiles[0]') {
     requireSetting(actor, 'manage_profiles');
     return inTransaction(deps, actor, async (tx) => {
-      const source = isId(sourceId) ? await dir.getProfile(tx.db, actor.orgId, sourceId) : undefined;
+      const source = isId(sourceId) ? await tx.store.directory.getProfile(actor.orgId, sourceId) : undefined;
       if (!source) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
       if (source.is_admin && !isAdministrator(actor)) throw onlyAdmins();
       const name = checkText(input.name, 'name', path, 50);
       if (!name) throw fieldError('MANDATORY_NOT_FOUND', 'name', `${path}.name`, 'required field not found');
-      const profiles = await dir.listProfiles(tx.db, actor.orgId);
+      const profiles = await tx.store.directory.listProfiles(actor.orgId);
       if (profiles.some((p) => p.name.toLowerCase() === name.toLowerCase())) {
         throw new AppError('DUPLICATE_DATA', 'a profile with this name already exists', { api_name: 'name', json_path: `${path}.name` });
       }
@@ -60,9 +59,9 @@ export function createProfileService(deps: ServiceDeps) {
   async function updateProfile(actor: Actor, id: string, input: ProfileInput, path = '$.profiles[0]') {
     requireSetting(actor, 'manage_profiles');
     return inTransaction(deps, actor, async (tx) => {
-      const profile = isId(id) ? await dir.getProfile(tx.db, actor.orgId, id) : undefined;
+      const profile = isId(id) ? await tx.store.directory.getProfile(actor.orgId, id) : undefined;
       if (!profile) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
-      if (!isAdministrator(actor) && actor.userId && (await dir.getUser(tx.db, actor.orgId, actor.userId))?.profile_id === profile.id) {
+      if (!isAdministrator(actor) && actor.userId && (await tx.store.directory.getUser(actor.orgId, actor.userId))?.profile_id === profile.id) {
         throw new AppError('NOT_ALLOWED', 'you cannot change the profile you hold', {});
       }
       const patch: Partial<ProfileTable> = {};
@@ -91,7 +90,7 @@ export function createProfileService(deps: ServiceDeps) {
         }
       }
       if (changes.length === 0) return profile;
-      await dir.updateProfileRow(tx.db, actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
+      await tx.store.directory.updateProfile(actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
       tx.audit({ action: 'profile_updated', module: 'profiles', recordId: id, recordName: patch.name ?? profile.name,
         parentModule: null, parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return { ...profile, ...patch, modified_at: tx.now, modified_by: actor.userId };
@@ -102,15 +101,15 @@ export function createProfileService(deps: ServiceDeps) {
   async function deleteProfile(actor: Actor, id: string, transferTo: string | undefined) {
     requireSetting(actor, 'manage_profiles');
     return inTransaction(deps, actor, async (tx) => {
-      const profiles = await dir.listProfiles(tx.db, actor.orgId);
+      const profiles = await tx.store.directory.listProfiles(actor.orgId);
       const profile = profiles.find((p) => p.id === id);
       if (!profile) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
       if (profile.custom === 0) throw new AppError('NOT_ALLOWED', 'default profiles cannot be deleted', {});
       const target = profiles.find((p) => p.id === transferTo && p.id !== id);
       if (!transferTo) throw new AppError('REQUIRED_PARAM_MISSING', 'transfer_to is required', { param_name: 'transfer_to' });
       if (!target) throw new AppError('INVALID_DATA', 'invalid transfer profile', { param_name: 'transfer_to' });
-      await dir.moveUsersToProfile(tx.db, actor.orgId, id, target.id, tx.now);
-      await dir.deleteProfileRow(tx.db, actor.orgId, id);
+      await tx.store.directory.moveUsersToProfile(actor.orgId, id, target.id, tx.now);
+      await tx.store.directory.deleteProfile(actor.orgId, id);
       tx.audit({ action: 'profile_deleted', module: 'profiles', recordId: id, recordName: profile.name, parentModule: null,
         parentId: null, batchId: null, fieldHistory: null, extra: { transfer_to: target.id } });
       return profile;

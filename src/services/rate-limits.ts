@@ -1,5 +1,4 @@
 import { AppError } from '../domain/errors.ts';
-import { hitCounter, pruneCounters } from '../store/limit-store.ts';
 import type { ServiceDeps } from './context.ts';
 
 export const MINUTE = 60_000;
@@ -20,7 +19,7 @@ export async function hitLimits(deps: ServiceDeps, limits: RateLimit[]): Promise
   let refusal: Refusal | null = null;
   for (const limit of limits) {
     const windowStart = now - (now % limit.windowMs);
-    const { count, lockedUntil } = await hitCounter(deps.store.db, limit.key, windowStart);
+    const { count, lockedUntil } = await deps.store.repos.limits.hit(limit.key, windowStart);
     const wait = lockedUntil !== null && lockedUntil > now ? lockedUntil - now
       : count > limit.max ? windowStart + limit.windowMs - now : 0;
     if (wait > (refusal?.retryAfterMs ?? 0)) refusal = { key: limit.key, retryAfterMs: wait };
@@ -35,5 +34,5 @@ export const tooManyRequests = (refusal: Refusal, message: string) =>
 /** Forgets counters no window or lockout still needs (the longest is an hour). */
 export const pruneRateLimits = (deps: ServiceDeps) => {
   const now = deps.clock();
-  return pruneCounters(deps.store.db, now - 60 * MINUTE, now);
+  return deps.store.repos.limits.prune(now - 60 * MINUTE, now);
 };

@@ -7,8 +7,6 @@ import { validateFieldValue, sameValue } from '../domain/field-values.ts';
 import { findUnstorable } from '../domain/text.ts';
 import type { AuditSource, FieldChange } from '../domain/audit.ts';
 import * as records from '../store/record-store.ts';
-import * as bin from '../store/bin-store.ts';
-import * as dir from '../store/directory-store.ts';
 import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from '../domain/display.ts';
@@ -137,7 +135,7 @@ export function createRecordService(deps: ServiceDeps) {
   /** Checks owners, lookups and parents of parsed items against the org's live data. */
   async function checkReferences(tx: Tx, actor: Actor, module: ModuleDef, items: ParsedItem[], users: Map<string, UserTable>) {
     const ids = items.flatMap((p) => [...p.lookups.map((l) => l.id), ...(p.parent ? [p.parent.id] : [])]);
-    const found = new Map((await records.getLiveRecordsAnyModule(tx.db, actor.orgId, ids)).map((r) => [r.id, r]));
+    const found = new Map((await tx.store.records.liveAnyModule(actor.orgId, ids)).map((r) => [r.id, r]));
     const failures = new Map<number, ItemError>();
     for (const p of items) {
       const base = `$.data[${p.index}]`;
@@ -166,7 +164,7 @@ export function createRecordService(deps: ServiceDeps) {
     return Object.assign(failures, { names: new Map([...found].map(([id, r]) => [id, r.name])) });
   }
 
-  const orgUsers = async (tx: Tx, orgId: string) => new Map((await dir.listUsers(tx.db, orgId)).map((u) => [u.id, u]));
+  const orgUsers = async (tx: Tx, orgId: string) => new Map((await tx.store.directory.listUsers(orgId)).map((u) => [u.id, u]));
 
   function historyValue(field: string, value: unknown, users: Map<string, UserTable>) {
     if (field === 'Owner' && typeof value === 'string') {
@@ -226,7 +224,9 @@ export function createRecordService(deps: ServiceDeps) {
           parentModule: row.parent_module, parentId: row.parent_id, batchId, fieldHistory: history, extra: opts.extra ?? null, source: opts.source });
       }
     }
-    await records.insertRecords(tx.db, rows);
+    // A batch whose items all failed writes nothing (and so needs no entry).
+    if (rows.length) await tx.store.records.insert(rows);
+    if (opts.skipAudit) tx.unaudited('records the caller keeps unaudited: logged emails of a user whose email tracking is off');
     return results;
   }
 
@@ -264,7 +264,7 @@ export function createRecordService(deps: ServiceDeps) {
         results[i] = itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', json_path: `$.data[${i}].id` });
       } else parsed.push({ ...p, id });
     });
-    const existing = new Map((await records.getRecordsByIds(tx.db, actor.orgId, module.apiName, parsed.map((p) => p.id)))
+    const existing = new Map((await tx.store.records.byIds(actor.orgId, module.apiName, parsed.map((p) => p.id)))
       .map((r) => [r.id, r]));
     const users = await orgUsers(tx, actor.orgId);
     const failures = await checkReferences(tx, actor, module, parsed, users);
@@ -321,7 +321,8 @@ export function createRecordService(deps: ServiceDeps) {
       tx.audit({ action: 'updated', module: module.apiName, recordId: current.id, recordName: updated.name,
         parentModule, parentId, batchId, fieldHistory: history, extra: opts.extra ?? null, source: opts.source });
     }
-    await records.updateRecordRows(tx.db, actor.orgId, patches);
+    // Identical values, or items that all failed: nothing to write (and no entry).
+    if (patches.length) await tx.store.records.updateMany(actor.orgId, patches);
     return results;
   }
 
@@ -340,7 +341,7 @@ export function createRecordService(deps: ServiceDeps) {
 
   async function deleteInTx(tx: Tx, actor: Actor, module: ModuleDef, ids: string[], opts: WriteOptions = {}): Promise<ItemResult[]> {
     const valid = ids.filter(isId);
-    const existing = new Map((await records.getRecordsByIds(tx.db, actor.orgId, module.apiName, valid)).map((r) => [r.id, r]));
+    const existing = new Map((await tx.store.records.byIds(actor.orgId, module.apiName, valid)).map((r) => [r.id, r]));
     const batchId = opts.batchId ?? newId(tx.now);
     const results: ItemResult[] = [];
     const doomed: RecordTable[] = [];
@@ -358,12 +359,12 @@ export function createRecordService(deps: ServiceDeps) {
     // Dependents (and theirs) leave with their parent, under the same deletion batch.
     const all = [...doomed];
     for (let level = doomed.map((r) => r.id); level.length; ) {
-      const children = (await records.getLiveChildren(tx.db, actor.orgId, level)).filter((c) => !seen.has(c.id));
+      const children = (await tx.store.records.liveChildren(actor.orgId, level)).filter((c) => !seen.has(c.id));
       children.forEach((c) => seen.add(c.id));
       all.push(...children);
       level = children.map((c) => c.id);
     }
-    const moved = await records.markDeleted(tx.db, actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId);
+    const moved = all.length ? await tx.store.records.markDeleted(actor.orgId, all.map((r) => r.id), actor.userId, tx.now, batchId) : 0;
     if (moved !== all.length) throw new AppError('INVALID_DATA', 'the records changed while this request ran; nothing was deleted', {});
     for (const row of all) {
       tx.audit({ action: 'deleted', module: row.module, recordId: row.id, recordName: row.name,
@@ -378,7 +379,7 @@ export function createRecordService(deps: ServiceDeps) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
     if (!isId(id)) return undefined;
-    const [row] = await records.getRecordsByIds(store.db, actor.orgId, module.apiName, [id]);
+    const [row] = await store.repos.records.byIds(actor.orgId, module.apiName, [id]);
     return row && row.deleted_at === null ? row : undefined;
   }
 
@@ -386,14 +387,14 @@ export function createRecordService(deps: ServiceDeps) {
   async function listRecords(actor: Actor, moduleName: string, q: Omit<records.ListQuery, 'orgId' | 'module'>) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
-    const rows = await records.listRecords(store.db, { ...q, orgId: actor.orgId, module: module.apiName, limit: q.limit + 1 });
+    const rows = await store.repos.records.list({ ...q, orgId: actor.orgId, module: module.apiName, limit: q.limit + 1 });
     const more = rows.length > q.limit;
     return { module, rows: more ? rows.slice(0, q.limit) : rows, more };
   }
 
   /** What rendering a page of records needs: the org's users and the names of referenced records. */
   async function referenceData(actor: Actor, ids: string[]) {
-    const [users, names] = await Promise.all([dir.listUsers(store.db, actor.orgId), records.getRecordNames(store.db, actor.orgId, ids)]);
+    const [users, names] = await Promise.all([store.repos.directory.listUsers(actor.orgId), store.repos.records.names(actor.orgId, ids)]);
     return {
       users: new Map(users.map((u) => [u.id, u])),
       names: new Map(names.map((n) => [n.id, { name: n.name, module: n.module }])),
@@ -408,13 +409,13 @@ export function createRecordService(deps: ServiceDeps) {
     type Item = { id: string; type: 'recycle' | 'permanent'; name: string | null; deletedBy: string | null; createdBy: string | null; deletedAt: number };
     const items: Item[] = [];
     if (type !== 'permanent') {
-      const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: await binVisibleUserIds(store.db, actor), modules: [{ op: 'equal', value: module.apiName }],
+      const rows = await store.repos.bin.list({ orgId: actor.orgId, userIds: await binVisibleUserIds(store.repos, actor), modules: [{ op: 'equal', value: module.apiName }],
         sortBy: 'deleted_at', desc: true, limit: want, offset: 0 });
       items.push(...rows.map((r) => ({ id: r.id, type: 'recycle' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
         deletedAt: Number(r.deleted_at) })));
     }
     if (type !== 'recycle') {
-      const rows = await bin.listTombstones(store.db, actor.orgId, module.apiName, want, 0);
+      const rows = await store.repos.bin.tombstones(actor.orgId, module.apiName, want, 0);
       items.push(...rows.map((r) => ({ id: r.id, type: 'permanent' as const, name: null, deletedBy: null, createdBy: null, deletedAt: Number(r.deleted_at) })));
     }
     items.sort((a, b) => b.deletedAt - a.deletedAt || (a.id < b.id ? 1 : -1));

@@ -2,8 +2,8 @@ import { AppError } from '../domain/errors.ts';
 import { isId, newId } from '../domain/ids.ts';
 import type { BinCondition } from '../domain/bin-filters.ts';
 import * as bin from '../store/bin-store.ts';
-import * as dir from '../store/directory-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import type { BoundStore } from '../store/bound-store.ts';
 import type { JobTable, RecordTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from '../domain/display.ts';
@@ -46,11 +46,11 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   const { store } = deps;
 
   /** Whose items the actor sees: everyone's for bin administrators, else theirs and their subordinates'. */
-  const visibleUsers = (actor: Actor) => binVisibleUserIds(store.db, actor);
+  const visibleUsers = (actor: Actor) => binVisibleUserIds(store.repos, actor);
 
   async function toSelect(actor: Actor, filters: BinCondition[], ids?: string[]) {
     const userIds = await visibleUsers(actor);
-    const users = await dir.listUsers(store.db, actor.orgId);
+    const users = await store.repos.directory.listUsers(actor.orgId);
     const select: Omit<bin.BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'> = { orgId: actor.orgId, userIds, ids,
       readableModules: readable(actor) };
     for (const c of filters) {
@@ -82,20 +82,20 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   async function list(actor: Actor, q: BinQuery) {
     const select = await toSelect(actor, q.filters, q.ids);
     const sortBy = ({ deleted_time: 'deleted_at', display_name: 'name', deleted_by: 'deleted_by' } as const)[q.sortBy];
-    const rows = await bin.listBin(store.db, { ...select, sortBy, desc: q.desc, limit: q.perPage + 1, offset: (q.page - 1) * q.perPage });
+    const rows = await store.repos.bin.list({ ...select, sortBy, desc: q.desc, limit: q.perPage + 1, offset: (q.page - 1) * q.perPage });
     return { rows: rows.slice(0, q.perPage), more: rows.length > q.perPage };
   }
 
-  const count = async (actor: Actor, filters: BinCondition[] = []) => bin.countBin(store.db, await toSelect(actor, filters));
+  const count = async (actor: Actor, filters: BinCondition[] = []) => store.repos.bin.count(await toSelect(actor, filters));
 
   /** One item; INVALID_DATA (resource_path_index 2) when not in the bin or not the actor's to see. */
   async function get(actor: Actor, id: string): Promise<RecordTable> {
-    const [row] = isId(id) ? await bin.listBin(store.db, { ...(await toSelect(actor, [], [id])), sortBy: 'deleted_at', desc: true, limit: 1, offset: 0 }) : [];
+    const [row] = isId(id) ? await store.repos.bin.list({ ...(await toSelect(actor, [], [id])), sortBy: 'deleted_at', desc: true, limit: 1, offset: 0 }) : [];
     if (!row) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
     return row;
   }
 
-  const names = async (orgId: string) => new Map((await dir.listUsers(store.db, orgId)).map((u) => [u.id, u]));
+  const names = async (orgId: string) => new Map((await store.repos.directory.listUsers(orgId)).map((u) => [u.id, u]));
 
   /**
    * The records acting on each root touches, by root id: the root and, level by level, what hangs
@@ -105,7 +105,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
    * (and 500 parents) for all the roots together. With `limit`, null as soon as the records found
    * exceed it (the sets add up to more).
    */
-  async function binSets(db: Tx['db'], orgId: string, roots: RecordTable[], action: 'restore' | 'delete',
+  async function binSets(s: BoundStore, orgId: string, roots: RecordTable[], action: 'restore' | 'delete',
     limit = Infinity): Promise<Map<string, RecordTable[]> | null> {
     const children = new Map<string, RecordTable[]>();
     const seen = new Set<string>();
@@ -117,7 +117,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
       const next: RecordTable[] = [];
       for (let i = 0; i < level.length; i += 500) {
         const parents = new Map(level.slice(i, i + 500).map((r) => [r.id, r]));
-        for (const c of await bin.allBinChildren(db, orgId, [...parents.keys()])) {
+        for (const c of await s.bin.allChildren(orgId, [...parents.keys()])) {
           const parentId = c.parent_id!;
           // A restore follows its batch only (every record of a restore set is in the root's batch).
           if (action === 'restore' && c.delete_batch !== parents.get(parentId)!.delete_batch) continue;
@@ -150,8 +150,8 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   async function classify(tx: Tx, actor: Actor, ids: string[], visible: string[] | null) {
     const modules = readable(actor);
-    const rows = new Map((await bin.rowsByIds(tx.db, actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
-    const gone = new Set((await bin.tombstonesByIds(tx.db, actor.orgId, ids.filter(isId))).map((t) => t.id));
+    const rows = new Map((await tx.store.bin.rowsByIds(actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
+    const gone = new Set((await tx.store.bin.tombstonesByIds(actor.orgId, ids.filter(isId))).map((t) => t.id));
     return (id: string): RecordTable | BinOutcome => {
       const row = rows.get(id);
       const mine = row && (!visible || visible.includes(row.owner_id) || (row.deleted_by !== null && visible.includes(row.deleted_by)))
@@ -182,8 +182,8 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         if (!('ok' in row)) candidates.set(row.id, row);
       }
       const parentIds = [...candidates.values()].flatMap((r) => (r.parent_id ? [r.parent_id] : []));
-      const parents = new Map((await bin.rowsByIds(tx.db, actor.orgId, parentIds)).map((r) => [r.id, r]));
-      const sets = (await binSets(tx.db, actor.orgId, [...candidates.values()], 'restore'))!;
+      const parents = new Map((await tx.store.bin.rowsByIds(actor.orgId, parentIds)).map((r) => [r.id, r]));
+      const sets = (await binSets(tx.store, actor.orgId, [...candidates.values()], 'restore'))!;
       const out: BinOutcome[] = [];
       const batchId = newId(tx.now);
       const done = new Set<string>();
@@ -216,7 +216,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         out.push({ ok: true, id, count: set.length });
       }
       let n = 0;
-      for (const [by, list] of restoring) n += await bin.markRestored(tx.db, actor.orgId, list, by, tx.now);
+      for (const [by, list] of restoring) n += await tx.store.bin.markRestored(actor.orgId, list, by, tx.now);
       if (n !== total) throw conflict();
       return out;
     });
@@ -236,7 +236,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         const row = check(id);
         if (!('ok' in row)) candidates.set(row.id, row);
       }
-      const sets = (await binSets(tx.db, actor.orgId, [...candidates.values()], 'delete'))!;
+      const sets = (await binSets(tx.store, actor.orgId, [...candidates.values()], 'delete'))!;
       const out: BinOutcome[] = [];
       const batchId = newId(tx.now);
       const done = new Set<string>();
@@ -256,7 +256,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         }
         out.push({ ok: true, id, count: set.length });
       }
-      const n = await bin.removePermanently(tx.db, actor.orgId, removing, tx.now);
+      const n = removing.length ? await tx.store.bin.removePermanently(actor.orgId, removing, tx.now) : 0;
       if (n !== removing.length) throw conflict();
       return out;
     });
@@ -266,14 +266,15 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   /** How many records acting on these items touches (roots and dependents). */
   async function weight(actor: Actor, ids: string[], action: 'restore' | 'delete') {
-    const found = new Map((await bin.rowsByIds(store.db, actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
+    const found = new Map((await store.repos.bin.rowsByIds(actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
     const roots = ids.filter(isId).map((id) => found.get(id)).filter((r): r is RecordTable => !!r && r.deleted_at !== null);
-    const sets = await binSets(store.db, actor.orgId, roots, action, SYNC_LIMIT);
+    const sets = await binSets(store.repos, actor.orgId, roots, action, SYNC_LIMIT);
     return sets ? roots.reduce((n, r) => n + sets.get(r.id)!.length, 0) : SYNC_LIMIT + 1;
   }
 
   async function schedule(actor: Actor, payload: BinJobPayload) {
     return inTransaction(deps, actor, async (tx) => {
+      tx.unaudited('a queued bin job: each restore or deletion it runs is audited when it runs');
       const jobId = await enqueueJob(tx, actor.orgId, payload.action === 'restore' ? 'recycle_bin_restore' : 'recycle_bin_delete',
         payload as unknown as Record<string, unknown>);
       return jobId;
@@ -310,9 +311,9 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   /** Empties the bin (Administrators only: AUTHORIZATION_FAILED otherwise). */
   async function empty(actor: Actor): Promise<{ scheduled: boolean; jobId?: string; removed?: number }> {
     if (!hasSetting(actor, 'recycle_bin_admin')) throw new AppError('AUTHORIZATION_FAILED', "non admin user can't empty the recycle bin", {});
-    const total = await bin.countBin(store.db, { orgId: actor.orgId, userIds: null });
+    const total = await store.repos.bin.count({ orgId: actor.orgId, userIds: null });
     if (total > SYNC_LIMIT) return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'delete', all: true }) };
-    const rows = await bin.listBin(store.db, { orgId: actor.orgId, userIds: null, sortBy: 'deleted_at', desc: false, limit: SYNC_LIMIT, offset: 0 });
+    const rows = await store.repos.bin.list({ orgId: actor.orgId, userIds: null, sortBy: 'deleted_at', desc: false, limit: SYNC_LIMIT, offset: 0 });
     const res = await deleteNow(actor, rows.map((r) => r.id));
     return { scheduled: false, removed: res.reduce((n, r) => n + (r.ok ? r.count : 0), 0) };
   }
@@ -320,10 +321,10 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   /** The job handler for scheduled restores and deletions: small transactions, progress reported. */
   async function runJob(job: JobTable, ctx: JobContext) {
     const p = JSON.parse(job.payload) as BinJobPayload;
-    const org = await dir.getOrg(store.db, job.org_id);
+    const org = await store.repos.directory.getOrg(job.org_id);
     const actor = p.userId ? await (async () => {
-      const u = await dir.getUser(store.db, job.org_id, p.userId!);
-      const profile = u ? await dir.getProfile(store.db, job.org_id, u.profile_id) : undefined;
+      const u = await store.repos.directory.getUser(job.org_id, p.userId!);
+      const profile = u ? await store.repos.directory.getProfile(job.org_id, u.profile_id) : undefined;
       return { ...systemActor(job.org_id, u ? fullName(u) : 'System', org?.time_zone), type: 'user' as const, userId: p.userId,
         source: 'api' as const, isAdmin: profile?.is_admin === 1, permissions: profile ? JSON.parse(profile.permissions) : null,
         roleId: u?.role_id ?? null };
@@ -332,7 +333,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     if (p.ids) targets = p.ids;
     else {
       const select = await toSelect(actor, p.filters ?? []);
-      const rows = await bin.binQuery(store.db, select).select(['id', 'parent_id', 'delete_batch']).orderBy('deleted_at').orderBy('id').execute();
+      const rows = await store.repos.bin.itemIds(select);
       // Roots first: an item whose parent is also targeted in the same deletion comes back with it.
       const inSet = new Set(rows.map((r) => r.id));
       targets = rows.filter((r) => !(r.parent_id && inSet.has(r.parent_id))).map((r) => r.id);
@@ -378,15 +379,14 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
   /** Purges items older than each organisation's bin period, in small batches (worker, daily). */
   async function purgeExpired(opts: { batchSize?: number } = {}) {
     let purged = 0;
-    for (const org of await dir.listOrgs(store.db)) {
+    for (const org of await store.repos.directory.listOrgs()) {
       const settings = parseOrgSettings(org.settings);
       const actor = { ...systemActor(org.id, 'Recycle bin purge', org.time_zone), source: 'retention' as const };
       const failed = new Set<string>();
       for (;;) {
         const cutoff = deps.clock() - settings.recycle_bin_days * DAY;
-        let page = bin.binQuery(store.db, { orgId: org.id, userIds: null, olderThan: cutoff });
-        if (failed.size) page = page.where('id', 'not in', [...failed]);
-        const rows = await page.select(['id', 'parent_id']).orderBy('deleted_at').limit(opts.batchSize ?? 500).execute();
+        const rows = await store.repos.bin.itemIds({ orgId: org.id, userIds: null, olderThan: cutoff },
+          { except: [...failed], limit: opts.batchSize ?? 500 });
         if (rows.length === 0) break;
         const ids = new Set(rows.map((r) => r.id));
         const roots = rows.filter((r) => !(r.parent_id && ids.has(r.parent_id))).map((r) => r.id);
@@ -399,8 +399,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
 
   /** Progress of a scheduled bin job: the actor's own, or any of the organisation's for bin administrators. */
   async function jobStatus(actor: Actor, id: string) {
-    const job = isId(id) ? await store.db.selectFrom('jobs').selectAll().where('id', '=', id).where('org_id', '=', actor.orgId)
-      .where('kind', 'in', ['recycle_bin_restore', 'recycle_bin_delete']).executeTakeFirst() : undefined;
+    const job = isId(id) ? await store.repos.jobs.orgJob(actor.orgId, id, ['recycle_bin_restore', 'recycle_bin_delete']) : undefined;
     const startedBy = job ? (JSON.parse(job.payload) as BinJobPayload).userId : null;
     // Another user's job looks exactly like a missing one, unless the actor oversees the bin.
     if (!job || !seesJobOf(actor, startedBy, 'recycle_bin_admin')) {

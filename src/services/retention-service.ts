@@ -1,6 +1,4 @@
 import { newId } from '../domain/ids.ts';
-import * as dir from '../store/directory-store.ts';
-import * as integrity from '../store/integrity-store.ts';
 import { inTransaction, systemActor, type ServiceDeps } from './context.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
@@ -26,7 +24,7 @@ export interface RetentionOptions {
  */
 export function createRetentionService(deps: ServiceDeps, signer: IntegrityService) {
   async function purgeOrg(orgId: string, opts: RetentionOptions = {}): Promise<RetentionResult> {
-    const org = await dir.getOrg(deps.store.db, orgId);
+    const org = await deps.store.repos.directory.getOrg(orgId);
     if (!org) return { orgId, purged: 0, throughSeq: null };
     const settings = parseOrgSettings(org.settings);
     if (settings.legal_hold) return { orgId, purged: 0, throughSeq: null, skipped: 'legal_hold' };
@@ -39,19 +37,19 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
       const cutoff = deps.clock() - settings.retention_years * YEAR;
       const purged = await inTransaction(deps, actor, async (tx) => {
         // A legal hold set while the purge runs stops it here, before the next batch.
-        const current = await dir.getOrg(tx.db, orgId);
+        const current = await tx.store.directory.getOrg(orgId);
         if (!current || parseOrgSettings(current.settings).legal_hold) return null;
-        const last = await integrity.latestCheckpoint(tx.db, orgId);
+        const last = await tx.store.integrity.latestCheckpoint(orgId);
         const afterSeq = last ? Number(last.seq) : 0;
-        const rows = await integrity.chainPrefix(tx.db, orgId, afterSeq, batchSize);
+        const rows = await tx.store.integrity.chainPrefix(orgId, afterSeq, batchSize);
         let k = 0;
         while (k < rows.length && Number(rows[k].audited_at) < cutoff) k++;
         if (k === 0) return 0;
         const end = rows[k - 1];
-        const count = await integrity.purgeChainPrefix(tx.db, orgId, afterSeq, Number(end.seq), tx.now);
+        const count = await tx.store.integrity.purgeChainPrefix(orgId, afterSeq, Number(end.seq), tx.now);
         const body = { org_id: orgId, seq: Number(end.seq), hash: end.hash, cutoff, purged: count,
           prev_signature: last?.signature ?? null, created_at: tx.now };
-        await integrity.insertCheckpoint(tx.db, { id: newId(tx.now), ...body, key_id: signer.keyId,
+        await tx.store.integrity.insertCheckpoint({ id: newId(tx.now), ...body, key_id: signer.keyId,
           signature: signer.signText(checkpointPayload(body)) });
         tx.audit({ action: 'audit_log_purged', module: 'audit_log', recordId: null, recordName: null, parentModule: null,
           parentId: null, batchId: null, fieldHistory: null,
@@ -71,7 +69,7 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
   /** The daily job: every organisation in turn; one that fails does not keep the others. */
   async function runRetention(opts: RetentionOptions = {}): Promise<RetentionResult[]> {
     const out: RetentionResult[] = [];
-    for (const org of await dir.listOrgs(deps.store.db)) {
+    for (const org of await deps.store.repos.directory.listOrgs()) {
       try {
         out.push(await purgeOrg(org.id, opts));
       } catch (e) {

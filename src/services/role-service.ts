@@ -1,7 +1,6 @@
 import { AppError } from '../domain/errors.ts';
 import { newId, isId } from '../domain/ids.ts';
 import type { FieldChange } from '../domain/audit.ts';
-import * as dir from '../store/directory-store.ts';
 import type { RoleTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { requireSetting } from './authorization.ts';
@@ -17,7 +16,7 @@ export async function addRole(tx: Tx, actor: Actor, r: { name: string; descripti
     share_with_peers: r.shareWithPeers ? 1 : 0, created_at: tx.now, modified_at: tx.now,
     created_by: actor.userId, modified_by: actor.userId,
   };
-  await dir.insertRole(tx.db, row);
+  await tx.store.directory.insertRole(row);
   tx.audit({ action: 'role_added', module: 'roles', recordId: row.id, recordName: r.name, parentModule: null,
     parentId: null, batchId: null, fieldHistory: null, extra: { reporting_to: r.reportingTo } });
   return row;
@@ -35,8 +34,8 @@ function isDescendant(roles: RoleTable[], candidate: string, ancestor: string): 
 export function createRoleService(deps: ServiceDeps) {
   const { store } = deps;
 
-  const listRoles = (actor: Actor) => dir.listRoles(store.db, actor.orgId);
-  const getRole = (actor: Actor, id: string) => (isId(id) ? dir.getRole(store.db, actor.orgId, id) : Promise.resolve(undefined));
+  const listRoles = (actor: Actor) => store.repos.directory.listRoles(actor.orgId);
+  const getRole = (actor: Actor, id: string) => (isId(id) ? store.repos.directory.getRole(actor.orgId, id) : Promise.resolve(undefined));
 
   /** Adds a role under `reporting_to` (mandatory: there is exactly one top role). */
   async function createRole(actor: Actor, input: RoleInput, path = '$.roles[0]') {
@@ -46,9 +45,9 @@ export function createRoleService(deps: ServiceDeps) {
       if (!name) throw fieldError('MANDATORY_NOT_FOUND', 'name', `${path}.name`, 'required field not found');
       const parentId = refId(input.reporting_to);
       if (parentId === undefined || parentId === null) throw fieldError('MANDATORY_NOT_FOUND', 'reporting_to', `${path}.reporting_to`, 'required field not found');
-      const parent = typeof parentId === 'string' && isId(parentId) ? await dir.getRole(tx.db, actor.orgId, parentId) : undefined;
+      const parent = typeof parentId === 'string' && isId(parentId) ? await tx.store.directory.getRole(actor.orgId, parentId) : undefined;
       if (!parent) throw fieldError('INVALID_DATA', 'reporting_to', `${path}.reporting_to`, 'invalid role');
-      const roles = await dir.listRoles(tx.db, actor.orgId);
+      const roles = await tx.store.directory.listRoles(actor.orgId);
       if (roles.some((r) => r.name.toLowerCase() === name.toLowerCase())) {
         throw new AppError('DUPLICATE_DATA', 'a role with this name already exists', { api_name: 'name', json_path: `${path}.name` });
       }
@@ -61,7 +60,7 @@ export function createRoleService(deps: ServiceDeps) {
   async function updateRole(actor: Actor, id: string, input: RoleInput, path = '$.roles[0]') {
     requireSetting(actor, 'manage_roles');
     return inTransaction(deps, actor, async (tx) => {
-      const roles = await dir.listRoles(tx.db, actor.orgId);
+      const roles = await tx.store.directory.listRoles(actor.orgId);
       const role = roles.find((r) => r.id === id);
       if (!role) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', json_path: `${path}.id` });
       const patch: Partial<RoleTable> = {};
@@ -97,7 +96,7 @@ export function createRoleService(deps: ServiceDeps) {
         if (old !== v) changes.push({ api_name: k, field_label: k, old, new: v });
       }
       if (changes.length === 0) return role;
-      await dir.updateRoleRow(tx.db, actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
+      await tx.store.directory.updateRole(actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
       tx.audit({ action: 'role_updated', module: 'roles', recordId: id, recordName: patch.name ?? role.name, parentModule: null,
         parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return { ...role, ...patch, modified_at: tx.now, modified_by: actor.userId };
@@ -108,16 +107,16 @@ export function createRoleService(deps: ServiceDeps) {
   async function deleteRole(actor: Actor, id: string, transferTo: string | undefined) {
     requireSetting(actor, 'manage_roles');
     return inTransaction(deps, actor, async (tx) => {
-      const roles = await dir.listRoles(tx.db, actor.orgId);
+      const roles = await tx.store.directory.listRoles(actor.orgId);
       const role = roles.find((r) => r.id === id);
       if (!role) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 2 });
       if (role.reporting_to === null) throw new AppError('NOT_ALLOWED', 'the top role cannot be deleted', {});
       if (!transferTo) throw new AppError('REQUIRED_PARAM_MISSING', 'transfer_to_id is required', { param_name: 'transfer_to_id' });
       const target = roles.find((r) => r.id === transferTo);
       if (!target || target.id === id) throw new AppError('INVALID_DATA', 'invalid transfer role', { param_name: 'transfer_to_id' });
-      await dir.moveUsersToRole(tx.db, actor.orgId, id, target.id, tx.now);
-      await dir.reparentRoles(tx.db, actor.orgId, id, role.reporting_to);
-      await dir.deleteRoleRow(tx.db, actor.orgId, id);
+      await tx.store.directory.moveUsersToRole(actor.orgId, id, target.id, tx.now);
+      await tx.store.directory.reparentRoles(actor.orgId, id, role.reporting_to);
+      await tx.store.directory.deleteRole(actor.orgId, id);
       tx.audit({ action: 'role_deleted', module: 'roles', recordId: id, recordName: role.name, parentModule: null,
         parentId: null, batchId: null, fieldHistory: null, extra: { transfer_to_id: target.id } });
       return role;

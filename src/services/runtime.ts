@@ -4,7 +4,7 @@ import type { Logger, ServiceDeps } from './context.ts';
 import { createServices, type Services } from './index.ts';
 import { createDemoService } from './demo-service.ts';
 import { loadOrCreateKey } from './integrity-service.ts';
-import { dbBlobStore, fileBlobStore, type BlobStore } from '../store/blob-store.ts';
+import { blobStoreFor, type BlobStore } from '../store/blob-store.ts';
 
 /** What a CLI command or the server needs: the store and every service over it. */
 export interface Runtime {
@@ -26,9 +26,7 @@ export function createRuntime(store: Store, logger: Logger,
     exportLimits?: { rowsPerFile?: number; maxEntries?: number }; headsUrl?: string | null } = {}): Runtime {
   const deps: ServiceDeps = { store, clock: opts.clock ?? Date.now, logger };
   const signingKey = loadOrCreateKey(opts.keyDir ?? null);
-  // Export files: a directory beside the SQLite file; in the database itself on PostgreSQL, so
-  // any API node can serve any file.
-  const blobs = store.dialect === 'postgres' || !opts.blobDir ? dbBlobStore(store.db) : fileBlobStore(opts.blobDir);
+  const blobs = blobStoreFor(store, opts.blobDir ?? null);
   return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits,
     heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null } }), demo: createDemoService(deps),
     logger, deps, blobs };

@@ -3,7 +3,6 @@ import { newId, isId } from '../domain/ids.ts';
 import { fullName } from '../domain/display.ts';
 import { isValidTimeZone } from '../domain/time.ts';
 import type { FieldChange } from '../domain/audit.ts';
-import * as dir from '../store/directory-store.ts';
 import type { UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { checkGrantable, checkRoleGrant, isAdministrator, requireSetting } from './authorization.ts';
@@ -35,7 +34,7 @@ export async function addUser(tx: Tx, actor: Actor, u: { first_name: string | nu
     time_zone: u.time_zone, settings: JSON.stringify({ email_tracking: false }), created_at: tx.now, modified_at: tx.now,
     created_by: actor.userId, modified_by: actor.userId,
   };
-  await dir.insertUser(tx.db, row);
+  await tx.store.directory.insertUser(row);
   tx.audit({ action: 'user_added', module: 'users', recordId: row.id, recordName: fullName(row), parentModule: null,
     parentId: null, batchId: null, fieldHistory: null,
     extra: { email: row.email, role_id: row.role_id, profile_id: row.profile_id } });
@@ -48,7 +47,7 @@ export function createUserService(deps: ServiceDeps) {
 
   /** Lists users by Zoho's `type` filter. Throws INVALID_DATA for an unknown type. */
   async function listUsers(actor: Actor, type: UserType = 'AllUsers') {
-    const [users, profiles] = await Promise.all([dir.listUsers(store.db, actor.orgId), dir.listProfiles(store.db, actor.orgId)]);
+    const [users, profiles] = await Promise.all([store.repos.directory.listUsers(actor.orgId), store.repos.directory.listProfiles(actor.orgId)]);
     const admin = new Set(profiles.filter((p) => p.is_admin).map((p) => p.id));
     const keep: Record<UserType, (u: UserTable) => boolean> = {
       AllUsers: (u) => u.status !== 'deleted',
@@ -66,10 +65,10 @@ export function createUserService(deps: ServiceDeps) {
   }
 
   /** Every user of the organisation, deleted ones included (for rendering names in history). */
-  const listEveryUser = (actor: Actor) => dir.listUsers(store.db, actor.orgId);
+  const listEveryUser = (actor: Actor) => store.repos.directory.listUsers(actor.orgId);
 
   async function getUser(actor: Actor, id: string) {
-    return isId(id) ? dir.getUser(store.db, actor.orgId, id) : undefined;
+    return isId(id) ? store.repos.directory.getUser(actor.orgId, id) : undefined;
   }
 
   /**
@@ -83,17 +82,17 @@ export function createUserService(deps: ServiceDeps) {
     const own = () => new AppError('NOT_ALLOWED', 'you cannot change your own role or profile', { api_name: 'role', json_path: path });
     if (input.role !== undefined) {
       const id = refId(input.role);
-      const role = typeof id === 'string' && isId(id) ? await dir.getRole(tx.db, actor.orgId, id) : undefined;
+      const role = typeof id === 'string' && isId(id) ? await tx.store.directory.getRole(actor.orgId, id) : undefined;
       if (!role) throw fieldError('INVALID_DATA', 'role', `${path}.role`, 'invalid role');
       if (role.id !== user?.role_id) {
         if (user && user.id === actor.userId) throw own();
-        await checkRoleGrant(tx.db, actor, await dir.listRoles(tx.db, actor.orgId), user?.id ?? null, role.id);
+        await checkRoleGrant(tx.store, actor, await tx.store.directory.listRoles(actor.orgId), user?.id ?? null, role.id);
       }
       roleId = role.id;
     }
     if (input.profile !== undefined) {
       const id = refId(input.profile);
-      const profile = typeof id === 'string' && isId(id) ? await dir.getProfile(tx.db, actor.orgId, id) : undefined;
+      const profile = typeof id === 'string' && isId(id) ? await tx.store.directory.getProfile(actor.orgId, id) : undefined;
       if (!profile) throw fieldError('INVALID_DATA', 'profile', `${path}.profile`, 'invalid profile');
       if (profile.id !== user?.profile_id) {
         if (profile.is_admin && !isAdministrator(actor)) throw onlyAdmins();
@@ -118,7 +117,7 @@ export function createUserService(deps: ServiceDeps) {
       const firstName = checkText(input.first_name, 'first_name', path, 40) ?? null;
       const email = checkText(input.email, 'email', path, 100)!.toLowerCase();
       if (!EMAIL.test(email)) throw fieldError('INVALID_DATA', 'email', `${path}.email`, 'invalid email', { expected_data_type: 'email' });
-      if (await dir.getUserByEmail(tx.db, actor.orgId, email)) {
+      if (await tx.store.directory.getUserByEmail(actor.orgId, email)) {
         throw new AppError('DUPLICATE_DATA', 'a user with this email already exists', { api_name: 'email', json_path: `${path}.email` });
       }
       const timeZone = checkText(input.time_zone, 'time_zone', path, 64) ?? actor.timeZone;
@@ -133,9 +132,9 @@ export function createUserService(deps: ServiceDeps) {
   async function updateUser(actor: Actor, id: string, input: UserInput, path = '$.users[0]') {
     requireSetting(actor, 'manage_users');
     return inTransaction(deps, actor, async (tx) => {
-      const user = isId(id) ? await dir.getUser(tx.db, actor.orgId, id) : undefined;
+      const user = isId(id) ? await tx.store.directory.getUser(actor.orgId, id) : undefined;
       if (!user || user.status === 'deleted') throw fieldError('INVALID_DATA', 'id', `${path}.id`, 'the id given seems to be invalid');
-      if (!isAdministrator(actor) && (await dir.getProfile(tx.db, actor.orgId, user.profile_id))?.is_admin) throw onlyAdmins();
+      if (!isAdministrator(actor) && (await tx.store.directory.getProfile(actor.orgId, user.profile_id))?.is_admin) throw onlyAdmins();
       const patch: Partial<UserTable> = {};
       const first = checkText(input.first_name, 'first_name', path, 40);
       if (first !== undefined) patch.first_name = first;
@@ -145,7 +144,7 @@ export function createUserService(deps: ServiceDeps) {
       const email = checkText(input.email, 'email', path, 100);
       if (email !== undefined) {
         if (!email || !EMAIL.test(email)) throw fieldError('INVALID_DATA', 'email', `${path}.email`, 'invalid email', { expected_data_type: 'email' });
-        const other = await dir.getUserByEmail(tx.db, actor.orgId, email);
+        const other = await tx.store.directory.getUserByEmail(actor.orgId, email);
         if (other && other.id !== id) throw new AppError('DUPLICATE_DATA', 'a user with this email already exists', { api_name: 'email', json_path: `${path}.email` });
         patch.email = email.toLowerCase();
       }
@@ -172,7 +171,7 @@ export function createUserService(deps: ServiceDeps) {
       if (id === actor.userId && (patch.status === 'disabled' || (profileId && profileId !== user.profile_id))) {
         await ensureAnotherAdmin(tx, actor.orgId, id);
       } else if (patch.status === 'disabled' || profileId) {
-        const profile = await dir.getProfile(tx.db, actor.orgId, user.profile_id);
+        const profile = await tx.store.directory.getProfile(actor.orgId, user.profile_id);
         if (profile?.is_admin && (patch.status === 'disabled' || profileId !== user.profile_id)) await ensureAnotherAdmin(tx, actor.orgId, id);
       }
       const labels: Record<string, string> = { first_name: 'First Name', last_name: 'Last Name', email: 'Email',
@@ -189,7 +188,7 @@ export function createUserService(deps: ServiceDeps) {
       }
       if (changes.length === 0) return user;
       const updated = { ...user, ...patch, modified_at: tx.now, modified_by: actor.userId };
-      await dir.updateUserRow(tx.db, actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
+      await tx.store.directory.updateUser(actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
       tx.audit({ action: 'user_updated', module: 'users', recordId: id, recordName: fullName(updated), parentModule: null,
         parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return updated;
@@ -197,7 +196,7 @@ export function createUserService(deps: ServiceDeps) {
   }
 
   async function ensureAnotherAdmin(tx: Tx, orgId: string, exceptUserId: string) {
-    const [users, profiles] = await Promise.all([dir.listUsers(tx.db, orgId), dir.listProfiles(tx.db, orgId)]);
+    const [users, profiles] = await Promise.all([tx.store.directory.listUsers(orgId), tx.store.directory.listProfiles(orgId)]);
     const admin = new Set(profiles.filter((p) => p.is_admin).map((p) => p.id));
     if (!users.some((u) => u.id !== exceptUserId && u.status === 'active' && admin.has(u.profile_id))) {
       throw new AppError('NOT_ALLOWED', 'the organisation must keep at least one active Administrator', {});
@@ -208,10 +207,10 @@ export function createUserService(deps: ServiceDeps) {
   async function deleteUser(actor: Actor, id: string) {
     requireSetting(actor, 'manage_users');
     return inTransaction(deps, actor, async (tx) => {
-      const user = isId(id) ? await dir.getUser(tx.db, actor.orgId, id) : undefined;
+      const user = isId(id) ? await tx.store.directory.getUser(actor.orgId, id) : undefined;
       if (!user || user.status === 'deleted') throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { id });
       await ensureAnotherAdmin(tx, actor.orgId, id);
-      await dir.updateUserRow(tx.db, actor.orgId, id, { status: 'deleted', modified_at: tx.now, modified_by: actor.userId });
+      await tx.store.directory.updateUser(actor.orgId, id, { status: 'deleted', modified_at: tx.now, modified_by: actor.userId });
       tx.audit({ action: 'user_deleted', module: 'users', recordId: id, recordName: fullName(user), parentModule: null,
         parentId: null, batchId: null, fieldHistory: [{ api_name: 'status', field_label: 'Status', old: user.status, new: 'deleted' }], extra: null });
       return user;
@@ -220,9 +219,9 @@ export function createUserService(deps: ServiceDeps) {
 
   /** Builds the actor for a user of an organisation (CLI, tests, token principals). */
   async function actorForUser(orgId: string, userId: string, ctx: Partial<Pick<Actor, 'source' | 'ip' | 'userAgent'>> = {}): Promise<Actor> {
-    const [org, user] = await Promise.all([dir.getOrg(store.db, orgId), dir.getUser(store.db, orgId, userId)]);
+    const [org, user] = await Promise.all([store.repos.directory.getOrg(orgId), store.repos.directory.getUser(orgId, userId)]);
     if (!org || !user) throw new AppError('INVALID_DATA', 'no such user', { id: userId });
-    const profile = await dir.getProfile(store.db, orgId, user.profile_id);
+    const profile = await store.repos.directory.getProfile(orgId, user.profile_id);
     return {
       orgId, type: 'user', userId: user.id, name: fullName(user), source: ctx.source ?? 'api', ip: ctx.ip ?? null,
       userAgent: ctx.userAgent ?? null, isAdmin: profile?.is_admin === 1,

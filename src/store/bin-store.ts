@@ -64,6 +64,15 @@ export async function listBin(db: Db, q: BinSelect): Promise<RecordTable[]> {
   return binQuery(db, q).selectAll().orderBy(q.sortBy, dir).orderBy('id', dir).limit(q.limit).offset(q.offset).execute();
 }
 
+/** Ids (with parent and deletion batch) of the bin rows a select matches, oldest deletion first, `limit` at most. */
+export function binItemIds(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'>, opts: { except?: readonly string[]; limit?: number } = {}) {
+  let query = binQuery(db, q);
+  if (opts.except?.length) query = query.where('id', 'not in', opts.except);
+  let rows = query.select(['id', 'parent_id', 'delete_batch']).orderBy('deleted_at').orderBy('id');
+  if (opts.limit !== undefined) rows = rows.limit(opts.limit);
+  return rows.execute();
+}
+
 export async function countBin(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'>): Promise<number> {
   const r = await binQuery(db, q).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);

@@ -3,7 +3,8 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { sql } from 'kysely';
-import type { Db } from './db.ts';
+import type { Db, Store } from './db.ts';
+import { type BoundStore, dbOf } from './bound-store.ts';
 
 /**
  * Where export files live, behind one interface: a directory under the data dir on SQLite,
@@ -29,10 +30,10 @@ export interface BlobWriter {
   /** Resolves with the size once the ended stream is completely written (still invisible). */
   written: () => Promise<number>;
   /**
-   * Makes the blob visible under its key; its size. Given a transaction (after `written()`), the
-   * database store does it inside that transaction, so the blob appears exactly when it commits.
+   * Makes the blob visible under its key; its size. Given a transaction's store (after `written()`),
+   * the database store does it inside that transaction, so the blob appears exactly when it commits.
    */
-  commit: (trx?: Db) => Promise<number>;
+  commit: (within?: BoundStore) => Promise<number>;
   abort: () => Promise<void>;
 }
 
@@ -112,6 +113,14 @@ export function fileBlobStore(root: string): BlobStore {
   };
 }
 
+/**
+ * Export files: a directory beside the SQLite file; in the database itself on PostgreSQL (or
+ * without a directory), so any API node can serve any file.
+ */
+export function blobStoreFor(store: Store, dir: string | null): BlobStore {
+  return store.dialect === 'postgres' || !dir ? dbBlobStore(store.db) : fileBlobStore(dir);
+}
+
 /** Blobs as 1 MiB chunks in the `blobs` table; written under a temporary key, renamed at commit. */
 export function dbBlobStore(db: Db): BlobStore {
   return {
@@ -153,9 +162,9 @@ export function dbBlobStore(db: Db): BlobStore {
           await finished;
           return total;
         },
-        commit: async (trx) => {
+        commit: async (within) => {
           await finished;
-          if (trx) await move(trx);
+          if (within) await move(dbOf(within));
           else await db.transaction().execute(move);
           return total;
         },

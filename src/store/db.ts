@@ -7,6 +7,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrations.ts';
+import { BoundStore, RowReads, runTransaction, type TransactionAudit } from './bound-store.ts';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -32,7 +33,19 @@ export interface Store {
    */
   copyOut?(query: Compilable): AsyncIterable<Buffer>;
   close(): Promise<void>;
+  /** The store bound to the pool: reads, and the few writes that are no business change (rate limits, job leases). */
+  repos: BoundStore;
+  /** Reads as arrays of column values (the audit log's pages, the export's rows): outside transactions only. */
+  rows: RowReads;
+  /** One transaction with a store bound to it and its audit entries appended before commit (runTransaction). */
+  transaction<T>(orgId: string | null, work: (s: BoundStore, audit: TransactionAudit) => Promise<T>): Promise<T>;
 }
+
+/**
+ * The store as services hold it: bound stores and transactions, never the Kysely handle nor
+ * raw queries (the store's own modules, bench/ and the CLI's `migrate` use `Store`).
+ */
+export type ServiceStore = Omit<Store, 'db' | 'selectRows' | 'copyOut'>;
 
 /**
  * A value as a PostgreSQL literal, for statements that take no parameters (COPY): finite numbers
@@ -65,6 +78,11 @@ export interface StoreOptions {
   dataDir: string;
   /** Skip migrations (the `migrate` command runs them explicitly). */
   migrate?: boolean;
+  /**
+   * A connection that reads each page once, in order (an export's producer thread): a small page
+   * cache does on SQLite (16 MB is its default here, and it counts in the process's memory).
+   */
+  scanOnce?: boolean;
 }
 
 /**
@@ -110,6 +128,18 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** Brings the store's database to the current schema; the names of the migrations applied. */
+export const migrateStore = (store: Store) => migrateToLatest(store.db as Kysely<unknown>, store.dialect);
+
+/** A store with its bound parts: made once per store, not per call. */
+function withBindings(base: Omit<Store, 'repos' | 'rows' | 'transaction'>): Store {
+  const store = base as Store;
+  store.repos = new BoundStore({ db: base.db, dialect: base.dialect, wrote: false });
+  store.rows = new RowReads(store);
+  store.transaction = (orgId, work) => runTransaction(store, orgId, work);
+  return store;
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
@@ -139,8 +169,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
         client.release(!done);
       }
     }
-    store = { db, dialect: 'postgres', file: null, openOptions: { databaseUrl: options.databaseUrl, dataDir: options.dataDir },
-      selectRows, copyOut, close: () => db.destroy() };
+    store = withBindings({ db, dialect: 'postgres', file: null, openOptions: { databaseUrl: options.databaseUrl, dataDir: options.dataDir },
+      selectRows, copyOut, close: () => db.destroy() });
   } else {
     const file = options.dataDir === ':memory:' ? ':memory:' : path.join(options.dataDir, 'auditrail.db');
     if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true });
@@ -149,6 +179,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    if (options.scanOnce) sqlite.pragma('cache_size = -2048');
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     // Statements of their own (raw mode is a property of the statement, and Kysely's expect
     // objects), run while holding Kysely's one connection: a transaction another caller has open
@@ -164,9 +195,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       }
       return stmt.all(...(parameters as unknown[])) as unknown[][];
     });
-    store = { db, dialect: 'sqlite', file, openOptions: file === ':memory:' ? null : { dataDir: options.dataDir }, selectRows,
-      close: () => db.destroy() };
+    store = withBindings({ db, dialect: 'sqlite', file, openOptions: file === ':memory:' ? null : { dataDir: options.dataDir }, selectRows,
+      close: () => db.destroy() });
   }
-  if (options.migrate !== false) await migrateToLatest(store.db as Kysely<unknown>, store.dialect);
+  if (options.migrate !== false) await migrateStore(store);
   return store;
 }

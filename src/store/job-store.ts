@@ -99,6 +99,10 @@ export async function failLapsed(db: Db, job: JobTable, now: number, error: stri
   return Number(r.numUpdatedRows) === 1;
 }
 
+/** An organisation's job of one of these kinds. */
+export const orgJob = (db: Db, orgId: string, id: string, kinds: readonly string[]) =>
+  db.selectFrom('jobs').selectAll().where('id', '=', id).where('org_id', '=', orgId).where('kind', 'in', kinds).executeTakeFirst();
+
 export const jobsOfKind = (db: Db, orgId: string, kind: string) =>
   db.selectFrom('jobs').selectAll().where('org_id', '=', orgId).where('kind', '=', kind).execute();
 

@@ -111,6 +111,12 @@ export async function markDeleted(db: Db, orgId: string, ids: readonly string[],
   return n;
 }
 
+/** A page of a live record's live dependents in these modules, newest first (`limit` rows from `offset`). */
+export const liveDependents = (db: Db, orgId: string, parentId: string, modules: readonly string[], limit: number, offset: number) =>
+  db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', '=', parentId)
+    .where('module', 'in', modules.length ? modules : ['']).where('deleted_at', 'is', null).orderBy('created_at', 'desc').orderBy('id', 'desc')
+    .limit(limit).offset(offset).execute();
+
 export type SortColumn = 'id' | 'created_at' | 'modified_at';
 
 export interface ListQuery {

@@ -13,14 +13,28 @@ const forbidden = {
   config: ['store', 'services', 'jobs', 'http', 'cli', 'main'],
 };
 
+// Outside store/, nothing holds the raw database: queries live in the store, services get a store
+// bound to their transaction (tx.store) or to the pool (deps.store.repos), and audit entries are
+// appended only by the store's transaction (inTransaction), never directly.
+const rawDatabase = [
+  { group: ['kysely', 'kysely/*'], message: 'only src/store/ imports kysely: use tx.store or deps.store.repos' },
+  { group: ['**/store/db.ts'], importNames: ['Db'], message: 'only src/store/ holds the Kysely handle: use tx.store or deps.store.repos' },
+  { group: ['**/store/bound-store.ts'], importNames: ['dbOf', 'runTransaction'], message: 'store-internal: use inTransaction' },
+  { group: ['**/store/audit-store.ts'], importNames: ['appendAuditEntries', 'lockAuditHead'],
+    message: 'audit entries are appended only by inTransaction (tx.audit)' },
+];
+
 const layerRules = Object.entries(forbidden).map(([layer, banned]) => ({
   files: [`src/${layer}/**/*.ts`],
   rules: {
     'no-restricted-imports': ['error', {
-      patterns: banned.map((b) => ({
-        group: b === 'main' ? ['**/main.ts', '**/main'] : [`**/${b}/*`],
-        message: `${layer}/ must not import ${b}/ (dependency direction: main -> http|jobs|cli -> services -> store -> domain)`,
-      })),
+      patterns: [
+        ...banned.map((b) => ({
+          group: b === 'main' ? ['**/main.ts', '**/main'] : [`**/${b}/*`],
+          message: `${layer}/ must not import ${b}/ (dependency direction: main -> http|jobs|cli -> services -> store -> domain)`,
+        })),
+        ...(layer === 'store' ? [] : rawDatabase),
+      ],
     }],
   },
 }));
@@ -38,4 +52,6 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  // main.ts is in no layer folder; it follows the same rule.
+  { files: ['src/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: rawDatabase }] } },
 );

@@ -5,7 +5,7 @@ import {
   modulePermission, permissionName, settingsPermission, type ModuleAction, type ProfilePermissions, type SettingsPermission,
 } from '../domain/permissions.ts';
 import { auditVisibility } from '../domain/visibility.ts';
-import type { BoundStore } from '../store/bound-store.ts';
+import type { BoundStore, PoolStore } from '../store/bound-store.ts';
 import type { RoleTable } from '../store/schema.ts';
 import type { Actor } from './context.ts';
 
@@ -64,7 +64,7 @@ export function readableModules(actor: Actor): string[] | undefined {
  * Whose audit entries the actor sees (DESIGN invariant 4): null for the whole organisation,
  * else the user ids. An actor that is neither the system nor a user sees nobody's.
  */
-export async function visibleUserIds(s: BoundStore, actor: Actor): Promise<string[] | null> {
+export async function visibleUserIds(s: PoolStore, actor: Actor): Promise<string[] | null> {
   if (isAdministrator(actor)) return null;
   if (!actor.userId) return [];
   const [users, roles] = await Promise.all([s.directory.listUsers(actor.orgId), s.directory.listRoles(actor.orgId)]);
@@ -74,7 +74,7 @@ export async function visibleUserIds(s: BoundStore, actor: Actor): Promise<strin
 }
 
 /** Whose recycle bin items the actor sees: everyone's for bin administrators, else as the audit log. */
-export const binVisibleUserIds = (s: BoundStore, actor: Actor): Promise<string[] | null> =>
+export const binVisibleUserIds = (s: PoolStore, actor: Actor): Promise<string[] | null> =>
   (hasSetting(actor, 'recycle_bin_admin') ? Promise.resolve(null) : visibleUserIds(s, actor));
 
 /** Whether the actor may see a job or export another user started: its starter, or bin administrators for bin jobs. */

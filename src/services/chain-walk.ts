@@ -1,5 +1,5 @@
 import { canonicalEntry, chainHash } from '../domain/audit.ts';
-import type { BoundStore } from '../store/bound-store.ts';
+import type { PoolStore } from '../store/bound-store.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 
 export interface ChainBreak {
@@ -34,7 +34,7 @@ export interface WalkResult {
  * hash, so one altered entry is reported once and later breaks are still found. `onEntry` sees
  * every entry (to compare it with signed heads).
  */
-export async function walkChain(s: BoundStore, orgId: string, start: { seq: number; hash: string }, onBreak: (b: ChainBreak) => void,
+export async function walkChain(s: PoolStore, orgId: string, start: { seq: number; hash: string }, onBreak: (b: ChainBreak) => void,
   opts: { throughSeq?: number; onEntry?: (row: AuditEntryTable) => void } = {}): Promise<WalkResult> {
   let expectedSeq = start.seq + 1;
   let prev = start.hash;

@@ -1,6 +1,6 @@
 import { newId } from '../domain/ids.ts';
 import { queuedJob } from '../store/job-store.ts';
-import type { BoundStore } from '../store/bound-store.ts';
+import type { PoolStore } from '../store/bound-store.ts';
 import type { Tx } from './context.ts';
 
 export type JobKind = 'audit_log_export' | 'recycle_bin_restore' | 'recycle_bin_delete';
@@ -30,7 +30,7 @@ export interface JobContext {
    * LeaseLostError otherwise, which rolls them back. Without it the worker marks the job done
    * after the handler returns.
    */
-  complete(store: BoundStore, result: unknown): Promise<void>;
+  complete(store: PoolStore, result: unknown): Promise<void>;
 }
 
 export class LeaseLostError extends Error {

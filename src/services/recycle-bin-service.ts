@@ -3,7 +3,7 @@ import { isId, newId } from '../domain/ids.ts';
 import type { BinCondition } from '../domain/bin-filters.ts';
 import * as bin from '../store/bin-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import type { BoundStore } from '../store/bound-store.ts';
+import type { PoolStore } from '../store/bound-store.ts';
 import type { JobTable, RecordTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from '../domain/display.ts';
@@ -105,7 +105,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
    * (and 500 parents) for all the roots together. With `limit`, null as soon as the records found
    * exceed it (the sets add up to more).
    */
-  async function binSets(s: BoundStore, orgId: string, roots: RecordTable[], action: 'restore' | 'delete',
+  async function binSets(s: PoolStore, orgId: string, roots: RecordTable[], action: 'restore' | 'delete',
     limit = Infinity): Promise<Map<string, RecordTable[]> | null> {
     const children = new Map<string, RecordTable[]>();
     const seen = new Set<string>();

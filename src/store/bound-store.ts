@@ -57,27 +57,30 @@ function area<R extends Record<string, Query>, W extends Record<string, Query>>(
   return AreaOf as unknown as new (b: Binding) => Area & Bound<R> & Bound<W>;
 }
 
+const RECORD_WRITES = { insert: records.insertRecords, update: records.updateRecordRow, updateMany: records.updateRecordRows, markDeleted: records.markDeleted };
 const Records = area(
   { byIds: records.getRecordsByIds, liveAnyModule: records.getLiveRecordsAnyModule, names: records.getRecordNames,
     liveChildren: records.getLiveChildren, list: records.listRecords, liveDependents: records.liveDependents },
-  { insert: records.insertRecords, update: records.updateRecordRow, updateMany: records.updateRecordRows, markDeleted: records.markDeleted },
+  RECORD_WRITES,
 );
 
+const BIN_WRITES = { markRestored: bin.markRestored, removePermanently: bin.removePermanently, removeLive: bin.removeLive,
+    reparentDependents: bin.reparentDependents, updateData: bin.updateData };
 const Bin = area(
   { list: bin.listBin, count: bin.countBin, itemIds: bin.binItemIds, rowsByIds: bin.rowsByIds, allChildren: bin.allBinChildren,
     tombstonesByIds: bin.tombstonesByIds, tombstones: bin.listTombstones, liveRowsMentioning: bin.liveRowsMentioning },
-  { markRestored: bin.markRestored, removePermanently: bin.removePermanently, removeLive: bin.removeLive,
-    reparentDependents: bin.reparentDependents, updateData: bin.updateData },
+  BIN_WRITES,
 );
 
+const DIRECTORY_WRITES = { insertOrg: dir.insertOrg, updateOrg: dir.updateOrgRow, insertUser: dir.insertUser, updateUser: dir.updateUserRow,
+    insertRole: dir.insertRole, updateRole: dir.updateRoleRow, deleteRole: dir.deleteRoleRow, insertProfile: dir.insertProfile,
+    updateProfile: dir.updateProfileRow, deleteProfile: dir.deleteProfileRow, moveUsersToRole: dir.moveUsersToRole,
+    moveUsersToProfile: dir.moveUsersToProfile, reparentRoles: dir.reparentRoles };
 const Directory = area(
   { getOrg: dir.getOrg, listOrgs: dir.listOrgs, listUsers: dir.listUsers, listUserIdsIn: dir.listUserIdsIn, getUser: dir.getUser,
     getUserByEmail: dir.getUserByEmail, listRoles: dir.listRoles, getRole: dir.getRole, listProfiles: dir.listProfiles,
     getProfile: dir.getProfile },
-  { insertOrg: dir.insertOrg, updateOrg: dir.updateOrgRow, insertUser: dir.insertUser, updateUser: dir.updateUserRow,
-    insertRole: dir.insertRole, updateRole: dir.updateRoleRow, deleteRole: dir.deleteRoleRow, insertProfile: dir.insertProfile,
-    updateProfile: dir.updateProfileRow, deleteProfile: dir.deleteProfileRow, moveUsersToRole: dir.moveUsersToRole,
-    moveUsersToProfile: dir.moveUsersToProfile, reparentRoles: dir.reparentRoles },
+  DIRECTORY_WRITES,
 );
 
 class Jobs extends area(
@@ -106,10 +109,11 @@ const Integrity = area(
     purgeChainPrefix: integrity.purgeChainPrefix, insertSignedHead: integrity.insertSignedHead },
 );
 
+const OAUTH_WRITES = { insertClient: oauth.insertClient, revokeClient: oauth.revokeClientRow, insertToken: oauth.insertToken,
+    revokeTokenTree: oauth.revokeTokenTree, revokeClientTokens: oauth.revokeClientTokens, markTokenUsed: oauth.markTokenUsed };
 const OAuth = area(
   { getClient: oauth.getClient, listClients: oauth.listClients, getToken: oauth.getToken },
-  { insertClient: oauth.insertClient, revokeClient: oauth.revokeClientRow, insertToken: oauth.insertToken,
-    revokeTokenTree: oauth.revokeTokenTree, revokeClientTokens: oauth.revokeClientTokens, markTokenUsed: oauth.markTokenUsed },
+  OAUTH_WRITES,
 );
 
 const Limits = area(
@@ -152,6 +156,22 @@ export class BoundStore {
     this.kv = new Kv(b);
   }
 }
+
+/** An area with its business writes left out. */
+type ReadsOf<A, W> = Omit<A, keyof W>;
+
+/**
+ * The store outside any transaction (`Store.repos`): every read, but no write to business data
+ * (records, the bin, the directory, OAuth grants), which may only happen in a transaction that
+ * audits it. What is left to write here is bookkeeping that is not a change anyone audits: job
+ * claims and leases, export status, rate-limit counters, signed heads and keys.
+ */
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth'> & {
+  readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
+  readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;
+  readonly directory: ReadsOf<InstanceType<typeof Directory>, typeof DIRECTORY_WRITES>;
+  readonly oauth: ReadsOf<InstanceType<typeof OAuth>, typeof OAUTH_WRITES>;
+};
 
 /** The database a bound store runs on: for the store's own modules (blob-store's commit inside a transaction). */
 export const dbOf = (s: BoundStore): Db => s[BINDING].db;

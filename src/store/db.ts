@@ -7,7 +7,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrations.ts';
-import { BoundStore, RowReads, runTransaction, type TransactionAudit } from './bound-store.ts';
+import { BoundStore, type PoolStore, RowReads, runTransaction, type TransactionAudit } from './bound-store.ts';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -34,7 +34,8 @@ export interface Store {
   copyOut?(query: Compilable): AsyncIterable<Buffer>;
   close(): Promise<void>;
   /** The store bound to the pool: reads, and the few writes that are no business change (rate limits, job leases). */
-  repos: BoundStore;
+  /** Reads, and bookkeeping writes only: business data changes only in an audited transaction. */
+  repos: PoolStore;
   /** Reads as arrays of column values (the audit log's pages, the export's rows): outside transactions only. */
   rows: RowReads;
   /** One transaction with a store bound to it and its audit entries appended before commit (runTransaction). */

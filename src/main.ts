@@ -1,13 +1,10 @@
-import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import pino from 'pino';
 import { loadConfig, type Config, type ConfigFlags } from './config/config.ts';
 import { openStore, type Store } from './store/db.ts';
-import { sharedSecret } from './store/kv-store.ts';
-import { createRuntime, type Runtime } from './services/runtime.ts';
-import { buildApp } from './http/app.ts';
+import type { Runtime } from './services/runtime.ts';
+import { createHttpApp } from './http/create-http-app.ts';
+import { openRuntime } from './entry/runtime.ts';
 import { createAppWorker } from './jobs/index.ts';
-import { createPageTokenCodec } from './http/page-token.ts';
 import { isAppError } from './domain/errors.ts';
 import { CliError, out, say } from './cli/output.ts';
 import { migrateCommand } from './cli/migrate.ts';
@@ -22,23 +19,6 @@ import {
   profileCloneCommand, profileUpdateCommand, roleCreateCommand, roleUpdateCommand, userCreateCommand, userListCommand,
   userUpdateCommand,
 } from './cli/directory.ts';
-
-/** Opens the store (migrating it) and wires every service over it. */
-export async function openRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
-  const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity'),
-    blobDir: path.join(config.dataDir, 'exports'), headsUrl: config.headsUrl });
-  await rt.services.integrity.ensureRegistered();
-  return rt;
-}
-
-/** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
-export async function createHttpApp(rt: Runtime, opts: { logLevel?: string; publicUrl?: string; trustProxy?: number } = {}) {
-  const secret = await sharedSecret(rt.store.db, 'page_token_secret');
-  return buildApp({ services: rt.services, store: rt.store, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
-    logLevel: opts.logLevel, publicUrl: opts.publicUrl, trustProxy: opts.trustProxy });
-}
 
 async function serve(config: Config, opts: { demo?: boolean; worker?: boolean }) {
   const rt = await openRuntime(config);

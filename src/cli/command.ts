@@ -27,7 +27,11 @@ export interface CliContext {
   action<A extends unknown[]>(run: (...args: A) => Promise<number>): (...args: A) => Promise<void>;
   /** The configuration from the environment and the global options, overridden by `flags`. */
   config(flags?: ConfigFlags): Config;
-  /** Runs `fn` over a runtime and closes it after; `migrate: true` brings the database to the current schema first. */
+  /**
+   * Runs `fn` over a runtime and closes it after. Commands that change data pass `migrate: true`:
+   * the database is brought to the current schema first. Commands that only read pass `false`:
+   * the database is left as it is and one whose schema is behind is refused (exit code 2).
+   */
   withRuntime(opts: { migrate: boolean }, fn: (rt: Runtime) => Promise<number>): Promise<number>;
   /** Loads the jobs worker; the function it resolves to starts one in this process (no maintenance tasks). */
   workerStarter(rt: Runtime): Promise<() => { stop(): Promise<void> }>;

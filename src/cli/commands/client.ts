@@ -56,7 +56,7 @@ export const command: CliCommand = {
       .requiredOption('--client-id <id>').option('--scopes <list>')
       .action(ctx.action((o: { clientId: string; scopes?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientCodeCommand(rt, o))));
     cmd.command('list').option('--org <id>')
-      .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientListCommand(rt, o))));
+      .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: false }, (rt) => clientListCommand(rt, o))));
     cmd.command('revoke').requiredOption('--client-id <id>').option('--org <id>')
       .action(ctx.action((o: { clientId: string; org?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientRevokeCommand(rt, o))));
   },

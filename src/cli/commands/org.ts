@@ -63,11 +63,11 @@ export const command: CliCommand = {
       .option('--time-zone <tz>', 'IANA time zone', 'UTC').option('--json')
       .action(ctx.action((o: { name: string; adminEmail: string; timeZone?: string; json?: boolean }) =>
         ctx.withRuntime({ migrate: true }, (rt) => orgCreateCommand(rt, o))));
-    cmd.command('list').action(ctx.action(() => ctx.withRuntime({ migrate: true }, (rt) => orgListCommand(rt))));
+    cmd.command('list').action(ctx.action(() => ctx.withRuntime({ migrate: false }, (rt) => orgListCommand(rt))));
     cmd.command('settings').description('show or change audit log window, retention, legal hold, recycle bin period, API rate limit')
       .option('--org <id>').option('--audit-log-window-days <n>').option('--retention-years <n>', '1 to 10')
       .option('--legal-hold <on|off>').option('--recycle-bin-days <n>')
       .option('--api-requests-per-minute <n>', 'API requests each access token may make per minute (default 6000)')
-      .action(ctx.action((o: SettingsFlags) => ctx.withRuntime({ migrate: true }, (rt) => orgSettingsCommand(rt, o))));
+      .action(ctx.action((o: SettingsFlags) => ctx.withRuntime({ migrate: changesSettings(o) }, (rt) => orgSettingsCommand(rt, o))));
   },
 };

@@ -46,6 +46,6 @@ export const command: CliCommand = {
       .option('--status <active|disabled>').option('--email-tracking <on|off>', 'audit the emails this user sends').option('--org <id>')
       .action(ctx.action((o: UserFlags) => ctx.withRuntime({ migrate: true }, (rt) => userUpdateCommand(rt, o))));
     cmd.command('list').option('--org <id>')
-      .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: true }, (rt) => userListCommand(rt, o))));
+      .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: false }, (rt) => userListCommand(rt, o))));
   },
 };

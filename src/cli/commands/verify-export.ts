@@ -44,7 +44,7 @@ export const command: CliCommand = {
       .action(ctx.action(async (file: string, o: { publicKey?: string }) => {
         // With a key given the check is offline: no database at all.
         if (o.publicKey) return verifyExportCommand(file, o, async () => []);
-        return ctx.withRuntime({ migrate: true }, (rt) => verifyExportCommand(file, o, async () => rt.services.integrity.trustedKeys()));
+        return ctx.withRuntime({ migrate: false }, (rt) => verifyExportCommand(file, o, async () => rt.services.integrity.trustedKeys()));
       }));
   },
 };

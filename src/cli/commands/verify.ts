@@ -56,6 +56,7 @@ export const command: CliCommand = {
       .option('--heads <file>', 'a heads log kept elsewhere to check against as well (repeatable)', (v: string, a: string[]) => [...a, v], [])
       .option('--public-key <file>', 'trust heads and checkpoints signed by this key as well (PEM or the JSON of /api/integrity/public-key)')
       .option('--json', 'one JSON object per organisation')
-      .action(ctx.action((o: VerifyFlags) => ctx.withRuntime({ migrate: true }, (rt) => verifyCommand(rt, o))));
+      // Reads the chain (and records the head it checked): never migrates, refuses a schema behind.
+      .action(ctx.action((o: VerifyFlags) => ctx.withRuntime({ migrate: false }, (rt) => verifyCommand(rt, o))));
   },
 };

@@ -1,16 +1,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// The dependency direction of STYLE.md: main -> (http | jobs | cli) -> services -> store -> domain.
+// The dependency direction of STYLE.md: main -> (http | jobs | cli) -> services -> store -> domain,
+// with entry/ (what `serve` and `worker` run, and the runtime they build) at main's level.
 // Each layer lists the layers it must never import.
 const forbidden = {
-  domain: ['store', 'services', 'jobs', 'http', 'cli', 'config', 'main'],
-  store: ['services', 'jobs', 'http', 'cli', 'config', 'main'],
-  services: ['jobs', 'http', 'cli', 'config', 'main'],
-  jobs: ['http', 'cli', 'main'],
-  http: ['jobs', 'cli', 'main'],
-  cli: ['http', 'jobs', 'main'],
-  config: ['store', 'services', 'jobs', 'http', 'cli', 'main'],
+  domain: ['store', 'services', 'jobs', 'http', 'cli', 'config', 'entry', 'main'],
+  store: ['services', 'jobs', 'http', 'cli', 'config', 'entry', 'main'],
+  services: ['jobs', 'http', 'cli', 'config', 'entry', 'main'],
+  jobs: ['http', 'cli', 'entry', 'main'],
+  http: ['jobs', 'cli', 'entry', 'main'],
+  cli: ['http', 'jobs', 'entry', 'main'],
+  config: ['store', 'services', 'jobs', 'http', 'cli', 'entry', 'main'],
 };
 
 // Outside store/, nothing holds the raw database: queries live in the store, services get a store
@@ -52,6 +53,15 @@ export default tseslint.config(
     },
   },
   ...layerRules,
-  // main.ts is in no layer folder; it follows the same rule.
-  { files: ['src/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: rawDatabase }] } },
+  // main.ts and entry/ are in no layer folder; they follow the same rule.
+  { files: ['src/*.ts', 'src/entry/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: rawDatabase }] } },
+  {
+    // Only an entry decides when the process ends: the HTTP app, services and commands return or throw.
+    files: ['src/**/*.ts'],
+    ignores: ['src/entry/**'],
+    rules: {
+      'no-restricted-properties': ['error', ...['exit', 'on', 'once'].map((property) => ({ object: 'process', property,
+        message: 'process exit and signal handling belong to src/entry/ only' }))],
+    },
+  },
 );

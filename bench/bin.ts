@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/config.ts';
-import { openRuntime } from '../src/main.ts';
+import { openRuntime } from '../src/entry/runtime.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { SYNC_LIMIT } from '../src/services/recycle-bin-service.ts';
 import type { Actor } from '../src/services/context.ts';

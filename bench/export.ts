@@ -45,7 +45,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config/config.ts';
-import { openRuntime } from '../src/main.ts';
+import { openRuntime } from '../src/entry/runtime.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { systemActor } from '../src/services/context.ts';
 import { DEMO_ORG_NAME } from '../src/services/demo-service.ts';

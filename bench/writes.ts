@@ -45,7 +45,8 @@ import { countAuditEntries } from '../src/store/audit-store.ts';
 import { createRuntime, type Runtime } from '../src/services/runtime.ts';
 import { systemActor } from '../src/services/context.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { createHttpApp, openRuntime } from '../src/main.ts';
+import { createHttpApp } from '../src/http/create-http-app.ts';
+import { openRuntime } from '../src/entry/runtime.ts';
 
 export const BATCH = 100;
 export const TARGET_RATIO = 0.5;

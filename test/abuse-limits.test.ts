@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
-import { createHttpApp } from '../src/main.ts';
+import { createHttpApp } from '../src/http/create-http-app.ts';
 import { TOKEN_LIMITS } from '../src/services/oauth-service.ts';
 import { hitCounter, lockCounter, pruneCounters } from '../src/store/limit-store.ts';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
 import { systemActor, type Actor } from '../src/services/context.ts';
-import { createHttpApp } from '../src/main.ts';
+import { createHttpApp } from '../src/http/create-http-app.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 
 /** The error code of a response, whether top-level or in the first item of a wrapper array. */

@@ -95,6 +95,36 @@ describe('auditrail CLI', () => {
     expect(bad.stderr).toMatch(/cannot read/);
   });
 
+  it('commands that only read never migrate: a schema behind or ahead is refused with exit code 2 until `migrate`', async () => {
+    const dir = tempDir();
+    const empty = await run(dir, 'org', 'list');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/the database schema is older than this version .*from 0001_foundation.*: run `auditrail migrate`/);
+    const fresh = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    expect(fresh.prepare("select count(*) n from sqlite_master where type = 'table'").get()).toEqual({ n: 0 });
+    fresh.close();
+    await run(dir, 'org', 'create', '--name', 'Behind', '--admin-email', 'b@behind.example');
+    // The database of the version before 0006_abuse_limits: its tables and its row gone.
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    db.exec("DROP TABLE rate_limits; DROP TABLE login_failure_tallies; DELETE FROM auditrail_migrations WHERE name = '0006_abuse_limits'");
+    db.close();
+    for (const args of [['verify'], ['org', 'list'], ['org', 'settings'], ['user', 'list'], ['client', 'list']]) {
+      const r = await run(dir, ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe('error: the database schema is older than this version (1 migration to apply, from 0006_abuse_limits): run `auditrail migrate`\n');
+      expect(r.stdout).toBe('');
+    }
+    expect((await run(dir, 'migrate')).stderr).toMatch(/applied: 0006_abuse_limits/);
+    expect((await run(dir, 'verify')).code).toBe(0);
+    expect((await run(dir, 'org', 'list')).stdout).toMatch(/\tBehind\t/);
+    const ahead = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    ahead.prepare('insert into auditrail_migrations (name, timestamp) values (?, ?)').run('9999_future', new Date().toISOString());
+    ahead.close();
+    const newer = await run(dir, 'user', 'list');
+    expect(newer.code).toBe(2);
+    expect(newer.stderr).toMatch(/the database schema is newer than this version of auditrail \(it has 9999_future\): upgrade auditrail/);
+  });
+
   it('verify exits 1 and names the entry when the log was tampered with', async () => {
     const dir = tempDir();
     await run(dir, 'org', 'create', '--name', 'Victim', '--admin-email', 'v@victim.example');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
 import type { Actor } from '../src/services/context.ts';
-import { importCommand } from '../src/cli/import.ts';
+import { importCommand } from '../src/cli/commands/import.ts';
 
 describe('merge, conversion, mass actions and import', () => {
   let env: TestEnv;

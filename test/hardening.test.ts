@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
-import { createHttpApp } from '../src/main.ts';
+import { createHttpApp } from '../src/http/create-http-app.ts';
 import { systemActor } from '../src/services/context.ts';
 
 describe.each(BACKENDS)('concurrent use cases on one record on %s', (backend) => {

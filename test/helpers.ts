@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type Store } from '../src/store/db.ts';
 import { createRuntime, type Runtime } from '../src/services/runtime.ts';
-import { createHttpApp } from '../src/main.ts';
+import { createHttpApp } from '../src/http/create-http-app.ts';
 
 /** PostgreSQL for tests: set AUDITRAIL_TEST_PG_URL (CI does) to run the PostgreSQL variants. */
 export const PG_URL = process.env.AUDITRAIL_TEST_PG_URL;

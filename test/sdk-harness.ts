@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
-import { createHttpApp } from '../src/main.ts';
+import { createHttpApp } from '../src/http/create-http-app.ts';
 import type { TestEnv } from './helpers.ts';
 
 /** The official SDK (CommonJS) and what both SDK test files need to drive it. */

@@ -6,7 +6,7 @@ import {
   CompiledQuery, Kysely, type Compilable, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase,
 } from 'kysely';
 import type { Database } from './schema.ts';
-import { migrateToLatest } from './migrations.ts';
+import { migrateToLatest, schemaStatus } from './migrations.ts';
 import { BoundStore, type PoolStore, RowReads, runTransaction, type TransactionAudit } from './bound-store.ts';
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -131,6 +131,9 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
 
 /** Brings the store's database to the current schema; the names of the migrations applied. */
 export const migrateStore = (store: Store) => migrateToLatest(store.db as Kysely<unknown>, store.dialect);
+
+/** Which migrations the database lacks, or has that this version does not know. */
+export const storeSchemaStatus = (store: Store) => schemaStatus(store.db as Kysely<unknown>, store.dialect);
 
 /** A store with its bound parts: made once per store, not per call. */
 function withBindings(base: Omit<Store, 'repos' | 'rows' | 'transaction'>): Store {

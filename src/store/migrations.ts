@@ -313,12 +313,34 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
   };
 }
 
+const MIGRATION_TABLE = 'auditrail_migrations';
+
+function migrator(db: Kysely<unknown>, dialect: StoreDialect) {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'auditrail_migrations_lock' });
+}
+
 /** Brings the database to the current schema; returns the names of the migrations applied. */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: StoreDialect): Promise<string[]> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider, migrationTableName: 'auditrail_migrations',
-    migrationLockTableName: 'auditrail_migrations_lock' });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migrator(db, dialect).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export interface SchemaStatus {
+  /** Migrations this version has that the database has not run, oldest first. */
+  pending: string[];
+  /** Migrations the database has run that this version does not know (a newer auditrail wrote it). */
+  unknown: string[];
+}
+
+/** Compares the database's schema with this version's, changing nothing (not even the migration tables). */
+export async function schemaStatus(db: Kysely<unknown>, dialect: StoreDialect): Promise<SchemaStatus> {
+  const known = await migrator(db, dialect).getMigrations();
+  const pending = known.filter((m) => !m.executedAt).map((m) => m.name);
+  if (pending.length === known.length) return { pending, unknown: [] };
+  // Some ran, so the table exists: read it for names this version has never heard of.
+  const names = new Set(known.map((m) => m.name));
+  const ran = await (db as Kysely<Record<string, { name: string }>>).selectFrom(MIGRATION_TABLE).select('name').execute();
+  return { pending, unknown: ran.map((r) => r.name).filter((n) => !names.has(n)) };
 }

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { findModule, moduleFields } from '../domain/modules.ts';
-import type { Runtime } from '../services/runtime.ts';
-import { systemActor } from '../services/context.ts';
-import { resolveOrg } from './org-option.ts';
-import { CliError, out, say } from './output.ts';
+import { findModule, moduleFields } from '../../domain/modules.ts';
+import type { Runtime } from '../../services/runtime.ts';
+import { systemActor } from '../../services/context.ts';
+import { resolveOrg } from '../org-option.ts';
+import type { CliCommand } from '../command.ts';
+import { CliError, out, say } from '../output.ts';
 
 /**
  * `auditrail import --module Leads --file leads.csv`: one record per CSV row, header cells are
@@ -53,3 +54,12 @@ export async function importCommand(rt: Runtime, opts: { module: string; file: s
   out(`imported ${r.results.length - failed.length} of ${r.results.length} ${module.plural} (batch ${r.batchId})`);
   return failed.length ? 1 : 0;
 }
+
+export const command: CliCommand = {
+  define(cmd, ctx) {
+    cmd.requiredOption('--module <api name>').requiredOption('--file <file.csv>')
+      .option('--user <email>', 'import as this user (default: the first Administrator)').option('--org <id>')
+      .action(ctx.action((o: { module: string; file: string; user?: string; org?: string }) =>
+        ctx.withRuntime({ migrate: true }, (rt) => importCommand(rt, o))));
+  },
+};

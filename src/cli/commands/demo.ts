@@ -1,5 +1,6 @@
-import type { Runtime } from '../services/runtime.ts';
-import { out, say } from './output.ts';
+import type { Runtime } from '../../services/runtime.ts';
+import type { CliCommand } from '../command.ts';
+import { out, say } from '../output.ts';
 
 /** `auditrail demo [--history N]`: seeds Zylker if absent, then optionally bulk-loads history. */
 export async function demoCommand(rt: Runtime, opts: { history?: string }) {
@@ -26,3 +27,10 @@ export async function demoCommand(rt: Runtime, opts: { history?: string }) {
   say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }
+
+export const command: CliCommand = {
+  define(cmd, ctx) {
+    cmd.option('--history <n>', 'bulk-load N historic audit entries over the last three years')
+      .action(ctx.action((o: { history?: string }) => ctx.withRuntime({ migrate: true }, (rt) => demoCommand(rt, o))));
+  },
+};

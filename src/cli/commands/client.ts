@@ -1,6 +1,7 @@
-import type { Runtime } from '../services/runtime.ts';
-import { resolveOrg } from './org-option.ts';
-import { out, say } from './output.ts';
+import type { Runtime } from '../../services/runtime.ts';
+import { resolveOrg } from '../org-option.ts';
+import type { CliCommand } from '../command.ts';
+import { out, say } from '../output.ts';
 
 /** `auditrail client create`: a self-client with a refresh token, printed once. */
 export async function clientCreateCommand(rt: Runtime, opts: { org?: string; user?: string; scopes?: string; json?: boolean; name?: string }) {
@@ -40,3 +41,23 @@ export async function clientRevokeCommand(rt: Runtime, opts: { org?: string; cli
   say(`revoked ${opts.clientId} and every token it held`);
   return 0;
 }
+
+export const command: CliCommand = {
+  define(cmd, ctx) {
+    cmd.command('create').description('create a self-client and print client_id, client_secret, refresh_token')
+      .option('--org <id>', 'organisation id (default: the first)')
+      .option('--user <email>', 'the user the client acts as (default: the first Administrator)')
+      .option('--scopes <list>', 'comma-separated scopes (default: everything the user may do)')
+      .option('--name <name>', 'client name')
+      .option('--json', 'print exactly one JSON object')
+      .action(ctx.action((o: { org?: string; user?: string; scopes?: string; json?: boolean; name?: string }) =>
+        ctx.withRuntime({ migrate: true }, (rt) => clientCreateCommand(rt, o))));
+    cmd.command('code').description('print a one-time grant code (10 minutes) for the authorization_code grant')
+      .requiredOption('--client-id <id>').option('--scopes <list>')
+      .action(ctx.action((o: { clientId: string; scopes?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientCodeCommand(rt, o))));
+    cmd.command('list').option('--org <id>')
+      .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: false }, (rt) => clientListCommand(rt, o))));
+    cmd.command('revoke').requiredOption('--client-id <id>').option('--org <id>')
+      .action(ctx.action((o: { clientId: string; org?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientRevokeCommand(rt, o))));
+  },
+};

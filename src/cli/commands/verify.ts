@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Runtime } from '../services/runtime.ts';
-import type { VerifyResult } from '../services/audit-service.ts';
-import { CliError, out } from './output.ts';
+import type { Runtime } from '../../services/runtime.ts';
+import type { VerifyResult } from '../../services/audit-service.ts';
+import type { CliCommand } from '../command.ts';
+import { CliError, out } from '../output.ts';
 
 export interface VerifyFlags { org?: string; json?: boolean; since?: string; heads?: string[]; publicKey?: string }
 
@@ -47,3 +48,15 @@ export async function verifyCommand(rt: Runtime, opts: VerifyFlags) {
   }
   return ok ? 0 : 1;
 }
+
+export const command: CliCommand = {
+  define(cmd, ctx) {
+    cmd.option('--org <id>', 'organisation id (default: all)')
+      .option('--since <seq>', 'check only the entries after the newest signed head at or before this sequence number')
+      .option('--heads <file>', 'a heads log kept elsewhere to check against as well (repeatable)', (v: string, a: string[]) => [...a, v], [])
+      .option('--public-key <file>', 'trust heads and checkpoints signed by this key as well (PEM or the JSON of /api/integrity/public-key)')
+      .option('--json', 'one JSON object per organisation')
+      // Reads the chain (and records the head it checked): never migrates, refuses a schema behind.
+      .action(ctx.action((o: VerifyFlags) => ctx.withRuntime({ migrate: false }, (rt) => verifyCommand(rt, o))));
+  },
+};

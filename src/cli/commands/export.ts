@@ -3,11 +3,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
-import type { Runtime } from '../services/runtime.ts';
-import { systemActor } from '../services/context.ts';
-import { isZip, verifyExportZip } from '../services/export-verify.ts';
-import { resolveOrg } from './org-option.ts';
-import { CliError, out, say } from './output.ts';
+import type { Runtime } from '../../services/runtime.ts';
+import { systemActor } from '../../services/context.ts';
+import { isZip, verifyExportZip } from '../../services/export-verify.ts';
+import { resolveOrg } from '../org-option.ts';
+import type { CliCommand } from '../command.ts';
+import { CliError, out, say } from '../output.ts';
 
 /**
  * `auditrail export`: schedules an export as a user (default: the first Administrator), shows
@@ -74,36 +75,12 @@ export async function exportCommand(rt: Runtime, opts: { org?: string; user?: st
   return 0;
 }
 
-/** `auditrail verify-export <file>`: offline check of an export ZIP's signed manifest. */
-export async function verifyExportCommand(file: string, opts: { publicKey?: string }, keysFromStore: () => Promise<{ key_id: string; public_key: string }[]>) {
-  if (!(await isZip(file))) {
-    out(`${file}: not a ZIP. Only ZIP exports (more than 100,000 entries) carry a signed manifest.`);
-    return 2;
-  }
-  let keys: { key_id: string; public_key: string }[];
-  if (opts.publicKey) {
-    const text = await readFile(opts.publicKey, 'utf8');
-    let parsed: { key_id?: string; public_key?: string; keys?: { key_id: string; public_key: string }[] } | null = null;
-    try { parsed = JSON.parse(text); } catch { parsed = null; }
-    if (parsed?.keys) keys = parsed.keys;
-    else if (parsed?.public_key && parsed.key_id) keys = [{ key_id: parsed.key_id, public_key: parsed.public_key }];
-    else {
-      const manifestKey = '*';
-      keys = [{ key_id: manifestKey, public_key: text }];
-    }
-  } else keys = await keysFromStore();
-  if (keys.length === 1 && keys[0].key_id === '*') {
-    // A bare PEM: trust it for whatever key id the manifest names.
-    const probe = await verifyExportZip(file, []);
-    const id = (probe.manifest?.key_id as string | undefined) ?? '';
-    keys = [{ key_id: id, public_key: keys[0].public_key }];
-  }
-  const v = await verifyExportZip(file, keys);
-  if (v.ok) {
-    out(`${file}: OK: signature verified, ${v.files.length} files, ${v.entries} entries, sequence ${v.manifest?.first_seq}..${v.manifest?.last_seq}`);
-    return 0;
-  }
-  out(`${file}: FAILED`);
-  for (const p of v.problems) out(`  ${p}`);
-  return 1;
-}
+export const command: CliCommand = {
+  define(cmd, ctx) {
+    cmd.option('--criteria <file.json>', 'criteria as in the Export Audit Log API (or the whole request body)')
+      .option('--out <dir>', 'where to write the file (default: current directory)')
+      .option('--user <email>', 'export as this user (default: the first Administrator)').option('--org <id>')
+      .action(ctx.action((o: { org?: string; user?: string; criteria?: string; out?: string }) =>
+        ctx.withRuntime({ migrate: true }, async (rt) => exportCommand(rt, o, await ctx.workerStarter(rt)))));
+  },
+};

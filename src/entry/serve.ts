@@ -1,0 +1,54 @@
+import type { Config } from '../config/config.ts';
+import type { CliCommand } from '../cli/command.ts';
+import { out, say } from '../cli/output.ts';
+import { createHttpApp } from '../http/create-http-app.ts';
+import { createAppWorker } from '../jobs/index.ts';
+import { openRuntime } from './runtime.ts';
+import { onStopSignal } from './signals.ts';
+
+/** `auditrail serve`: the API, with the jobs worker in-process unless `--no-worker`. */
+export const command: CliCommand = {
+  define(cmd, ctx) {
+    cmd.option('--port <n>', 'port (env AUDITRAIL_PORT, default 4000)')
+      .option('--host <h>', 'host (env AUDITRAIL_HOST, default 127.0.0.1)')
+      .option('--data-dir <dir>', 'SQLite data directory')
+      .option('--demo', 'seed the demo organisation on an empty database')
+      .option('--no-worker', 'serve the API only; jobs are run by `auditrail worker` processes')
+      .action(ctx.action((opts: { port?: string; host?: string; dataDir?: string; demo?: boolean; worker?: boolean }) =>
+        serve(ctx.config(opts), opts)));
+  },
+};
+
+/** Runs until SIGINT or SIGTERM, then closes the server, the worker and the store and exits 0. */
+async function serve(config: Config, opts: { demo?: boolean; worker?: boolean }): Promise<number> {
+  const rt = await openRuntime(config);
+  const orgs = await rt.services.directory.listOrgs();
+  const base = `http://${config.host}:${config.port}`;
+  if (orgs.length === 0) {
+    if (opts.demo) {
+      say('seeding the demo organisation Zylker (six months of activity)...');
+      const r = await rt.demo.seedDemo();
+      out(`demo organisation Zylker created (${r.orgId})`);
+      out(`administrator login: ${r.adminEmail}  password: ${r.password}`);
+    } else {
+      const r = await rt.services.directory.createOrganisation({ name: 'My Organisation', adminEmail: 'admin@example.com' });
+      out(`organisation created (${r.org.id})`);
+      out(`administrator login: ${r.admin.email}  password: ${r.password}  (shown only now)`);
+    }
+    out('create API credentials with: npx auditrail client create');
+  }
+  const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy });
+  await app.listen({ port: config.port, host: config.host });
+  out(`auditrail listening on ${base} (${rt.store.dialect}${rt.store.file ? `: ${rt.store.file}` : ''})`);
+  const worker = opts.worker === false ? null : createAppWorker(rt, { leaseMs: config.workerLeaseMs });
+  worker?.start();
+  rt.services.heads.start(config.headsIntervalMs);
+  if (!worker) out('running without a worker (--no-worker): jobs wait for an `auditrail worker`');
+  await onStopSignal();
+  await app.close();
+  await worker?.stop();
+  await rt.services.heads.stop();
+  await rt.store.close();
+  process.exit(0);
+}

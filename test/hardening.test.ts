@@ -1,13 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, createEnv, createOrg, tokenFor, withApp, type Auth } from './helpers.ts';
+import { BACKENDS, tokenFor, withApp, createEnvWithOrg, type Auth } from './helpers.ts';
 import { createHttpApp } from '../src/main.ts';
 import { systemActor } from '../src/services/context.ts';
 
 describe.each(BACKENDS)('concurrent use cases on one record on %s', (backend) => {
   it('lose no update and convert a lead once', async () => {
-    const env = await createEnv(backend);
-    const org = await createOrg(env);
-    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const { env, org, admin } = await createEnvWithOrg(backend);
     const second = backend === 'postgres' ? await env.second() : null;
     const other = second?.rt ?? env.rt;
     const [lead] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Busy', Company: 'Busy Co' }]);

@@ -119,6 +119,13 @@ export type TokenOptions = { userEmail?: string; scopes?: string[] };
 /** Request headers carrying an access token. */
 export type Auth = Record<string, string>;
 
+/** A fresh env with the Acme organisation and its Administrator as the services see them; the caller closes env. */
+export async function createEnvWithOrg(backend: Backend = 'sqlite', opts: EnvOptions = {}) {
+  const env = await createEnv(backend, opts);
+  const org = await createOrg(env);
+  return { env, org, admin: await env.rt.services.directory.actorForUser(org.org.id, org.admin.id) };
+}
+
 /** An access token for a user of the org, through the real token endpoint. */
 export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string, opts: TokenOptions = {}) {
   const c = await env.rt.services.oauth.createClient(orgId, opts);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, createEnv, createOrg, tokenFor, withApp, type Auth } from './helpers.ts';
+import { BACKENDS, createEnv, createOrg, tokenFor, withApp, createEnvWithOrg, type Auth } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import type { Actor } from '../src/services/context.ts';
 
@@ -219,9 +219,7 @@ describe.each(BACKENDS)('the recycle bin purge on %s', (backend) => {
 
 describe.each(BACKENDS)('concurrent restore and purge on %s', (backend) => {
   it('one wins, the other gets a clear error, and the data stays consistent', async () => {
-    const env = await createEnv(backend);
-    const org = await createOrg(env);
-    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const { env, org, admin } = await createEnvWithOrg(backend);
     const second = backend === 'postgres' ? await env.second() : null;
     const otherBin = second ? second.rt.services.recycleBin : env.rt.services.recycleBin;
     for (let i = 0; i < 10; i++) {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { BACKENDS, createApp, createEnv, createOrg, tokenFor, withApp } from './helpers.ts';
+import { BACKENDS, createApp, createEnv, createOrg, tokenFor, withApp, createEnvWithOrg } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 
 function multipart(name: string, content: Buffer, type = 'text/plain') {
@@ -134,9 +134,7 @@ describe('emails and the email tracking setting', () => {
 
 describe.each(BACKENDS)('an attachment racing its parent\'s deletion on %s', (backend) => {
   it('never lands live under a parent already in the bin', async () => {
-    const env = await createEnv(backend);
-    const org = await createOrg(env);
-    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const { env, org, admin } = await createEnvWithOrg(backend);
     const [lead] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Going' }]);
     if (!lead.ok) throw new Error('create failed');
     // The parent is deleted while the file's bytes are still arriving: after the upload checked it.

@@ -36,7 +36,7 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
 /** Builds the HTTP app over a runtime (used by `serve`, the SDK test and the benchmarks). */
 export async function createHttpApp(rt: Runtime, opts: { logLevel?: string; publicUrl?: string; trustProxy?: number } = {}) {
   const secret = await sharedSecret(rt.store.db, 'page_token_secret');
-  return buildApp({ services: rt.services, store: rt.store, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
+  return buildApp({ services: rt.services, pageTokens: createPageTokenCodec(secret), logger: rt.logger,
     logLevel: opts.logLevel, publicUrl: opts.publicUrl, trustProxy: opts.trustProxy });
 }
 

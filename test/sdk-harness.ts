@@ -13,10 +13,10 @@ import { createEnv, createOrg, type EnvOptions, type TestEnv, type TestOrg } fro
 const require = createRequire(import.meta.url);
 export const Z = require('@zohocrm/typescript-sdk-8.0') as typeof ZohoSdk;
 
-export type OAuthToken = ZohoSdk.OAuthToken;
+type OAuthToken = ZohoSdk.OAuthToken;
 
 /** An in-memory token store with the six methods the SDK calls; it keeps copies, not the SDK's objects. */
-export class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
+class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
   readonly tokens = new Map<string, OAuthToken>();
   private nextId = 1;
 

@@ -16,8 +16,6 @@ export const queuedJob = (id: string, orgId: string, kind: string, payload: stri
   lease_expires_at: null, progress_done: 0, progress_total: null, result: null, error: null, created_at: now, updated_at: now,
 });
 
-export const getJob = (db: Db, id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
-
 /**
  * Claims the next runnable job: a queued one whose time has come, or a running one whose lease
  * lapsed (its worker died). PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent workers never
@@ -98,6 +96,3 @@ export async function failLapsed(db: Db, job: JobTable, now: number, error: stri
     .where('id', '=', job.id).where('status', '=', 'running').where('lease_expires_at', '<', now).executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
-
-export const jobsOfKind = (db: Db, orgId: string, kind: string) =>
-  db.selectFrom('jobs').selectAll().where('org_id', '=', orgId).where('kind', '=', kind).execute();

@@ -25,11 +25,11 @@ import { demoEntryCount } from './common.ts';
  *      keeps it and reuses it next time). Skipped with a note when PostgreSQL is not reachable.
  *
  * Each backend runs BENCH_ROUNDS rounds (default 3) of export then baseline, one after the other,
- * so that each ratio compares two runs made moments apart (this machine's speed drifts by half
+ * so that each ratio compares two runs made moments apart (a machine's speed drifts noticeably
  * within minutes); the figures are the median round's ratio and the highest peak RSS of all
  * rounds. Before the first round an untimed child only loads the modules, so the rounds measure
  * what a worker process that has started before does, not tsx compiling the sources for the first
- * time (which added about 35 MB to the first run's peak RSS on a fresh machine).
+ * time (which inflates the first run's peak RSS on a fresh machine).
  *
  * Env: BENCH_HISTORY, BENCH_ROUNDS, BENCH_PG_URL, BENCH_PG_KEEP, BENCH_SKIP_SQLITE=1, BENCH_SKIP_PG=1,
  * BENCH_RERUN=1 (re-run the same job and check the file is byte-identical), BENCH_CACHE_DIR.

@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { BACKENDS, createApp, createEnv, createOrg, tokenFor, withApp, type TestEnv } from './helpers.ts';
 import { createHttpApp } from '../src/http/create-http-app.ts';
 import { TOKEN_LIMITS } from '../src/services/oauth-service.ts';
 import { hitCounter, lockCounter, pruneCounters } from '../src/store/limit-store.ts';
@@ -22,21 +22,11 @@ function rawRequest(port: number, text: string): Promise<string> {
 }
 
 describe('errors raised by the framework itself', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let auth: Record<string, string>;
-
-  beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    const org = await createOrg(env);
-    auth = (await tokenFor(app, env, org.org.id)).auth;
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); });
+  const t = withApp();
 
   it('answers a path with bad percent-encoding or an overlong segment as Zoho does, not with Fastify\'s body', async () => {
     for (const url of ['/crm/v8/Leads/%zz', '/crm/v8/%E0%A4%A', `/crm/v8/Leads/${'9'.repeat(200)}`, '/oauth/v2/%ff%fe']) {
-      const res = await app.inject({ method: 'GET', url, headers: auth });
+      const res = await t.app.inject({ method: 'GET', url, headers: t.auth });
       expect(res.statusCode, url).toBe(404);
       expect(res.headers['content-type'], url).toMatch(/^application\/json/);
       expect(res.json(), url).toEqual({ code: 'INVALID_URL_PATTERN', details: {}, message: 'Please check if the URL trying to access is a correct one',
@@ -45,7 +35,7 @@ describe('errors raised by the framework itself', () => {
   });
 
   it('answers headers over 16 KB with a Zoho-shaped 431, and a request it cannot parse with a Zoho-shaped 400', async () => {
-    const server = await createApp(env);
+    const server = await createApp(t.env);
     await server.listen({ port: 0, host: '127.0.0.1' });
     const { port } = server.server.address() as AddressInfo;
     try {

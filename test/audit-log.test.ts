@@ -1,31 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createOrg, tokenFor, withApp, type Auth } from './helpers.ts';
 import type { Actor } from '../src/services/context.ts';
 import { auditEntryView } from '../src/http/views.ts';
 
 const DAY = 86_400_000;
 
 describe('reading the audit log', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
   const now = Date.now();
   const users: Record<string, { id: string; email: string }> = {};
-  const auth: Record<string, Record<string, string>> = {};
+  const auth: Record<string, Auth> = {};
   const actors: Record<string, Actor> = {};
   let otherOrgUser: string;
   let dealId: string;
   let oldLeadId: string;
+  const t = withApp({ now: now - 100 * DAY, token: false });
 
   beforeAll(async () => {
-    env = await createEnv();
-    env.setNow(now - 100 * DAY);
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    const dir = env.rt.services.directory;
-    const admin = await dir.actorForUser(orgId, org.admin.id);
+    const { org, orgId } = t;
+    const dir = t.env.rt.services.directory;
+    const admin = t.admin;
     // CEO > Director > Manager > Rep;  Director > Manager2 > Rep3
     const role = async (name: string, parent: string) => (await dir.createRole(admin, { name, reporting_to: { id: parent } })).id;
     const director = await role('Director', org.roles.ceo.id);
@@ -49,30 +42,29 @@ describe('reading the audit log', () => {
     await add('rep3', rep3Role);
     for (const key of Object.keys(users)) actors[key] = await dir.actorForUser(orgId, users[key].id, { source: 'crm_ui', ip: '10.1.1.1' });
     // 64 days ago: a lead by rep1 (outside the 60-day window, inside the timeline).
-    env.setNow(now - 64 * DAY);
-    const [old] = await env.rt.services.records.createRecords(actors.rep1, 'Leads', [{ Last_Name: 'Old Lead' }]);
+    t.env.setNow(now - 64 * DAY);
+    const [old] = await t.env.rt.services.records.createRecords(actors.rep1, 'Leads', [{ Last_Name: 'Old Lead' }]);
     oldLeadId = old.ok ? old.row.id : '';
-    env.setNow(now - 10 * DAY);
+    t.env.setNow(now - 10 * DAY);
     for (const key of ['admin', 'director', 'manager', 'rep1', 'rep2', 'leaver', 'manager2', 'rep3']) {
-      await env.rt.services.records.createRecords(actors[key], key === 'rep3' ? 'Contacts' : 'Leads', [{ Last_Name: `By ${key}` }]);
+      await t.env.rt.services.records.createRecords(actors[key], key === 'rep3' ? 'Contacts' : 'Leads', [{ Last_Name: `By ${key}` }]);
     }
-    const [deal] = await env.rt.services.records.createRecords(actors.rep1, 'Deals', [{ Deal_Name: 'Big', Stage: 'Qualification' }]);
+    const [deal] = await t.env.rt.services.records.createRecords(actors.rep1, 'Deals', [{ Deal_Name: 'Big', Stage: 'Qualification' }]);
     dealId = deal.ok ? deal.row.id : '';
-    env.setNow(now - 2 * DAY);
-    await env.rt.services.records.updateRecords(actors.manager, 'Deals', [{ Stage: 'Needs Analysis' }], dealId);
-    await env.rt.services.records.createRecords(actors.rep2, 'Notes', [{ Note_Content: 'Call back Monday', Parent_Id: { module: { api_name: 'Deals' }, id: dealId } }]);
-    await env.rt.services.records.updateRecords(actors.rep1, 'Leads', [{ Company: 'Renamed' }], oldLeadId);
+    t.env.setNow(now - 2 * DAY);
+    await t.env.rt.services.records.updateRecords(actors.manager, 'Deals', [{ Stage: 'Needs Analysis' }], dealId);
+    await t.env.rt.services.records.createRecords(actors.rep2, 'Notes', [{ Note_Content: 'Call back Monday', Parent_Id: { module: { api_name: 'Deals' }, id: dealId } }]);
+    await t.env.rt.services.records.updateRecords(actors.rep1, 'Leads', [{ Company: 'Renamed' }], oldLeadId);
     await dir.updateUser(admin, users.leaver.id, { status: 'disabled' });
-    env.setNow(now);
+    t.env.setNow(now);
     for (const key of Object.keys(users)) {
-      if (key !== 'leaver') auth[key] = (await tokenFor(app, env, orgId, { userEmail: users[key].email })).auth;
+      if (key !== 'leaver') auth[key] = await t.authFor({ userEmail: users[key].email });
     }
-    const other = await createOrg(env, 'Globex');
+    const other = await createOrg(t.env, 'Globex');
     otherOrgUser = other.admin.id;
   });
-  afterAll(async () => { await app?.close(); await env?.close(); });
 
-  const log = (who: string, query = '') => app.inject({ method: 'GET', url: `/crm/v8/settings/audit_log${query}`, headers: auth[who] });
+  const log = (who: string, query = '') => t.app.inject({ method: 'GET', url: `/crm/v8/settings/audit_log${query}`, headers: auth[who] });
   const doers = async (who: string, query = '?module=Leads,Contacts,Deals,Notes') =>
     new Set((await log(who, query)).json().audit_log.map((e: { done_by: { id: string } }) => e.done_by.id));
   const ids = (...keys: string[]) => new Set(keys.map((k) => users[k].id));
@@ -91,8 +83,8 @@ describe('reading the audit log', () => {
   });
 
   it('follows a user who moves roles', async () => {
-    const dir = env.rt.services.directory;
-    const admin = await dir.actorForUser(orgId, users.admin.id);
+    const dir = t.env.rt.services.directory;
+    const admin = await dir.actorForUser(t.orgId, users.admin.id);
     const roleB = (await dir.listRoles(admin)).find((r) => r.name === 'Rep B')!;
     const roleA = (await dir.listRoles(admin)).find((r) => r.name === 'Rep A')!;
     await dir.updateUser(admin, users.rep2.id, { role: { id: roleB.id } });
@@ -121,12 +113,12 @@ describe('reading the audit log', () => {
   it('answers every entry as the view of its stored row, each key of it, in every shape', async () => {
     await log('admin'); // an audit_log_viewed entry, whose details carry the query's filters
     const body = (await log('admin', '?per_page=200')).json();
-    const rows = await env.store.db.selectFrom('audit_entries').selectAll().where('id', 'in', body.audit_log.map((e: { id: string }) => e.id))
+    const rows = await t.env.store.db.selectFrom('audit_entries').selectAll().where('id', 'in', body.audit_log.map((e: { id: string }) => e.id))
       .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     const names = new Map<string, string | null>(body.audit_log.filter((e: { parent_record: unknown }) => e.parent_record)
       .map((e: { parent_record: { id: string; name: string | null } }) => [e.parent_record.id, e.parent_record.name]));
-    const tz = (await env.store.db.selectFrom('orgs').select('time_zone').where('id', '=', orgId).executeTakeFirstOrThrow()).time_zone;
+    const tz = (await t.env.store.db.selectFrom('orgs').select('time_zone').where('id', '=', t.orgId).executeTakeFirstOrThrow()).time_zone;
     for (const entry of body.audit_log) {
       expect(entry).toEqual(JSON.parse(JSON.stringify(auditEntryView(byId.get(entry.id)!, tz, names))));
     }
@@ -156,13 +148,13 @@ describe('reading the audit log', () => {
   it('keeps to the 60-day window; the window is a per-organisation setting', async () => {
     const seen = (await log('admin', `?record_id=${oldLeadId}`)).json().audit_log.map((e: { action: string }) => e.action);
     expect(seen).toEqual(['updated']);
-    const admin = await env.rt.services.directory.actorForUser(orgId, users.admin.id);
-    await env.rt.services.directory.updateOrgSettings(admin, { audit_log_window_days: 90 });
+    const admin = await t.env.rt.services.directory.actorForUser(t.orgId, users.admin.id);
+    await t.env.rt.services.directory.updateOrgSettings(admin, { audit_log_window_days: 90 });
     try {
       const wide = (await log('admin', `?record_id=${oldLeadId}`)).json().audit_log.map((e: { action: string }) => e.action);
       expect(wide).toEqual(['updated', 'added']);
     } finally {
-      await env.rt.services.directory.updateOrgSettings(admin, { audit_log_window_days: 60 });
+      await t.env.rt.services.directory.updateOrgSettings(admin, { audit_log_window_days: 60 });
     }
   });
 
@@ -207,9 +199,9 @@ describe('reading the audit log', () => {
   });
 
   it('audits every read of the log, once per query, with its filters', async () => {
-    const before = await env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'audit_log_viewed').execute();
+    const before = await t.env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'audit_log_viewed').execute();
     await log('manager', `?module=Deals&action=updated`);
-    const after = await env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'audit_log_viewed').orderBy('seq').execute();
+    const after = await t.env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'audit_log_viewed').orderBy('seq').execute();
     expect(after.length).toBe(before.length + 1);
     const e = after[after.length - 1];
     expect(e.actor_id).toBe(users.manager.id);
@@ -219,14 +211,14 @@ describe('reading the audit log', () => {
   });
 
   it('needs the audit_logs scope and the audit log permission', async () => {
-    const { auth: noScope } = await tokenFor(app, env, orgId, { scopes: ['ZohoCRM.modules.ALL'] });
-    expect((await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log', headers: noScope })).json().code).toBe('OAUTH_SCOPE_MISMATCH');
-    const dir = env.rt.services.directory;
-    const admin = await dir.actorForUser(orgId, users.admin.id);
+    const { auth: noScope } = await tokenFor(t.app, t.env, t.orgId, { scopes: ['ZohoCRM.modules.ALL'] });
+    expect((await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log', headers: noScope })).json().code).toBe('OAUTH_SCOPE_MISMATCH');
+    const dir = t.env.rt.services.directory;
+    const admin = await dir.actorForUser(t.orgId, users.admin.id);
     const std = (await dir.listProfiles(admin)).find((p) => p.name === 'Standard')!;
     const blind = await dir.cloneProfile(admin, std.id, { name: 'No log', permissions: { modules: { '*': { view: true, create: true, edit: true, delete: true } }, settings: {} } });
     await dir.updateUser(admin, users.rep3.id, { profile: { id: blind.id } });
-    env.rt.services.oauth.clearCache();
+    t.env.rt.services.oauth.clearCache();
     const res = await log('rep3');
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ code: 'NO_PERMISSION', details: { permissions: ['audit_log'] } });
@@ -234,7 +226,7 @@ describe('reading the audit log', () => {
 
   describe('record timeline', () => {
     const timeline = (who: string, id: string, q = '', module = 'Deals') =>
-      app.inject({ method: 'GET', url: `/crm/v8/${module}/${id}/__timeline${q}`, headers: auth[who] });
+      t.app.inject({ method: 'GET', url: `/crm/v8/${module}/${id}/__timeline${q}`, headers: auth[who] });
 
     it('returns the record\'s history with notes and activities as Zoho shapes it', async () => {
       const res = await timeline('admin', dealId);
@@ -256,7 +248,7 @@ describe('reading the audit log', () => {
     it('keeps history older than the log window, and works for records in the recycle bin', async () => {
       const res = (await timeline('admin', oldLeadId, '', 'Leads')).json();
       expect(res.__timeline.map((e: { action: string }) => e.action)).toEqual(['updated', 'added']);
-      await env.rt.services.records.deleteRecords(actors.rep1, 'Leads', [oldLeadId]);
+      await t.env.rt.services.records.deleteRecords(actors.rep1, 'Leads', [oldLeadId]);
       const binned = (await timeline('admin', oldLeadId, '', 'Leads')).json();
       expect(binned.__timeline.map((e: { action: string }) => e.action)).toEqual(['deleted', 'updated', 'added']);
     });
@@ -275,9 +267,9 @@ describe('reading the audit log', () => {
     });
 
     it('answers a missing and a foreign record alike', async () => {
-      const { auth: globex } = await tokenFor(app, env, (await env.rt.services.directory.listOrgs()).find((o) => o.name === 'Globex')!.id);
-      const foreign = await app.inject({ method: 'GET', url: `/crm/v8/Deals/${dealId}/__timeline`, headers: globex });
-      const missing = await app.inject({ method: 'GET', url: '/crm/v8/Deals/1000000000000000001/__timeline', headers: globex });
+      const { auth: globex } = await tokenFor(t.app, t.env, (await t.env.rt.services.directory.listOrgs()).find((o) => o.name === 'Globex')!.id);
+      const foreign = await t.app.inject({ method: 'GET', url: `/crm/v8/Deals/${dealId}/__timeline`, headers: globex });
+      const missing = await t.app.inject({ method: 'GET', url: '/crm/v8/Deals/1000000000000000001/__timeline', headers: globex });
       expect(foreign.statusCode).toBe(400);
       expect(foreign.body).toBe(missing.body);
       expect(foreign.json()).toMatchObject({ code: 'INVALID_DATA', details: { resource_path_index: 1 } });

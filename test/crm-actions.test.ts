@@ -1,38 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
-import type { Actor } from '../src/services/context.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withApp } from './helpers.ts';
 import { importCommand } from '../src/cli/commands/import.ts';
 
 describe('merge, conversion, mass actions and import', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let admin: Actor;
-  let auth: Record<string, string>;
+  const t = withApp();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'auditrail-actions-'));
-
-  beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    admin = await env.rt.services.directory.actorForUser(orgId, org.admin.id);
-    auth = (await tokenFor(app, env, orgId)).auth;
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); rmSync(tmp, { recursive: true, force: true }); });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   const create = async (module: string, values: Record<string, unknown>) => {
-    const [r] = await env.rt.services.records.createRecords(admin, module, [values]);
+    const [r] = await t.env.rt.services.records.createRecords(t.admin, module, [values]);
     if (!r.ok) throw new Error(JSON.stringify(r.error));
     return r.row.id;
   };
-  const post = (url: string, body: unknown) => app.inject({ method: 'POST', url, headers: auth, payload: JSON.stringify(body) });
-  const entries = (action: string) => env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', orgId).where('action', '=', action).orderBy('seq').execute();
-  const row = (id: string) => env.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+  const post = (url: string, body: unknown) => t.app.inject({ method: 'POST', url, headers: t.auth, payload: JSON.stringify(body) });
+  const entries = (action: string) => t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId).where('action', '=', action).orderBy('seq').execute();
+  const row = (id: string) => t.env.store.db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
 
   it('merges a duplicate contact into the master, moving its dependents and deleting it for good', async () => {
     const account = await create('Accounts', { Account_Name: 'Acme' });
@@ -51,13 +36,13 @@ describe('merge, conversion, mass actions and import', () => {
     expect((await row(note))!.parent_id).toBe(master);
     expect((await row(call))!.parent_id).toBe(master);
     expect(JSON.parse((await row(deal))!.data).Contact_Name).toEqual({ id: master });
-    const bin = await app.inject({ method: 'GET', url: '/crm/v8/settings/recycle_bin', headers: auth });
+    const bin = await t.app.inject({ method: 'GET', url: '/crm/v8/settings/recycle_bin', headers: t.auth });
     expect(bin.statusCode).toBe(204);
     const [merged] = await entries('merged');
     expect(merged).toMatchObject({ record_id: master, source: 'merge' });
     const extra = JSON.parse(merged.details).extra;
     expect(extra.duplicates[0]).toMatchObject({ id: dup, values: { Email: 'jane@new.example', Phone: '555' } });
-    const tl = (await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${master}/__timeline`, headers: auth })).json().__timeline;
+    const tl = (await t.app.inject({ method: 'GET', url: `/crm/v8/Contacts/${master}/__timeline`, headers: t.auth })).json().__timeline;
     expect(tl[0]).toMatchObject({ action: 'merged', source: 'findandmerge', record: { id: master } });
   });
 
@@ -90,26 +75,26 @@ describe('merge, conversion, mass actions and import', () => {
     expect((await row(note))!.parent_id).toBe(details.Contacts.id);
     const [conv] = await entries('converted');
     expect(conv).toMatchObject({ record_id: lead, source: 'conversion' });
-    const added = (await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', conv.batch_id).execute()).map((e) => `${e.action}:${e.module}`);
+    const added = (await t.env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', conv.batch_id).execute()).map((e) => `${e.action}:${e.module}`);
     expect(added).toEqual(expect.arrayContaining(['added:Accounts', 'added:Contacts', 'added:Deals', 'updated:Notes', 'converted:Leads']));
-    const sources = await env.store.db.selectFrom('audit_entries').select('source').distinct().where('batch_id', '=', conv.batch_id).execute();
+    const sources = await t.env.store.db.selectFrom('audit_entries').select('source').distinct().where('batch_id', '=', conv.batch_id).execute();
     expect(sources.map((x) => x.source)).toEqual(['conversion']);
     const again = await post(`/crm/v8/Leads/${lead}/actions/convert`, { data: [{}] });
     expect(again.statusCode).toBe(400);
     expect(again.json()).toMatchObject({ code: 'ID_ALREADY_CONVERTED', details: { resource_path_index: 1 }, status: 'error' });
-    const list = (await app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: auth })).json().data ?? [];
+    const list = (await t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: t.auth })).json().data ?? [];
     expect(list.map((l: { id: string }) => l.id)).not.toContain(lead);
-    const converted = (await app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name&converted=true', headers: auth })).json().data;
+    const converted = (await t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name&converted=true', headers: t.auth })).json().data;
     expect(converted.map((l: { id: string }) => l.id)).toContain(lead);
   });
 
   it('rolls a failed conversion back completely', async () => {
     const lead = await create('Leads', { Last_Name: 'Half', Company: 'Half Co' });
-    const before = await env.store.db.selectFrom('records').select(({ fn }) => fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const before = await t.env.store.db.selectFrom('records').select(({ fn }) => fn.countAll().as('n')).executeTakeFirstOrThrow();
     const res = await post(`/crm/v8/Leads/${lead}/actions/convert`, { data: [{ Deals: { Deal_Name: 'No stage' } }] });
     expect(res.statusCode).toBe(400);
     expect(res.json().data[0]).toMatchObject({ code: 'MANDATORY_NOT_FOUND', details: { api_name: 'Stage' } });
-    const after = await env.store.db.selectFrom('records').select(({ fn }) => fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const after = await t.env.store.db.selectFrom('records').select(({ fn }) => fn.countAll().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
     expect((await row(lead))!.converted_at).toBeNull();
   });
@@ -117,25 +102,25 @@ describe('merge, conversion, mass actions and import', () => {
   it('mass-updates and mass-deletes with one entry per record and one summary, tied by a batch id', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const [r] = await env.rt.services.records.createRecords(admin, 'Leads', Array.from({ length: 100 }, (_, j) => ({ Last_Name: `Mass ${i}-${j}` })));
+      const [r] = await t.env.rt.services.records.createRecords(t.admin, 'Leads', Array.from({ length: 100 }, (_, j) => ({ Last_Name: `Mass ${i}-${j}` })));
       expect(r.ok).toBe(true);
-      ids.push(...(await env.store.db.selectFrom('records').select('id').where('name', 'like', `Mass ${i}-%`).execute()).map((x) => x.id));
+      ids.push(...(await t.env.store.db.selectFrom('records').select('id').where('name', 'like', `Mass ${i}-%`).execute()).map((x) => x.id));
     }
     const up = await post('/crm/v8/Leads/actions/mass_update', { data: [{ Lead_Status: 'Contacted' }], ids });
     expect(up.statusCode).toBe(200);
     const batch = up.json().data[0].details.batch_id;
-    const perRecord = await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', batch).execute();
+    const perRecord = await t.env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', batch).execute();
     expect(perRecord.filter((e) => e.action === 'updated')).toHaveLength(300);
     expect(perRecord.every((e) => e.source === 'mass_action')).toBe(true);
     expect(perRecord.filter((e) => e.action === 'mass_updated')).toHaveLength(1);
     expect(JSON.parse(perRecord.find((e) => e.action === 'mass_updated')!.details).extra).toMatchObject({ count: 300, failed: 0 });
-    const log = (await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log?action=mass_updated', headers: auth })).json().audit_log;
+    const log = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log?action=mass_updated', headers: t.auth })).json().audit_log;
     expect(log[0]).toMatchObject({ action: 'mass_updated', batch_id: batch, details: { count: 300 } });
     const del = await post('/crm/v8/Leads/actions/mass_delete', { ids: ids.slice(0, 150) });
     expect(del.statusCode).toBe(200);
     const [summary] = await entries('mass_deleted');
     expect(JSON.parse(summary.details).extra.count).toBe(150);
-    const deletedInBatch = await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', summary.batch_id).where('action', '=', 'deleted').execute();
+    const deletedInBatch = await t.env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', summary.batch_id).where('action', '=', 'deleted').execute();
     expect(deletedInBatch).toHaveLength(150);
     expect(deletedInBatch.every((e) => e.source === 'mass_action')).toBe(true);
     const tooMany = await post('/crm/v8/Leads/actions/mass_delete', { ids: Array.from({ length: 1001 }, (_, i) => String(1000000000000000000n + BigInt(i))) });
@@ -145,11 +130,11 @@ describe('merge, conversion, mass actions and import', () => {
   it('imports a CSV file through the CLI as one batch with per-row errors', async () => {
     const file = path.join(tmp, 'leads.csv');
     writeFileSync(file, '\uFEFFFirst_Name,Last_Name,Company,Email,Email_Opt_Out\r\nAna,Ruiz,Zylker,ana@z.example,true\r\nNo,,Missing,bad@z.example,false\r\nBo,Chen,"Chen, Inc",bo@c.example,false\r\n');
-    const code = await importCommand(env.rt, { module: 'Leads', file });
+    const code = await importCommand(t.env.rt, { module: 'Leads', file });
     expect(code).toBe(1);
     const [summary] = await entries('imported');
     expect(JSON.parse(summary.details).extra).toMatchObject({ count: 2, failed: 1, file: 'leads.csv' });
-    const added = await env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', summary.batch_id).where('action', '=', 'added').execute();
+    const added = await t.env.store.db.selectFrom('audit_entries').selectAll().where('batch_id', '=', summary.batch_id).where('action', '=', 'added').execute();
     expect(added.map((a) => a.record_name).sort()).toEqual(['Ana Ruiz', 'Bo Chen']);
     expect(added.every((a) => a.source === 'import')).toBe(true);
   });

@@ -3,55 +3,44 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { BACKENDS, createApp, createEnv, createOrg, tokenFor, unzip, type TestEnv } from './helpers.ts';
+import { BACKENDS, createEnv, createOrg, tokenFor, unzip, withApp, type Auth } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
 import { ZipWriter } from '../src/services/zip.ts';
-import type { Actor } from '../src/services/context.ts';
 
 const DAY = 86_400_000;
 
 
 describe('Export Audit Log API', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let zgid: string;
-  let admin: Record<string, string>;
-  let manager: Record<string, string>;
-  let adminActor: Actor;
+  const t = withApp({ env: { exportLimits: { rowsPerFile: 40, maxEntries: 100 } }, token: false });
+  let admin: Auth;
+  let manager: Auth;
   const ids: Record<string, string> = {};
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'auditrail-export-'));
 
   beforeAll(async () => {
-    env = await createEnv('sqlite', { exportLimits: { rowsPerFile: 40, maxEntries: 100 } });
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    zgid = org.org.zgid;
-    const dir = env.rt.services.directory;
-    adminActor = await dir.actorForUser(orgId, org.admin.id);
+    const org = t.org;
+    const dir = t.env.rt.services.directory;
     const mgrRole = org.roles.manager.id;
-    const repRole = (await dir.createRole(adminActor, { name: 'Rep', reporting_to: { id: mgrRole } })).id;
-    const m = await dir.createUser(adminActor, { first_name: 'Max', last_name: 'Manager', email: 'max@acme.example', role: { id: mgrRole }, profile: { id: org.profiles.standard.id } });
-    const r = await dir.createUser(adminActor, { first_name: 'Rita', last_name: 'Rep', email: 'rita@acme.example', role: { id: repRole }, profile: { id: org.profiles.standard.id } });
+    const repRole = (await dir.createRole(t.admin, { name: 'Rep', reporting_to: { id: mgrRole } })).id;
+    const m = await dir.createUser(t.admin, { first_name: 'Max', last_name: 'Manager', email: 'max@acme.example', role: { id: mgrRole }, profile: { id: org.profiles.standard.id } });
+    const r = await dir.createUser(t.admin, { first_name: 'Rita', last_name: 'Rep', email: 'rita@acme.example', role: { id: repRole }, profile: { id: org.profiles.standard.id } });
     ids.manager = m.id;
     ids.rep = r.id;
     ids.admin = org.admin.id;
-    const rita = await dir.actorForUser(orgId, r.id, { source: 'crm_ui', ip: '10.9.9.9' });
-    await env.rt.services.records.createRecords(rita, 'Leads', [{ Last_Name: '=HYPERLINK("http://evil.example","click")', Company: 'Acme, "Quoted" Inc' }]);
-    await env.rt.services.records.createRecords(adminActor, 'Deals', [{ Deal_Name: 'Admin deal', Stage: 'Qualification' }]);
-    admin = (await tokenFor(app, env, orgId)).auth;
-    manager = (await tokenFor(app, env, orgId, { userEmail: 'max@acme.example' })).auth;
+    const rita = await dir.actorForUser(t.orgId, r.id, { source: 'crm_ui', ip: '10.9.9.9' });
+    await t.env.rt.services.records.createRecords(rita, 'Leads', [{ Last_Name: '=HYPERLINK("http://evil.example","click")', Company: 'Acme, "Quoted" Inc' }]);
+    await t.env.rt.services.records.createRecords(t.admin, 'Deals', [{ Deal_Name: 'Admin deal', Stage: 'Qualification' }]);
+    admin = await t.authFor();
+    manager = await t.authFor({ userEmail: 'max@acme.example' });
   });
-  afterAll(async () => { await app?.close(); await env?.close(); rmSync(tmp, { recursive: true, force: true }); });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  const create = (auth: Record<string, string>, body?: unknown) => app.inject({ method: 'POST', url: '/crm/v8/settings/audit_log_export',
+  const create = (auth: Record<string, string>, body?: unknown) => t.app.inject({ method: 'POST', url: '/crm/v8/settings/audit_log_export',
     headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, payload: body === undefined ? undefined : JSON.stringify(body) });
-  const job = (auth: Record<string, string>, id: string) => app.inject({ method: 'GET', url: `/crm/v8/settings/audit_log_export/${id}`, headers: auth });
-  const runJobs = async () => { const w = createAppWorker(env.rt, { maintenance: false }); while (await w.runOnce()) { /* drain */ } };
-  const download = async (auth: Record<string, string>, link: string) => app.inject({ method: 'GET', url: new URL(link).pathname, headers: auth });
+  const job = (auth: Record<string, string>, id: string) => t.app.inject({ method: 'GET', url: `/crm/v8/settings/audit_log_export/${id}`, headers: auth });
+  const runJobs = async () => { const w = createAppWorker(t.env.rt, { maintenance: false }); while (await w.runOnce()) { /* drain */ } };
+  const download = async (auth: Record<string, string>, link: string) => t.app.inject({ method: 'GET', url: new URL(link).pathname, headers: auth });
 
   it('schedules without a body, finishes in the worker, and serves a CSV as Zoho documents it', async () => {
     const res = await create(admin);
@@ -67,7 +56,7 @@ describe('Export Audit Log API', () => {
     await runJobs();
     const done = (await job(admin, item.details.id)).json().audit_log_export[0];
     expect(done.status).toBe('Finished');
-    expect(done.download_links).toEqual([`http://127.0.0.1:4000/v2/crm/${zgid}/auditlog/${item.details.id}/AuditLog.csv`]);
+    expect(done.download_links).toEqual([`http://127.0.0.1:4000/v2/crm/${t.org.org.zgid}/auditlog/${item.details.id}/AuditLog.csv`]);
     expect(Date.parse(done.expiry_date) - Date.parse(done.job_start_time)).toBe(7 * DAY);
     const file = await download(admin, done.download_links[0]);
     expect(file.statusCode).toBe(200);
@@ -80,22 +69,22 @@ describe('Export Audit Log API', () => {
     expect(text).toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+05:30,Rita Rep/);
     const again2 = await download(admin, done.download_links[0]);
     expect(again2.rawPayload.equals(file.rawPayload)).toBe(true);
-    const actions = (await env.store.db.selectFrom('audit_entries').select('action').where('org_id', '=', orgId)
+    const actions = (await t.env.store.db.selectFrom('audit_entries').select('action').where('org_id', '=', t.orgId)
       .where('action', 'in', ['audit_log_exported', 'audit_log_downloaded']).execute()).map((a) => a.action);
     expect(actions).toEqual(['audit_log_exported', 'audit_log_downloaded', 'audit_log_downloaded']);
   });
 
   it('lists jobs, answers unknown ids with INVALID_URL_PATTERN, and needs ZohoFiles.files.READ to download', async () => {
-    const list = await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_export', headers: admin });
+    const list = await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_export', headers: admin });
     expect(list.json().audit_log_export.length).toBeGreaterThanOrEqual(1);
     const missing = await job(admin, '1000000000000000001');
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'INVALID_URL_PATTERN', status: 'error' });
     const link = list.json().audit_log_export[0].download_links[0];
-    const { auth: noFiles } = await tokenFor(app, env, orgId, { scopes: ['ZohoCRM.settings.ALL'] });
+    const { auth: noFiles } = await tokenFor(t.app, t.env, t.orgId, { scopes: ['ZohoCRM.settings.ALL'] });
     expect((await download(noFiles, link)).json().code).toBe('OAUTH_SCOPE_MISMATCH');
     expect((await job(manager, list.json().audit_log_export[0].id)).statusCode).toBe(404);
-    const none = await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_export', headers: manager });
+    const none = await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_export', headers: manager });
     expect(none.statusCode).toBe(204);
   });
 
@@ -131,17 +120,17 @@ describe('Export Audit Log API', () => {
       const err = isWrapped ? res.json().audit_log_export?.[0] : res.json();
       expect(err, JSON.stringify(body)).toMatchObject({ code, details, status: 'error' });
     }
-    const leads = (await app.inject({ method: 'GET', url: '/crm/v8/settings/modules', headers: admin })).json().modules.find((m: { api_name: string }) => m.api_name === 'Leads');
-    const deals = (await app.inject({ method: 'GET', url: '/crm/v8/settings/modules', headers: admin })).json().modules.find((m: { api_name: string }) => m.api_name === 'Deals');
+    const leads = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/modules', headers: admin })).json().modules.find((m: { api_name: string }) => m.api_name === 'Leads');
+    const deals = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/modules', headers: admin })).json().modules.find((m: { api_name: string }) => m.api_name === 'Deals');
     const ambiguous = await create(admin, c(f('module', 'in', [{ api_name: 'Leads', id: deals.id }])));
     expect(ambiguous.json().audit_log_export[0]).toMatchObject({ code: 'AMBIGUITY_DURING_PROCESSING', details: { ambiguity_due_to: expect.any(Array) } });
     void leads;
-    const badJson = await app.inject({ method: 'POST', url: '/crm/v8/settings/audit_log_export', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"audit_log_export": [' });
+    const badJson = await t.app.inject({ method: 'POST', url: '/crm/v8/settings/audit_log_export', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"audit_log_export": [' });
     expect(badJson.json()).toMatchObject({ code: 'INVALID_DATA', status: 'error' });
   });
 
   it('exports only what the criteria select: modules as objects or names, users, actions, a time range', async () => {
-    const deals = (await app.inject({ method: 'GET', url: '/crm/v8/settings/modules', headers: admin })).json().modules.find((m: { api_name: string }) => m.api_name === 'Deals');
+    const deals = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/modules', headers: admin })).json().modules.find((m: { api_name: string }) => m.api_name === 'Deals');
     const now = Date.now();
     const body = { audit_log_export: [{ criteria: { group_operator: 'and', group: [
       { field: { api_name: 'module' }, comparator: 'in', value: [{ api_name: 'Leads' }, { id: deals.id }] },
@@ -176,7 +165,7 @@ describe('Export Audit Log API', () => {
   });
 
   it('splits large exports into a ZIP of CSVs with a signed manifest, capped with a note in the job', async () => {
-    await env.rt.demo.loadHistory(orgId, 150);
+    await t.env.rt.demo.loadHistory(t.orgId, 150);
     const res = await create(admin);
     await runJobs();
     const done = (await job(admin, res.json().audit_log_export[0].details.id)).json().audit_log_export[0];
@@ -192,7 +181,7 @@ describe('Export Audit Log API', () => {
     expect(manifest.files.map((f: { entries: number }) => f.entries)).toEqual([40, 40, 20]);
     const zipPath = path.join(tmp, 'export.zip');
     writeFileSync(zipPath, file.rawPayload);
-    const key = (await app.inject({ method: 'GET', url: '/api/integrity/public-key' })).json();
+    const key = (await t.app.inject({ method: 'GET', url: '/api/integrity/public-key' })).json();
     expect((await verifyExportZip(zipPath, [key])).ok).toBe(true);
     const rezip = async (name: string, change: (files: Map<string, Buffer>) => void, extra: [string, Buffer][] = []) => {
       const copy = new Map(files);
@@ -223,24 +212,24 @@ describe('Export Audit Log API', () => {
     const unlisted = await rezip('unlisted.zip', () => {}, [['README.txt', Buffer.from('trust me')]]);
     expect(unlisted.problems.join()).toMatch(/README\.txt is not listed in the manifest/);
     // Every export signs the chain head it exported from.
-    const heads = await env.store.db.selectFrom('signed_heads').select(['reason', 'seq']).where('org_id', '=', orgId).execute();
+    const heads = await t.env.store.db.selectFrom('signed_heads').select(['reason', 'seq']).where('org_id', '=', t.orgId).execute();
     expect(heads.filter((h) => h.reason === 'export').length).toBeGreaterThan(0);
   });
 
   it('refuses downloads after expiry and removes the files', async () => {
-    const list = (await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_export', headers: admin })).json().audit_log_export;
+    const list = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_export', headers: admin })).json().audit_log_export;
     const link = list.find((j: { status: string }) => j.status === 'Finished').download_links[0];
-    env.advance(8 * DAY);
+    t.env.advance(8 * DAY);
     try {
-      const { auth: fresh } = await tokenFor(app, env, orgId);
+      const { auth: fresh } = await tokenFor(t.app, t.env, t.orgId);
       const res = await download(fresh, link);
       expect(res.statusCode).toBe(410);
       expect(res.json()).toMatchObject({ code: 'LINK_EXPIRED', status: 'error' });
-      expect(await env.rt.services.exports.removeExpired()).toBeGreaterThan(0);
-      const blobs = await env.store.db.selectFrom('blobs').select('key').execute();
+      expect(await t.env.rt.services.exports.removeExpired()).toBeGreaterThan(0);
+      const blobs = await t.env.store.db.selectFrom('blobs').select('key').execute();
       expect(blobs).toHaveLength(0);
     } finally {
-      env.advance(-8 * DAY);
+      t.env.advance(-8 * DAY);
     }
   });
 });

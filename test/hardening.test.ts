@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, tokenFor, withApp, createEnvWithOrg, type Auth } from './helpers.ts';
 import { createHttpApp } from '../src/http/create-http-app.ts';
 import { systemActor } from '../src/services/context.ts';
 
 describe.each(BACKENDS)('concurrent use cases on one record on %s', (backend) => {
   it('lose no update and convert a lead once', async () => {
-    const env = await createEnv(backend);
-    const org = await createOrg(env);
-    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const { env, org, admin } = await createEnvWithOrg(backend);
     const second = backend === 'postgres' ? await env.second() : null;
     const other = second?.rt ?? env.rt;
     const [lead] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Busy', Company: 'Busy Co' }]);
@@ -33,34 +30,27 @@ describe.each(BACKENDS)('concurrent use cases on one record on %s', (backend) =>
 });
 
 describe('privilege and scope boundaries', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let delegate: Record<string, string>;
-  let adminAuth: Record<string, string>;
+  const t = withApp({ token: false });
+  let delegate: Auth;
+  let adminAuth: Auth;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
+    const org = t.org;
     ids.admin = org.profiles.admin.id;
     ids.standard = org.profiles.standard.id;
     ids.manager = org.roles.manager.id;
-    const admin = await env.rt.services.directory.actorForUser(orgId, org.admin.id);
-    const hr = await env.rt.services.directory.cloneProfile(admin, org.profiles.standard.id, { name: 'HR',
+    const hr = await t.env.rt.services.directory.cloneProfile(t.admin, org.profiles.standard.id, { name: 'HR',
       permissions: { modules: { '*': { view: true, create: true, edit: true, delete: true } }, settings: { manage_users: true, manage_profiles: true } } });
     ids.hr = hr.id;
-    const u = await env.rt.services.directory.createUser(admin, { last_name: 'Delegate', email: 'hr@acme.example', role: { id: ids.manager }, profile: { id: hr.id } });
+    const u = await t.env.rt.services.directory.createUser(t.admin, { last_name: 'Delegate', email: 'hr@acme.example', role: { id: ids.manager }, profile: { id: hr.id } });
     ids.delegate = u.id;
-    delegate = (await tokenFor(app, env, orgId, { userEmail: 'hr@acme.example', scopes: ['ZohoCRM.settings.profiles.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.modules.ALL'] })).auth;
-    adminAuth = (await tokenFor(app, env, orgId)).auth;
+    delegate = await t.authFor({ userEmail: 'hr@acme.example', scopes: ['ZohoCRM.settings.profiles.ALL', 'ZohoCRM.users.ALL', 'ZohoCRM.modules.ALL'] });
+    adminAuth = await t.authFor();
   });
-  afterAll(async () => { await app?.close(); await env?.close(); });
 
   const req = (method: 'POST' | 'PUT', url: string, body: unknown, headers = delegate) =>
-    app.inject({ method, url, headers, payload: JSON.stringify(body) });
+    t.app.inject({ method, url, headers, payload: JSON.stringify(body) });
 
   it('a delegate with user and profile management cannot make anyone an Administrator', async () => {
     const clone = await req('POST', `/crm/v8/settings/profiles/${ids.admin}/actions/clone`, { profiles: [{ name: 'Shadow admin' }] });
@@ -72,7 +62,7 @@ describe('privilege and scope boundaries', () => {
     expect(own.json().profiles[0]).toMatchObject({ code: 'NOT_ALLOWED' });
     const grant = await req('PUT', `/crm/v8/settings/profiles/${ids.standard}`, { profiles: [{ permissions: { settings: { recycle_bin_admin: true } } }] });
     expect(grant.json()).toMatchObject({ code: 'NO_PERMISSION', details: { permissions: ['recycle_bin_admin'] } });
-    const me = (await app.inject({ method: 'GET', url: '/crm/v8/users?type=CurrentUser', headers: delegate })).json().users[0];
+    const me = (await t.app.inject({ method: 'GET', url: '/crm/v8/users?type=CurrentUser', headers: delegate })).json().users[0];
     expect(me.profile.id).toBe(ids.hr);
   });
 
@@ -80,50 +70,50 @@ describe('privilege and scope boundaries', () => {
     const contact = (await req('POST', '/crm/v8/Contacts', { data: [{ Last_Name: 'Private' }] }, adminAuth)).json().data[0].details.id;
     const boundary = '----x';
     const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="secret.txt"\r\nContent-Type: text/plain\r\n\r\nsecret\r\n--${boundary}--\r\n`;
-    const att = (await app.inject({ method: 'POST', url: `/crm/v8/Contacts/${contact}/Attachments`, headers: { ...adminAuth, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload })).json().data[0].details.id;
-    const { auth: leadsOnly } = await tokenFor(app, env, orgId, { scopes: ['ZohoCRM.modules.leads.ALL'] });
-    const viaLeads = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${contact}/Attachments/${att}`, headers: leadsOnly });
+    const att = (await t.app.inject({ method: 'POST', url: `/crm/v8/Contacts/${contact}/Attachments`, headers: { ...adminAuth, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload })).json().data[0].details.id;
+    const { auth: leadsOnly } = await tokenFor(t.app, t.env, t.orgId, { scopes: ['ZohoCRM.modules.leads.ALL'] });
+    const viaLeads = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${contact}/Attachments/${att}`, headers: leadsOnly });
     expect(viaLeads.statusCode).toBe(400);
     expect(viaLeads.json()).toMatchObject({ code: 'INVALID_DATA', details: { resource_path_index: 3 } });
-    const del = await app.inject({ method: 'DELETE', url: `/crm/v8/Leads/${contact}/Attachments/${att}`, headers: leadsOnly });
+    const del = await t.app.inject({ method: 'DELETE', url: `/crm/v8/Leads/${contact}/Attachments/${att}`, headers: leadsOnly });
     expect(del.json().code).toBe('INVALID_DATA');
-    const ok = await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${contact}/Attachments/${att}`, headers: adminAuth });
+    const ok = await t.app.inject({ method: 'GET', url: `/crm/v8/Contacts/${contact}/Attachments/${att}`, headers: adminAuth });
     expect(ok.body).toBe('secret');
   });
 
   it('the recycle bin follows profile permissions: no view, no item; no delete, no restore', async () => {
-    const dir = env.rt.services.directory;
-    const admin = await dir.actorForUser(orgId, (await dir.listUsers(systemActor(orgId), 'AdminUsers'))[0].id);
+    const dir = t.env.rt.services.directory;
+    const admin = await dir.actorForUser(t.orgId, (await dir.listUsers(systemActor(t.orgId), 'AdminUsers'))[0].id);
     const blind = await dir.cloneProfile(admin, ids.standard, { name: 'No leads',
       permissions: { modules: { '*': { view: true, create: true, edit: true, delete: true }, Leads: { view: false, create: false, edit: false, delete: false } }, settings: {} } });
     const keep = await dir.cloneProfile(admin, ids.standard, { name: 'No deleting',
       permissions: { modules: { '*': { view: true, create: true, edit: true, delete: false } }, settings: {} } });
     const a = await dir.createUser(admin, { last_name: 'Blind', email: 'blind@acme.example', role: { id: ids.manager }, profile: { id: blind.id } });
     const b = await dir.createUser(admin, { last_name: 'Keeper', email: 'keeper@acme.example', role: { id: ids.manager }, profile: { id: keep.id } });
-    const [lead] = await env.rt.services.records.createRecords(await dir.actorForUser(orgId, a.id), 'Contacts', [{ Last_Name: 'Own contact' }]);
-    const [hidden] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Hidden Lead', Owner: { id: a.id } }]);
+    const [lead] = await t.env.rt.services.records.createRecords(await dir.actorForUser(t.orgId, a.id), 'Contacts', [{ Last_Name: 'Own contact' }]);
+    const [hidden] = await t.env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Hidden Lead', Owner: { id: a.id } }]);
     if (!lead.ok || !hidden.ok) throw new Error('create failed');
-    await env.rt.services.records.deleteRecords(admin, 'Leads', [hidden.row.id]);
-    await env.rt.services.records.deleteRecords(admin, 'Contacts', [lead.row.id]);
-    const blindActor = await dir.actorForUser(orgId, a.id);
-    const listed = await env.rt.services.recycleBin.list(blindActor, { filters: [], sortBy: 'deleted_time', desc: true, page: 1, perPage: 200 });
+    await t.env.rt.services.records.deleteRecords(admin, 'Leads', [hidden.row.id]);
+    await t.env.rt.services.records.deleteRecords(admin, 'Contacts', [lead.row.id]);
+    const blindActor = await dir.actorForUser(t.orgId, a.id);
+    const listed = await t.env.rt.services.recycleBin.list(blindActor, { filters: [], sortBy: 'deleted_time', desc: true, page: 1, perPage: 200 });
     expect(listed.rows.map((r) => r.module)).toEqual(['Contacts']);
-    const r1 = await env.rt.services.recycleBin.restore(blindActor, { ids: [hidden.row.id] });
+    const r1 = await t.env.rt.services.recycleBin.restore(blindActor, { ids: [hidden.row.id] });
     expect(r1).toMatchObject({ scheduled: false, results: [{ ok: false, code: 'INVALID_DATA' }] });
-    const [own] = await env.rt.services.records.createRecords(await dir.actorForUser(orgId, b.id), 'Contacts', [{ Last_Name: 'Kept' }]);
+    const [own] = await t.env.rt.services.records.createRecords(await dir.actorForUser(t.orgId, b.id), 'Contacts', [{ Last_Name: 'Kept' }]);
     if (!own.ok) throw new Error('create failed');
-    await env.rt.services.records.deleteRecords(admin, 'Contacts', [own.row.id]);
-    const r2 = await env.rt.services.recycleBin.restore(await dir.actorForUser(orgId, b.id), { ids: [own.row.id] });
+    await t.env.rt.services.records.deleteRecords(admin, 'Contacts', [own.row.id]);
+    const r2 = await t.env.rt.services.recycleBin.restore(await dir.actorForUser(t.orgId, b.id), { ids: [own.row.id] });
     expect(r2).toMatchObject({ scheduled: false, results: [{ ok: false, code: 'NO_PERMISSION' }] });
   });
 
   it('records the client address from X-Forwarded-For only when proxies are trusted', async () => {
-    const trusting = await createHttpApp(env.rt, { trustProxy: 1 });
-    const { auth } = await tokenFor(trusting, env, orgId);
+    const trusting = await createHttpApp(t.env.rt, { trustProxy: 1 });
+    const { auth } = await tokenFor(trusting, t.env, t.orgId);
     const headers = { ...auth, 'x-forwarded-for': '203.0.113.7' };
     const a = (await trusting.inject({ method: 'POST', url: '/crm/v8/Leads', headers, payload: JSON.stringify({ data: [{ Last_Name: 'Proxied' }] }) })).json().data[0].details.id;
-    const b = (await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: { ...adminAuth, 'x-forwarded-for': '203.0.113.7' }, payload: JSON.stringify({ data: [{ Last_Name: 'Direct' }] }) })).json().data[0].details.id;
-    const ip = async (id: string) => (await env.store.db.selectFrom('audit_entries').select('ip').where('record_id', '=', id).executeTakeFirstOrThrow()).ip;
+    const b = (await t.app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: { ...adminAuth, 'x-forwarded-for': '203.0.113.7' }, payload: JSON.stringify({ data: [{ Last_Name: 'Direct' }] }) })).json().data[0].details.id;
+    const ip = async (id: string) => (await t.env.store.db.selectFrom('audit_entries').select('ip').where('record_id', '=', id).executeTakeFirstOrThrow()).ip;
     expect(await ip(a)).toBe('203.0.113.7');
     expect(await ip(b)).toBe('127.0.0.1');
     await trusting.close();

@@ -3,9 +3,11 @@ import pg from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { openStore, type Store } from '../src/store/db.ts';
 import { createRuntime, type Runtime } from '../src/services/runtime.ts';
 import { createHttpApp } from '../src/http/create-http-app.ts';
+import type { Actor } from '../src/services/context.ts';
 
 /** PostgreSQL for tests: set AUDITRAIL_TEST_PG_URL (CI does) to run the PostgreSQL variants. */
 export const PG_URL = process.env.AUDITRAIL_TEST_PG_URL;
@@ -112,8 +114,20 @@ export async function createOrg(env: TestEnv, name = 'Acme', email = `admin@${na
     timeZone: 'Asia/Kolkata' });
 }
 
+export type TestOrg = Awaited<ReturnType<typeof createOrg>>;
+export type TokenOptions = { userEmail?: string; scopes?: string[] };
+/** Request headers carrying an access token. */
+export type Auth = Record<string, string>;
+
+/** A fresh env with the Acme organisation and its Administrator as the services see them; the caller closes env. */
+export async function createEnvWithOrg(backend: Backend = 'sqlite', opts: EnvOptions = {}) {
+  const env = await createEnv(backend, opts);
+  const org = await createOrg(env);
+  return { env, org, admin: await env.rt.services.directory.actorForUser(org.org.id, org.admin.id) };
+}
+
 /** An access token for a user of the org, through the real token endpoint. */
-export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string, opts: { userEmail?: string; scopes?: string[] } = {}) {
+export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string, opts: TokenOptions = {}) {
   const c = await env.rt.services.oauth.createClient(orgId, opts);
   const res = await app.inject({ method: 'POST', url: '/oauth/v2/token', payload: new URLSearchParams({
     client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token,
@@ -125,6 +139,73 @@ export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string
 
 export async function createApp(env: TestEnv) {
   return createHttpApp(env.rt);
+}
+
+export interface AppOptions {
+  backend?: Backend;
+  env?: EnvOptions;
+  /** Where the test clock starts (ms), before the organisation is created. */
+  now?: number;
+  /** The organisation's name (default Acme), or false for none. */
+  org?: string | false;
+  /** Whether to issue the Administrator's token up front (default true); tests that order it after their own setup say false. */
+  token?: boolean;
+}
+
+/** What `withApp` provides; every field is set once its beforeAll has run. */
+export interface AppFixture {
+  readonly env: TestEnv;
+  readonly app: FastifyInstance;
+  /** The organisation, as `createOrg` returned it. */
+  readonly org: TestOrg;
+  readonly orgId: string;
+  /** The organisation's Administrator, as the services see them. */
+  readonly admin: Actor;
+  /** Headers with the Administrator's access token (every scope). */
+  readonly auth: Auth;
+  /** Headers with a token for a user of the organisation (or of `orgId`), through the real token endpoint. */
+  authFor(opts?: TokenOptions & { orgId?: string }): Promise<Auth>;
+  /** Another organisation (default Globex) and its Administrator's token. */
+  otherOrg(name?: string): Promise<{ org: TestOrg; auth: Auth }>;
+}
+
+/**
+ * The HTTP app over a fresh store, with an organisation and its Administrator's token, built in
+ * beforeAll and closed in afterAll of the enclosing describe. Read its fields inside hooks and tests.
+ */
+export function withApp(opts: AppOptions = {}): AppFixture {
+  const state: { env?: TestEnv; app?: FastifyInstance; org?: TestOrg; admin?: Actor; auth?: Auth } = {};
+  const get = <K extends keyof typeof state>(key: K): NonNullable<(typeof state)[K]> => {
+    if (state[key] === undefined) throw new Error(`withApp: ${key} is not set (read outside a test, or turned off)`);
+    return state[key]!;
+  };
+  const t: AppFixture = {
+    get env() { return get('env'); },
+    get app() { return get('app'); },
+    get org() { return get('org'); },
+    get orgId() { return get('org').org.id; },
+    get admin() { return get('admin'); },
+    get auth() { return get('auth'); },
+    authFor: async ({ orgId, ...token } = {}) => (await tokenFor(t.app, t.env, orgId ?? t.orgId, token)).auth,
+    otherOrg: async (name = 'Globex') => {
+      const org = await createOrg(t.env, name);
+      return { org, auth: await t.authFor({ orgId: org.org.id }) };
+    },
+  };
+  beforeAll(async () => {
+    state.env = await createEnv(opts.backend, opts.env);
+    if (opts.now !== undefined) state.env.setNow(opts.now);
+    state.app = await createApp(state.env);
+    if (opts.org === false) return;
+    state.org = await createOrg(state.env, opts.org);
+    state.admin = await state.env.rt.services.directory.actorForUser(state.org.org.id, state.org.admin.id);
+    if (opts.token !== false) state.auth = await t.authFor();
+  });
+  afterAll(async () => {
+    await state.app?.close();
+    await state.env?.close();
+  });
+  return t;
 }
 
 /** The files of a ZIP held in memory, by name. */

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { tokenFor, withApp } from './helpers.ts';
 import { systemActor } from '../src/services/context.ts';
 
 /** Every route this server has so far, with a scope that does NOT cover it. */
@@ -35,19 +34,10 @@ const ROUTES: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; wrongSco
 ];
 
 describe('authentication and authorisation on every route', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-
-  beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    orgId = (await createOrg(env)).org.id;
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); });
+  const t = withApp({ token: false });
 
   const call = (r: (typeof ROUTES)[number], headers: Record<string, string>) =>
-    app.inject({ method: r.method, url: r.url, headers, payload: r.body ? JSON.stringify(r.body) : undefined });
+    t.app.inject({ method: r.method, url: r.url, headers, payload: r.body ? JSON.stringify(r.body) : undefined });
 
   it.each(ROUTES)('$method $url: no token, a bad token, a missing scope', async (r) => {
     const none = await call(r, {});
@@ -58,28 +48,28 @@ describe('authentication and authorisation on every route', () => {
     const bad = await call(r, { authorization: 'Zoho-oauthtoken 1000.nope' });
     expect(bad.statusCode).toBe(401);
     expect(bad.json()).toMatchObject({ code: 'INVALID_TOKEN', status: 'error' });
-    const { auth } = await tokenFor(app, env, orgId, { scopes: [r.wrongScope] });
+    const { auth } = await tokenFor(t.app, t.env, t.orgId, { scopes: [r.wrongScope] });
     const scoped = await call(r, auth);
     expect(scoped.statusCode).toBe(401);
     expect(scoped.json()).toEqual({ code: 'OAUTH_SCOPE_MISMATCH', details: {}, message: 'Unauthorized', status: 'error' });
   });
 
   it('an expired access token is refused; the refresh token keeps working', async () => {
-    const { auth, client } = await tokenFor(app, env, orgId);
-    expect((await app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).statusCode).toBe(200);
-    env.advance(3601 * 1000);
-    const expired = await app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth });
+    const { auth, client } = await tokenFor(t.app, t.env, t.orgId);
+    expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).statusCode).toBe(200);
+    t.env.advance(3601 * 1000);
+    const expired = await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth });
     expect(expired.json()).toMatchObject({ code: 'INVALID_TOKEN' });
-    const again = await app.inject({ method: 'POST', url: '/oauth/v2/token', payload: new URLSearchParams({
+    const again = await t.app.inject({ method: 'POST', url: '/oauth/v2/token', payload: new URLSearchParams({
       client_id: client.client_id, client_secret: client.client_secret, grant_type: 'refresh_token', refresh_token: client.refresh_token,
     }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(again.json().access_token).toBeTruthy();
   });
 
   it('profile permissions apply on top of scopes (NO_PERMISSION, 403)', async () => {
-    const dir = env.rt.services.directory;
-    const admin = (await dir.listUsers(systemActor(orgId), 'AdminUsers'))[0];
-    const actor = await dir.actorForUser(orgId, admin.id);
+    const dir = t.env.rt.services.directory;
+    const admin = (await dir.listUsers(systemActor(t.orgId), 'AdminUsers'))[0];
+    const actor = await dir.actorForUser(t.orgId, admin.id);
     const profiles = await dir.listProfiles(actor);
     const standard = profiles.find((p) => p.name === 'Standard')!;
     const readOnly = await dir.cloneProfile(actor, standard.id, { name: 'Read only',
@@ -88,31 +78,31 @@ describe('authentication and authorisation on every route', () => {
     // The token is issued while the user is an Administrator; the profile that follows must still apply.
     const reader = await dir.createUser(actor, { last_name: 'Reader', email: 'reader@acme.example', role: { id: roles[1].id }, profile: { id: standard.id } });
     await dir.updateUser(actor, reader.id, { profile: { id: profiles.find((p) => p.is_admin)!.id } });
-    const { auth } = await tokenFor(app, env, orgId, { userEmail: 'reader@acme.example', scopes: ['ZohoCRM.modules.ALL', 'ZohoCRM.users.ALL'] });
+    const { auth } = await tokenFor(t.app, t.env, t.orgId, { userEmail: 'reader@acme.example', scopes: ['ZohoCRM.modules.ALL', 'ZohoCRM.users.ALL'] });
     await dir.updateUser(actor, reader.id, { profile: { id: readOnly.id } });
-    env.rt.services.oauth.clearCache();
-    const write = await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'x' }] }) });
+    t.env.rt.services.oauth.clearCache();
+    const write = await t.app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'x' }] }) });
     expect(write.statusCode).toBe(403);
     expect(write.json()).toEqual({ code: 'NO_PERMISSION', details: { permissions: ['Crm_Implied_Create_Leads'] }, message: 'permission denied', status: 'error' });
-    const read = await app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: auth });
+    const read = await t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: auth });
     expect([200, 204]).toContain(read.statusCode);
-    const addUser = await app.inject({ method: 'POST', url: '/crm/v8/users', headers: auth,
+    const addUser = await t.app.inject({ method: 'POST', url: '/crm/v8/users', headers: auth,
       payload: JSON.stringify({ users: [{ last_name: 'Nope', email: 'nope@acme.example', role: roles[1].id, profile: readOnly.id }] }) });
     expect(addUser.statusCode).toBe(403);
     expect(addUser.json()).toMatchObject({ code: 'NO_PERMISSION', details: { permissions: ['manage_users'] } });
   });
 
   it('unknown paths, wrong verbs and unknown modules answer Zoho-shaped errors', async () => {
-    const { auth } = await tokenFor(app, env, orgId);
-    const unknown = await app.inject({ method: 'GET', url: '/crm/v8/settings/nothing/here/at/all', headers: auth });
+    const { auth } = await tokenFor(t.app, t.env, t.orgId);
+    const unknown = await t.app.inject({ method: 'GET', url: '/crm/v8/settings/nothing/here/at/all', headers: auth });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'INVALID_URL_PATTERN', status: 'error' });
-    expect((await app.inject({ method: 'GET', url: '/nowhere' })).json().code).toBe('INVALID_URL_PATTERN');
-    const verb = await app.inject({ method: 'PATCH', url: '/crm/v8/org', headers: auth });
+    expect((await t.app.inject({ method: 'GET', url: '/nowhere' })).json().code).toBe('INVALID_URL_PATTERN');
+    const verb = await t.app.inject({ method: 'PATCH', url: '/crm/v8/org', headers: auth });
     expect(verb.statusCode).toBe(400);
     expect(verb.json()).toMatchObject({ code: 'INVALID_REQUEST_METHOD', status: 'error' });
-    expect((await app.inject({ method: 'DELETE', url: '/oauth/v2/token' })).json().code).toBe('INVALID_REQUEST_METHOD');
-    const mod = await app.inject({ method: 'GET', url: '/crm/v8/Spaceships?fields=Name', headers: auth });
+    expect((await t.app.inject({ method: 'DELETE', url: '/oauth/v2/token' })).json().code).toBe('INVALID_REQUEST_METHOD');
+    const mod = await t.app.inject({ method: 'GET', url: '/crm/v8/Spaceships?fields=Name', headers: auth });
     expect(mod.json()).toEqual({ code: 'INVALID_MODULE', details: { resource_path_index: 0 }, message: 'the module name given seems to be invalid', status: 'error' });
   });
 });

@@ -1,40 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { withApp, type Auth } from './helpers.ts';
 
 const ISO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/;
 const ID = /^\d{19}$/;
 
 describe('records API', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let auth: Record<string, string>;
-  let otherAuth: Record<string, string>;
+  const t = withApp();
+  let otherAuth: Auth;
+  beforeAll(async () => { otherAuth = (await t.otherOrg()).auth; });
 
-  beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    auth = (await tokenFor(app, env, orgId)).auth;
-    const other = await createOrg(env, 'Globex');
-    otherAuth = (await tokenFor(app, env, other.org.id)).auth;
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); });
-
-  const post = (url: string, body: unknown, headers = auth) =>
-    app.inject({ method: 'POST', url, headers, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = (url: string, body: unknown, headers = t.auth) =>
+    t.app.inject({ method: 'POST', url, headers, payload: typeof body === 'string' ? body : JSON.stringify(body) });
   const create = async (module: string, record: Record<string, unknown>) => {
     const res = await post(`/crm/v8/${module}`, { data: [record] });
     expect(res.statusCode, res.body).toBe(201);
     return res.json().data[0].details.id as string;
   };
-  const auditFor = (recordId: string) => env.store.db.selectFrom('audit_entries').selectAll()
+  const auditFor = (recordId: string) => t.env.store.db.selectFrom('audit_entries').selectAll()
     .where('record_id', '=', recordId).orderBy('seq').execute();
 
   it('creates records from a body sent without Content-Type, as the SDK does', async () => {
-    const res = await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: { ...auth },
+    const res = await t.app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: { ...t.auth },
       payload: Buffer.from(JSON.stringify({ data: [{ Last_Name: 'Nakamura', First_Name: 'Yuki', Company: 'Zylker' }] })) });
     expect(res.statusCode).toBe(201);
     const item = res.json().data[0];
@@ -77,8 +63,8 @@ describe('records API', () => {
     const huge = await post('/crm/v8/Leads', JSON.stringify({ data: [{ Last_Name: 'x'.repeat(9 * 1024 * 1024) }] }));
     expect(huge.statusCode).toBe(413);
     expect(huge.json()).toMatchObject({ code: 'REQUEST_ENTITY_TOO_LARGE', status: 'error' });
-    const count = await env.store.db.selectFrom('records').select(({ fn }) => fn.countAll().as('n'))
-      .where('name', 'like', 'L%').where('org_id', '=', orgId).executeTakeFirstOrThrow();
+    const count = await t.env.store.db.selectFrom('records').select(({ fn }) => fn.countAll().as('n'))
+      .where('name', 'like', 'L%').where('org_id', '=', t.orgId).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(0);
   });
 
@@ -86,34 +72,34 @@ describe('records API', () => {
     const accountId = await create('Accounts', { Account_Name: 'Zylker Corp' });
     const id = await create('Contacts', { Last_Name: 'Patel', First_Name: 'Priya', Account_Name: { id: accountId },
       Date_of_Birth: '1990-02-28', Email: 'priya@zylker.example' });
-    const res = await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${id}`, headers: auth });
+    const res = await t.app.inject({ method: 'GET', url: `/crm/v8/Contacts/${id}`, headers: t.auth });
     expect(res.statusCode).toBe(200);
     const [rec] = res.json().data;
     expect(rec).toMatchObject({ id, Last_Name: 'Patel', Full_Name: 'Priya Patel', Account_Name: { id: accountId, name: 'Zylker Corp' },
       Date_of_Birth: '1990-02-28', Mailing_City: null });
     expect(rec.Owner).toMatchObject({ name: 'Ada Admin', id: expect.stringMatching(ID), email: 'admin@acme.example' });
     expect(rec.Modified_Time).toMatch(ISO_OFFSET);
-    const only = await app.inject({ method: 'GET', url: `/crm/v8/Contacts/${id}?fields=Last_Name`, headers: auth });
+    const only = await t.app.inject({ method: 'GET', url: `/crm/v8/Contacts/${id}?fields=Last_Name`, headers: t.auth });
     expect(only.json().data[0]).toEqual({ id, Last_Name: 'Patel' });
   });
 
   it('answers a missing, deleted or foreign record the same way (204)', async () => {
     const id = await create('Leads', { Last_Name: 'Soon gone' });
-    const foreign = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${id}`, headers: otherAuth });
+    const foreign = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${id}`, headers: otherAuth });
     expect(foreign.statusCode).toBe(204);
     expect(foreign.body).toBe('');
-    await app.inject({ method: 'DELETE', url: `/crm/v8/Leads/${id}`, headers: auth });
-    const deleted = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${id}`, headers: auth });
+    await t.app.inject({ method: 'DELETE', url: `/crm/v8/Leads/${id}`, headers: t.auth });
+    const deleted = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${id}`, headers: t.auth });
     expect(deleted.statusCode).toBe(204);
-    const missing = await app.inject({ method: 'GET', url: '/crm/v8/Leads/1234567890123456789', headers: auth });
+    const missing = await t.app.inject({ method: 'GET', url: '/crm/v8/Leads/1234567890123456789', headers: t.auth });
     expect(missing.statusCode).toBe(204);
-    const notDigits = await app.inject({ method: 'GET', url: '/crm/v8/Leads/abc', headers: auth });
+    const notDigits = await t.app.inject({ method: 'GET', url: '/crm/v8/Leads/abc', headers: t.auth });
     expect(notDigits.json()).toMatchObject({ code: 'INVALID_DATA', details: { resource_path_index: 1 } });
   });
 
   it('updates only what changed, audits old and new values, and writes nothing for identical values', async () => {
     const id = await create('Deals', { Deal_Name: 'Pilot', Stage: 'Qualification', Amount: 1000 });
-    const res = await app.inject({ method: 'PUT', url: `/crm/v8/Deals/${id}`, headers: auth,
+    const res = await t.app.inject({ method: 'PUT', url: `/crm/v8/Deals/${id}`, headers: t.auth,
       payload: JSON.stringify({ data: [{ Stage: 'Needs Analysis', Amount: 1000, Deal_Name: 'Pilot' }] }) });
     expect(res.statusCode).toBe(200);
     expect(res.json().data[0]).toMatchObject({ code: 'SUCCESS', message: 'record updated', details: { id } });
@@ -121,7 +107,7 @@ describe('records API', () => {
     expect(entries.map((e) => e.action)).toEqual(['added', 'updated']);
     expect(JSON.parse(entries[1].details).field_history).toEqual([
       { api_name: 'Stage', field_label: 'Stage', old: 'Qualification', new: 'Needs Analysis' }]);
-    const same = await app.inject({ method: 'PUT', url: `/crm/v8/Deals/${id}`, headers: auth,
+    const same = await t.app.inject({ method: 'PUT', url: `/crm/v8/Deals/${id}`, headers: t.auth,
       payload: JSON.stringify({ data: [{ Stage: 'Needs Analysis' }] }) });
     expect(same.statusCode).toBe(200);
     entries = await auditFor(id);
@@ -131,16 +117,16 @@ describe('records API', () => {
   it('updates in bulk with per-item errors for unknown, foreign and deleted ids', async () => {
     const a = await create('Leads', { Last_Name: 'A' });
     const gone = await create('Leads', { Last_Name: 'Gone' });
-    await app.inject({ method: 'DELETE', url: `/crm/v8/Leads?ids=${gone}`, headers: auth });
+    await t.app.inject({ method: 'DELETE', url: `/crm/v8/Leads?ids=${gone}`, headers: t.auth });
     const foreignId = (await (await post('/crm/v8/Leads', { data: [{ Last_Name: 'Theirs' }] }, otherAuth)).json()).data[0].details.id;
-    const res = await app.inject({ method: 'PUT', url: '/crm/v8/Leads', headers: auth, payload: JSON.stringify({ data: [
+    const res = await t.app.inject({ method: 'PUT', url: '/crm/v8/Leads', headers: t.auth, payload: JSON.stringify({ data: [
       { id: a, Company: 'New Co' }, { id: '1111111111111111111', Company: 'x' }, { id: foreignId, Company: 'x' },
       { id: gone, Company: 'x' }, { Company: 'no id' }] }) });
     expect(res.statusCode).toBe(207);
     const items = res.json().data;
     expect(items.map((i: { code: string }) => i.code)).toEqual(['SUCCESS', 'INVALID_DATA', 'INVALID_DATA', 'INVALID_DATA', 'MANDATORY_NOT_FOUND']);
     expect({ ...items[1], details: { ...items[1].details, json_path: '$.data[2].id' } }).toEqual(items[2]);
-    const theirs = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${foreignId}?fields=Company`, headers: otherAuth });
+    const theirs = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${foreignId}?fields=Company`, headers: otherAuth });
     expect(theirs.json().data[0].Company).toBeNull();
   });
 
@@ -149,20 +135,20 @@ describe('records API', () => {
     const note = await create('Notes', { Note_Content: 'hello', Parent_Id: { module: { api_name: 'Leads' }, id: lead } });
     const call = await create('Calls', { Subject: 'Intro', Call_Type: 'Outbound', Call_Start_Time: '2026-01-05T10:00:00Z',
       What_Id: { id: lead }, $se_module: 'Leads' });
-    const res = await app.inject({ method: 'DELETE', url: `/crm/v8/Leads?ids=${lead}%2C999`, headers: auth });
+    const res = await t.app.inject({ method: 'DELETE', url: `/crm/v8/Leads?ids=${lead}%2C999`, headers: t.auth });
     expect(res.statusCode).toBe(207);
     expect(res.json().data).toEqual([
       { code: 'SUCCESS', details: { id: lead }, message: 'record deleted', status: 'success' },
       { code: 'INVALID_DATA', details: { id: '999' }, message: 'record not deleted', status: 'error' }]);
     for (const [m, id] of [['Notes', note], ['Calls', call]]) {
-      expect((await app.inject({ method: 'GET', url: `/crm/v8/${m}/${id}`, headers: auth })).statusCode).toBe(204);
+      expect((await t.app.inject({ method: 'GET', url: `/crm/v8/${m}/${id}`, headers: t.auth })).statusCode).toBe(204);
     }
-    const entries = await env.store.db.selectFrom('audit_entries').selectAll().where('record_id', 'in', [lead, note, call])
+    const entries = await t.env.store.db.selectFrom('audit_entries').selectAll().where('record_id', 'in', [lead, note, call])
       .where('action', '=', 'deleted').execute();
     expect(entries).toHaveLength(3);
     expect(new Set(entries.map((e) => e.batch_id)).size).toBe(1);
     expect(entries.find((e) => e.record_id === note)).toMatchObject({ parent_module: 'Leads', parent_id: lead });
-    const noIds = await app.inject({ method: 'DELETE', url: '/crm/v8/Leads', headers: auth });
+    const noIds = await t.app.inject({ method: 'DELETE', url: '/crm/v8/Leads', headers: t.auth });
     expect(noIds.json()).toMatchObject({ code: 'REQUIRED_PARAM_MISSING', details: { param_name: 'ids' } });
   });
 
@@ -176,7 +162,7 @@ describe('records API', () => {
     let firstToken = '';
     do {
       const pageUrl: string = token ? `${url}&page_token=${token}` : url;
-      const res = await app.inject({ method: 'GET', url: pageUrl, headers: auth });
+      const res = await t.app.inject({ method: 'GET', url: pageUrl, headers: t.auth });
       expect(res.statusCode).toBe(200);
       const body: { data: { Product_Name: string }[]; info: { next_page_token: string | null; more_records: boolean } } = res.json();
       seen.push(...body.data.map((r: { Product_Name: string }) => r.Product_Name));
@@ -187,24 +173,24 @@ describe('records API', () => {
     expect(seen).toHaveLength(30);
     expect(new Set(seen).size).toBe(30);
     const tampered = firstToken.slice(0, -2) + (firstToken.endsWith('AA') ? 'BB' : 'AA');
-    expect((await app.inject({ method: 'GET', url: `${url}&page_token=${tampered}`, headers: auth })).json())
+    expect((await t.app.inject({ method: 'GET', url: `${url}&page_token=${tampered}`, headers: t.auth })).json())
       .toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'page_token' } });
-    expect((await app.inject({ method: 'GET', url: `${url}&page_token=${firstToken}`, headers: otherAuth })).json())
+    expect((await t.app.inject({ method: 'GET', url: `${url}&page_token=${firstToken}`, headers: otherAuth })).json())
       .toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'page_token' } });
     url = '/crm/v8/Products?fields=Product_Name&per_page=8&sort_by=Created_Time&sort_order=asc';
-    expect((await app.inject({ method: 'GET', url: `${url}&page_token=${firstToken}`, headers: auth })).json())
+    expect((await t.app.inject({ method: 'GET', url: `${url}&page_token=${firstToken}`, headers: t.auth })).json())
       .toMatchObject({ code: 'TOKEN_BOUND_DATA_MISMATCH', details: { param_name: 'page_token' } });
   });
 
   it('validates list parameters the Zoho way', async () => {
-    const get = (q: string) => app.inject({ method: 'GET', url: `/crm/v8/Leads${q}`, headers: auth }).then((r) => r.json());
+    const get = (q: string) => t.app.inject({ method: 'GET', url: `/crm/v8/Leads${q}`, headers: t.auth }).then((r) => r.json());
     expect(await get('')).toMatchObject({ code: 'REQUIRED_PARAM_MISSING', details: { param_name: 'fields' } });
     expect(await get('?fields=Last_Name&per_page=201')).toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'per_page' } });
     expect(await get(`?fields=${Array.from({ length: 51 }, (_, i) => `F${i}`).join(',')}`)).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 50 } });
     expect(await get('?fields=Nope')).toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'fields' } });
     expect(await get('?fields=Last_Name&page=11&per_page=200')).toMatchObject({ code: 'DISCRETE_PAGINATION_LIMIT_EXCEEDED', details: { limit: 2000 } });
     expect(await get('?fields=Last_Name&sort_by=Last_Name')).toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'sort_by' } });
-    const empty = await app.inject({ method: 'GET', url: '/crm/v8/Solutions?fields=Solution_Title', headers: auth });
+    const empty = await t.app.inject({ method: 'GET', url: '/crm/v8/Solutions?fields=Solution_Title', headers: t.auth });
     expect(empty.statusCode).toBe(204);
     expect(empty.headers['content-type']).toBeUndefined();
   });
@@ -223,7 +209,7 @@ describe('records API', () => {
   });
 
   it('speaks the v7 paths as aliases', async () => {
-    const res = await app.inject({ method: 'POST', url: '/crm/v7/Leads', headers: auth, payload: JSON.stringify({ data: [{ Last_Name: 'v7' }] }) });
+    const res = await t.app.inject({ method: 'POST', url: '/crm/v7/Leads', headers: t.auth, payload: JSON.stringify({ data: [{ Last_Name: 'v7' }] }) });
     expect(res.statusCode).toBe(201);
   });
 });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { withApp, type Auth } from './helpers.ts';
 
 const MISSING = '1000000000000000001';
 
@@ -9,28 +8,22 @@ const MISSING = '1000000000000000001';
  * like an id that does not exist: same status, same body (but for the id itself).
  */
 describe('organisation isolation on every route', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
+  const t = withApp();
   const ids: Record<string, string> = {};
-  let mine: Record<string, string>;
-  let theirs: Record<string, string>;
+  let mine: Auth;
 
   beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    const a = await createOrg(env, 'Acme');
-    const b = await createOrg(env, 'Globex');
-    theirs = (await tokenFor(app, env, a.org.id)).auth;
-    mine = (await tokenFor(app, env, b.org.id)).auth;
-    const lead = await app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: theirs, payload: JSON.stringify({ data: [{ Last_Name: 'Secret' }] }) });
+    const a = t.org;
+    const b = await t.otherOrg();
+    mine = b.auth;
+    const lead = await t.app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: t.auth, payload: JSON.stringify({ data: [{ Last_Name: 'Secret' }] }) });
     ids.record = lead.json().data[0].details.id;
     ids.user = a.admin.id;
     ids.role = a.roles.manager.id;
     ids.profile = a.profiles.standard.id;
-    ids.bRole = b.roles.manager.id;
-    ids.bProfile = b.profiles.standard.id;
+    ids.bRole = b.org.roles.manager.id;
+    ids.bProfile = b.org.profiles.standard.id;
   });
-  afterAll(async () => { await app?.close(); await env?.close(); });
 
   const cases: { name: string; method: 'GET' | 'PUT' | 'DELETE' | 'POST'; url: (id: string) => string; kind: string; body?: unknown }[] = [
     { name: 'read a record', method: 'GET', url: (id) => `/crm/v8/Leads/${id}`, kind: 'record' },
@@ -64,7 +57,7 @@ describe('organisation isolation on every route', () => {
   it.each(cases)('$name: a foreign id answers like a missing one', async (c) => {
     const send = (id: string) => {
       const body = typeof c.body === 'function' ? (c.body as (id: string) => unknown)(id) : c.body;
-      return app.inject({ method: c.method, url: c.url(id), headers: mine, payload: body === undefined ? undefined : JSON.stringify(body) });
+      return t.app.inject({ method: c.method, url: c.url(id), headers: mine, payload: body === undefined ? undefined : JSON.stringify(body) });
     };
     const foreign = await send(ids[c.kind]);
     const missing = await send(MISSING);
@@ -75,15 +68,15 @@ describe('organisation isolation on every route', () => {
   });
 
   it('lists show only the caller\'s organisation', async () => {
-    const users = (await app.inject({ method: 'GET', url: '/crm/v8/users', headers: mine })).json().users;
+    const users = (await t.app.inject({ method: 'GET', url: '/crm/v8/users', headers: mine })).json().users;
     expect(users.map((u: { email: string }) => u.email)).toEqual(['admin@globex.example']);
-    const roles = (await app.inject({ method: 'GET', url: '/crm/v8/settings/roles', headers: mine })).json().roles;
+    const roles = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/roles', headers: mine })).json().roles;
     expect(roles.map((r: { id: string }) => r.id)).not.toContain(ids.role);
-    const profiles = (await app.inject({ method: 'GET', url: '/crm/v8/settings/profiles', headers: mine })).json().profiles;
+    const profiles = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/profiles', headers: mine })).json().profiles;
     expect(profiles.map((p: { id: string }) => p.id)).not.toContain(ids.profile);
-    const leads = await app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: mine });
+    const leads = await t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: mine });
     expect(leads.statusCode).toBe(204);
-    const stillThere = await app.inject({ method: 'GET', url: `/crm/v8/Leads/${ids.record}`, headers: theirs });
+    const stillThere = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${ids.record}`, headers: t.auth });
     expect(stillThere.json().data[0]).toMatchObject({ Last_Name: 'Secret', Company: null });
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BACKENDS, createEnv, createOrg, type TestEnv } from './helpers.ts';
+import { BACKENDS, createEnv, createOrg, createEnvWithOrg, type TestEnv } from './helpers.ts';
 import { createWorker } from '../src/jobs/worker.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { claimJob, insertJob } from '../src/store/job-store.ts';
@@ -90,9 +90,7 @@ describe.each(BACKENDS)('jobs queue on %s', (backend) => {
 
 describe.each(BACKENDS)('jobs that must not strand work on %s', (backend) => {
   it('fails a job whose worker died on its last attempt, and its export with it', async () => {
-    const env = await createEnv(backend);
-    const org = await createOrg(env);
-    const actor = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const { env, admin: actor } = await createEnvWithOrg(backend);
     const job = await env.rt.services.exports.create(actor, undefined);
     await env.store.db.updateTable('jobs').set({ attempts: 4 }).where('id', '=', job.id).execute();
     const dead = await claimJob(env.store.db, env.store.dialect, 'dead-worker', env.now(), 1000, ['audit_log_export']);

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, type TestEnv } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { withApp } from './helpers.ts';
 
 function multipart(fields: Record<string, string>) {
   const boundary = '----auditrailtest';
@@ -10,26 +9,14 @@ function multipart(fields: Record<string, string>) {
 }
 
 describe('OAuth accounts endpoint', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let zgid: string;
+  const t = withApp({ token: false });
 
-  beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    zgid = org.org.zgid;
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); });
-
-  const token = (fields: Record<string, string>) => app.inject({ method: 'POST', url: '/oauth/v2/token', ...multipart(fields) });
-  const audit = (action: string) => env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', orgId)
+  const token = (fields: Record<string, string>) => t.app.inject({ method: 'POST', url: '/oauth/v2/token', ...multipart(fields) });
+  const audit = (action: string) => t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId)
     .where('action', '=', action).orderBy('seq').execute();
 
   it('refresh_token grant over multipart (as the SDK sends it), reusable, with Zoho keys and seconds', async () => {
-    const c = await env.rt.services.oauth.createClient(orgId);
+    const c = await t.env.rt.services.oauth.createClient(t.orgId);
     const fields = { client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token };
     const a = (await token(fields)).json();
     const b = (await token(fields)).json();
@@ -38,7 +25,7 @@ describe('OAuth accounts endpoint', () => {
     expect(a).not.toHaveProperty('refresh_token');
     expect(a.access_token).not.toBe(b.access_token);
     expect(a.scope.split(' ')).toContain('ZohoCRM.modules.ALL');
-    const stored = await env.store.db.selectFrom('oauth_tokens').select('token_hash').execute();
+    const stored = await t.env.store.db.selectFrom('oauth_tokens').select('token_hash').execute();
     expect(stored.map((s) => s.token_hash)).not.toContain(a.access_token);
     expect(stored.map((s) => s.token_hash)).not.toContain(c.refresh_token);
     const logins = await audit('login');
@@ -47,17 +34,17 @@ describe('OAuth accounts endpoint', () => {
   });
 
   it('accepts urlencoded bodies and query strings too', async () => {
-    const c = await env.rt.services.oauth.createClient(orgId);
+    const c = await t.env.rt.services.oauth.createClient(t.orgId);
     const qs = new URLSearchParams({ client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token });
-    const form = await app.inject({ method: 'POST', url: '/oauth/v2/token', payload: qs.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await t.app.inject({ method: 'POST', url: '/oauth/v2/token', payload: qs.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(form.json().access_token).toBeTruthy();
-    const query = await app.inject({ method: 'POST', url: `/oauth/v2/token?${qs}` });
+    const query = await t.app.inject({ method: 'POST', url: `/oauth/v2/token?${qs}` });
     expect(query.json().access_token).toBeTruthy();
   });
 
   it('authorization_code grant issues a refresh token once; the code cannot be reused', async () => {
-    const c = await env.rt.services.oauth.createClient(orgId, { scopes: ['ZohoCRM.modules.leads.READ'] });
-    const code = await env.rt.services.oauth.createGrantCode(c.client_id);
+    const c = await t.env.rt.services.oauth.createClient(t.orgId, { scopes: ['ZohoCRM.modules.leads.READ'] });
+    const code = await t.env.rt.services.oauth.createGrantCode(c.client_id);
     const fields = { client_id: c.client_id, client_secret: c.client_secret, grant_type: 'authorization_code', code };
     const first = (await token(fields)).json();
     expect(first).toMatchObject({ scope: 'ZohoCRM.modules.leads.READ', expires_in: 3600 });
@@ -69,18 +56,18 @@ describe('OAuth accounts endpoint', () => {
   });
 
   it('client_credentials grant needs soid and scopes within the client', async () => {
-    const c = await env.rt.services.oauth.createClient(orgId, { scopes: ['ZohoCRM.modules.ALL', 'ZohoCRM.org.READ'] });
+    const c = await t.env.rt.services.oauth.createClient(t.orgId, { scopes: ['ZohoCRM.modules.ALL', 'ZohoCRM.org.READ'] });
     const base = { client_id: c.client_id, client_secret: c.client_secret, grant_type: 'client_credentials' };
     expect((await token({ ...base, scope: 'ZohoCRM.org.READ' })).json()).toEqual({ error: 'missing_org_info' });
-    expect((await token({ ...base, scope: 'ZohoCRM.users.ALL', soid: `ZohoCRM.${zgid}` })).json()).toEqual({ error: 'invalid_scope' });
-    const ok = (await token({ ...base, scope: 'ZohoCRM.org.READ', soid: `ZohoCRM.${zgid}` })).json();
+    expect((await token({ ...base, scope: 'ZohoCRM.users.ALL', soid: `ZohoCRM.${t.org.org.zgid}` })).json()).toEqual({ error: 'invalid_scope' });
+    const ok = (await token({ ...base, scope: 'ZohoCRM.org.READ', soid: `ZohoCRM.${t.org.org.zgid}` })).json();
     expect(ok.scope).toBe('ZohoCRM.org.READ');
-    const org = await app.inject({ method: 'GET', url: '/crm/v8/org', headers: { authorization: `Zoho-oauthtoken ${ok.access_token}` } });
-    expect(org.json().org[0].zgid).toBe(zgid);
+    const org = await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: { authorization: `Zoho-oauthtoken ${ok.access_token}` } });
+    expect(org.json().org[0].zgid).toBe(t.org.org.zgid);
   });
 
   it('answers errors as {error} and audits failed logins', async () => {
-    const c = await env.rt.services.oauth.createClient(orgId);
+    const c = await t.env.rt.services.oauth.createClient(t.orgId);
     const before = (await audit('login_failed')).length;
     expect((await token({ client_id: 'nope', client_secret: 'x', grant_type: 'refresh_token', refresh_token: 'y' })).json()).toEqual({ error: 'invalid_client' });
     expect((await token({ client_id: c.client_id, client_secret: 'wrong', grant_type: 'refresh_token', refresh_token: c.refresh_token })).json())
@@ -95,33 +82,33 @@ describe('OAuth accounts endpoint', () => {
   });
 
   it('revoking a refresh token kills it and the access tokens issued from it', async () => {
-    const c = await env.rt.services.oauth.createClient(orgId);
+    const c = await t.env.rt.services.oauth.createClient(t.orgId);
     const fields = { client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token };
     const access = (await token(fields)).json().access_token;
     const auth = { authorization: `Zoho-oauthtoken ${access}` };
-    expect((await app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).statusCode).toBe(200);
-    const revoke = await app.inject({ method: 'POST', url: '/oauth/v2/token/revoke', ...multipart({ token: c.refresh_token }) });
+    expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).statusCode).toBe(200);
+    const revoke = await t.app.inject({ method: 'POST', url: '/oauth/v2/token/revoke', ...multipart({ token: c.refresh_token }) });
     expect(revoke.json()).toEqual({ status: 'success' });
-    expect((await app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).json().code).toBe('INVALID_TOKEN');
+    expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).json().code).toBe('INVALID_TOKEN');
     expect((await token(fields)).json()).toEqual({ error: 'invalid_code' });
     expect((await audit('token_revoked')).length).toBe(1);
   });
 
   it('a disabled user can no longer sign in, and their tokens stop working', async () => {
-    const dir = env.rt.services.directory;
-    const admin = (await dir.listUsers({ orgId } as never, 'AdminUsers'))[0];
-    const actor = await dir.actorForUser(orgId, admin.id);
+    const dir = t.env.rt.services.directory;
+    const admin = (await dir.listUsers({ orgId: t.orgId } as never, 'AdminUsers'))[0];
+    const actor = await dir.actorForUser(t.orgId, admin.id);
     const roles = await dir.listRoles(actor);
     const profiles = await dir.listProfiles(actor);
     const u = await dir.createUser(actor, { last_name: 'Leaver', email: 'leaver@acme.example', role: { id: roles[1].id },
       profile: { id: profiles.find((p) => p.name === 'Standard')!.id } });
-    const c = await env.rt.services.oauth.createClient(orgId, { userEmail: 'leaver@acme.example' });
+    const c = await t.env.rt.services.oauth.createClient(t.orgId, { userEmail: 'leaver@acme.example' });
     const fields = { client_id: c.client_id, client_secret: c.client_secret, grant_type: 'refresh_token', refresh_token: c.refresh_token };
     const access = (await token(fields)).json().access_token;
     await dir.updateUser(actor, u.id, { status: 'disabled' });
-    env.rt.services.oauth.clearCache();
+    t.env.rt.services.oauth.clearCache();
     expect((await token(fields)).json()).toEqual({ error: 'access_denied' });
-    const res = await app.inject({ method: 'GET', url: '/crm/v8/org', headers: { authorization: `Zoho-oauthtoken ${access}` } });
+    const res = await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: { authorization: `Zoho-oauthtoken ${access}` } });
     expect(res.json().code).toBe('INVALID_TOKEN');
   });
 });

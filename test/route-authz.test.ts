@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tokenFor, withApp, type Auth } from './helpers.ts';
 import { routesOf, type RouteEntry } from '../src/http/app.ts';
 
 /**
@@ -55,43 +54,36 @@ const QUERIES: Record<string, string> = {
 const key = (r: RouteEntry) => `${r.method} ${r.url.replace(/^\/crm\/v[78]/, '')}`;
 
 describe('every route: no token, wrong scope, wrong profile, other organisation', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
+  const t = withApp({ org: 'Victim', token: false });
   let routes: RouteEntry[];
-  let victimOrg: string;
   const ids: Record<string, string> = {};
-  const auth: Record<string, Record<string, string>> = {};
+  const auth: Record<string, Auth> = {};
 
   beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-    routes = routesOf(app).filter((r) => !r.public);
-    const dir = env.rt.services.directory;
-    const a = await createOrg(env, 'Victim');
-    victimOrg = a.org.id;
-    const admin = await dir.actorForUser(victimOrg, a.admin.id);
+    routes = routesOf(t.app).filter((r) => !r.public);
+    const dir = t.env.rt.services.directory;
+    const a = t.org;
+    const admin = t.admin;
     Object.assign(ids, { zgid: a.org.zgid, user: a.admin.id, role: a.roles.manager.id, profile: a.profiles.standard.id });
-    const [lead, binned] = await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Victim lead' }, { Last_Name: 'Victim binned' }]);
+    const [lead, binned] = await t.env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Victim lead' }, { Last_Name: 'Victim binned' }]);
     if (!lead.ok || !binned.ok) throw new Error('create failed');
     ids.lead = lead.row.id;
     ids.binned = binned.row.id;
-    await env.rt.services.records.deleteRecords(admin, 'Leads', [ids.binned]);
-    const job = await env.rt.services.recycleBin.restore(admin, { filters: [{ field: 'module', comparator: 'equal', value: 'Contacts' }] });
+    await t.env.rt.services.records.deleteRecords(admin, 'Leads', [ids.binned]);
+    const job = await t.env.rt.services.recycleBin.restore(admin, { filters: [{ field: 'module', comparator: 'equal', value: 'Contacts' }] });
     if (!job.scheduled) throw new Error('not scheduled');
     ids.job = job.jobId;
-    ids.export = (await env.rt.services.exports.create(admin, {})).id;
-    auth.victimAdmin = (await tokenFor(app, env, victimOrg)).auth;
+    ids.export = (await t.env.rt.services.exports.create(admin, {})).id;
+    auth.victimAdmin = await t.authFor();
     // A user whose profile grants nothing, holding a token issued while they were an Administrator.
     const nothing = await dir.cloneProfile(admin, ids.profile, { name: 'Nothing', permissions: {
       modules: { '*': { view: false, create: false, edit: false, delete: false } }, settings: {} } });
     const nobody = await dir.createUser(admin, { last_name: 'Nobody', email: 'nobody@victim.example', role: { id: ids.role }, profile: { id: a.profiles.admin.id } });
-    auth.nobody = (await tokenFor(app, env, victimOrg, { userEmail: 'nobody@victim.example' })).auth;
+    auth.nobody = await t.authFor({ userEmail: 'nobody@victim.example' });
     await dir.updateUser(admin, nobody.id, { profile: { id: nothing.id } });
-    env.rt.services.oauth.clearCache();
-    await createOrg(env, 'Other');
-    auth.otherAdmin = (await tokenFor(app, env, (await dir.listOrgs()).find((o) => o.name === 'Other')!.id)).auth;
+    t.env.rt.services.oauth.clearCache();
+    auth.otherAdmin = (await t.otherOrg('Other')).auth;
   });
-  afterAll(async () => { await app?.close(); await env?.close(); });
 
   /** The route's URL with the victim organisation's ids in its parameters. */
   function urlOf(r: RouteEntry, module = 'Leads') {
@@ -105,10 +97,10 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
     const body = BODIES[key(r)];
     const payload = body === undefined ? (r.method === 'POST' || r.method === 'PUT' ? '{}' : undefined)
       : JSON.stringify(body).replace(/":(lead|binned|user|role|profile)"/g, (_m, k: string) => `"${ids[k]}"`);
-    return app.inject({ method: r.method as 'GET', url: urlOf(r, module), headers, payload });
+    return t.app.inject({ method: r.method as 'GET', url: urlOf(r, module), headers, payload });
   };
-  const victimEntries = async () => Number((await env.store.db.selectFrom('audit_entries').select(({ fn }) => fn.countAll().as('n'))
-    .where('org_id', '=', victimOrg).executeTakeFirstOrThrow()).n);
+  const victimEntries = async () => Number((await t.env.store.db.selectFrom('audit_entries').select(({ fn }) => fn.countAll().as('n'))
+    .where('org_id', '=', t.orgId).executeTakeFirstOrThrow()).n);
 
   it('reads the route list from the router, and every special case names a real route', () => {
     expect(routes.length).toBeGreaterThan(40);
@@ -127,7 +119,7 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
   });
 
   it('a token without the route\'s scope: OAUTH_SCOPE_MISMATCH, before any lookup', async () => {
-    const { auth: unrelated } = await tokenFor(app, env, victimOrg, { scopes: ['ZohoCRM.org.UPDATE'] });
+    const { auth: unrelated } = await tokenFor(t.app, t.env, t.orgId, { scopes: ['ZohoCRM.org.UPDATE'] });
     for (const r of routes) {
       for (const module of ['Leads', 'NoSuchModule']) {
         const res = await call(r, unrelated, module);

@@ -1,14 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
 import { createAppWorker } from '../src/jobs/index.ts';
 import { EXPORT_COLUMNS } from '../src/services/export-service.ts';
 import { verifyExportZip } from '../src/services/export-verify.ts';
-import { createEnv, createOrg, unzip, type TestEnv } from './helpers.ts';
+import { unzip } from './helpers.ts';
 
 /**
  * Drives the real official SDK (@zohocrm/typescript-sdk-8.0 3.0.0, CommonJS) against the server
@@ -17,7 +15,7 @@ import { createEnv, createOrg, unzip, type TestEnv } from './helpers.ts';
  * restore through CommonAPIHandler, permanent deletion). Every assertion is on the model objects
  * the SDK built from our answers.
  */
-import { initializeSdk, listenForSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
+import { firstItem, instance, objectOf, withSdk, Z } from './sdk-harness.ts';
 
 const DAY = 86_400_000;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -32,38 +30,11 @@ function csvRecords(bytes: Buffer): Record<string, string>[] {
 }
 
 describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, recycle bin', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let zgid: string;
-  let adminId: string;
-  let base: string;
-  let resourceDir: string;
-  const store = new MemoryTokenStore();
-  /** Every request the server answered, in order ("METHOD url status"). */
-  const served: string[] = [];
+  const sdk = withSdk({ env: { exportLimits: { rowsPerFile: 50 } } });
+  const { served } = sdk;
   /** The lead whose history the timeline and the first export show, and the note added on it. */
   let leadId: string;
   let noteId: string;
-
-  beforeAll(async () => {
-    env = await createEnv('sqlite', { exportLimits: { rowsPerFile: 50 } });
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    zgid = org.org.zgid;
-    adminId = org.admin.id;
-    ({ app, base } = await listenForSdk(env, served));
-
-    const client = await env.rt.services.oauth.createClient(orgId);
-    resourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-'));
-    await initializeSdk(base, client, store, resourceDir);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await env?.close();
-    if (resourceDir) fs.rmSync(resourceDir, { recursive: true, force: true });
-  });
 
   // ---- helpers over the SDK ---------------------------------------------------------------
 
@@ -95,9 +66,8 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     const body = new Z.Notes.BodyWrapper();
     body.setData([note]);
     const res = await new Z.Notes.NotesOperations().createNotes(body);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Notes.ActionWrapper);
-    const [item] = (wrapper as ZohoSdk.Notes.ActionWrapper).getData();
+    const wrapper = objectOf(res, Z.Notes.ActionWrapper);
+    const [item] = wrapper.getData();
     expect(item).toBeInstanceOf(Z.Notes.SuccessResponse);
     const details = (item as ZohoSdk.Notes.SuccessResponse).getDetails();
     const id = String(details.get('id'));
@@ -123,8 +93,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
       return null;
     }
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.RecycleBin.ResponseWrapper);
+    const wrapper = objectOf(res, Z.RecycleBin.ResponseWrapper);
     const w = wrapper as ZohoSdk.RecycleBin.ResponseWrapper;
     expect(w.getInfo().getMoreRecords()).toBe(false);
     expect(w.getInfo().getCount()).toBe(w.getRecycleBin().length);
@@ -134,11 +103,9 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
   /** The items of a recycle-bin action answer (`recycle_bin[]`), each checked to be a SuccessResponse for one id. */
   function binSuccesses(res: ZohoSdk.APIResponse<unknown>, message: string): bigint[] {
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.RecycleBin.ActionWrapper);
-    return (wrapper as ZohoSdk.RecycleBin.ActionWrapper).getRecycleBin().map((item) => {
-      expect(item).toBeInstanceOf(Z.RecycleBin.SuccessResponse);
-      const s = item as ZohoSdk.RecycleBin.SuccessResponse;
+    const wrapper = objectOf(res, Z.RecycleBin.ActionWrapper);
+    return wrapper.getRecycleBin().map((item) => {
+      const s = instance(item, Z.RecycleBin.SuccessResponse);
       expect(s.getStatus().getValue()).toBe('success');
       expect(s.getCode().getValue()).toBe('SUCCESS');
       expect(s.getMessage()).toBe(message);
@@ -151,27 +118,26 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
   async function getExport(id: bigint): Promise<ZohoSdk.AuditLogExport.AuditLogExport> {
     const res = await new Z.AuditLogExport.AuditLogExportOperations().getExportedAuditlog(id);
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.AuditLogExport.ResponseWrapper);
-    const jobs = (wrapper as ZohoSdk.AuditLogExport.ResponseWrapper).getAuditLogExport();
+    const wrapper = objectOf(res, Z.AuditLogExport.ResponseWrapper);
+    const jobs = wrapper.getAuditLogExport();
     expect(jobs).toHaveLength(1);
     expect(jobs[0].getId()).toBe(id);
     return jobs[0];
   }
 
-  /** Schedules an export through createAuditlogExport; returns the job id the SDK parsed. */
-  async function scheduleExport(criteria: ZohoSdk.AuditLogExport.Criteria): Promise<bigint> {
+  /** Asks for an export of the entries matching `criteria` through createAuditlogExport. */
+  async function requestExport(criteria: ZohoSdk.AuditLogExport.Criteria) {
     const job = new Z.AuditLogExport.AuditLogExport();
     job.setCriteria(criteria);
     const body = new Z.AuditLogExport.BodyWrapper();
     body.setAuditLogExport([job]);
-    const res = await new Z.AuditLogExport.AuditLogExportOperations().createAuditlogExport(body);
-    expect(res.getStatusCode()).toBe(201);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.AuditLogExport.ActionWrapper);
-    const [item] = (wrapper as ZohoSdk.AuditLogExport.ActionWrapper).getAuditLogExport();
-    expect(item).toBeInstanceOf(Z.AuditLogExport.SuccessResponse);
-    const s = item as ZohoSdk.AuditLogExport.SuccessResponse;
+    return new Z.AuditLogExport.AuditLogExportOperations().createAuditlogExport(body);
+  }
+
+  /** Schedules an export through createAuditlogExport; returns the job id the SDK parsed. */
+  async function scheduleExport(criteria: ZohoSdk.AuditLogExport.Criteria): Promise<bigint> {
+    const s = firstItem(await requestExport(criteria), 201, Z.AuditLogExport.ActionWrapper, (w) => w.getAuditLogExport(),
+      Z.AuditLogExport.SuccessResponse);
     expect(s.getStatus().getValue()).toBe('success');
     expect(s.getCode().getValue()).toBe('SCHEDULED');
     const id = s.getDetails().get('id') as bigint;
@@ -198,7 +164,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
 
   /** A Date `days` away from the test clock, off any local midnight (the SDK would send a bare date). */
   const dayFromNow = (days: number) => {
-    const d = new Date(env.now() + days * DAY);
+    const d = new Date(sdk.env.now() + days * DAY);
     d.setSeconds(17);
     return d;
   };
@@ -206,9 +172,8 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
   async function download(link: string) {
     const res = await new Z.AuditLogExport.AuditLogExportOperations().downloadExportAuditLogResult(link);
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.AuditLogExport.FileBodyWrapper);
-    const file = (wrapper as ZohoSdk.AuditLogExport.FileBodyWrapper).getFile();
+    const wrapper = objectOf(res, Z.AuditLogExport.FileBodyWrapper);
+    const file = wrapper.getFile();
     const bytes = file.getStream() as unknown;
     expect(Buffer.isBuffer(bytes)).toBe(true);
     return { name: file.getName(), bytes: bytes as Buffer };
@@ -218,7 +183,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
 
   it('builds a lead history through the SDK: created, updated, a note added on it', async () => {
     leadId = await createLead('Okafor', 'Initech');
-    env.advance(1000);
+    sdk.env.advance(1000);
     const change = new Z.Record.Record();
     change.addFieldValue(Z.Record.Field.Leads.COMPANY, 'Initrode');
     const body = new Z.Record.BodyWrapper();
@@ -226,9 +191,9 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     const res = await new Z.Record.RecordOperations('Leads').updateRecord(BigInt(leadId), body);
     const [item] = (res.getObject() as ZohoSdk.Record.ActionWrapper).getData();
     expect((item as ZohoSdk.Record.SuccessResponse).getMessage().getValue()).toBe('record updated');
-    env.advance(1000);
+    sdk.env.advance(1000);
     noteId = await addNote(leadId, 'Called about the renewal');
-    const row = await env.store.db.selectFrom('records').select(['module', 'parent_module', 'parent_id'])
+    const row = await sdk.env.store.db.selectFrom('records').select(['module', 'parent_module', 'parent_id'])
       .where('id', '=', noteId).executeTakeFirstOrThrow();
     expect(row).toEqual({ module: 'Notes', parent_module: 'Leads', parent_id: leadId });
   });
@@ -242,8 +207,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     const res = await new Z.Timelines.TimelinesOperations().getTimelines('Leads', leadId, params);
     expect(served.slice(start)).toEqual([`GET /crm/v8/Leads/${leadId}/__timeline?sort_by=audited_time&sort_order=asc&per_page=20 200`]);
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Timelines.ResponseWrapper);
+    const wrapper = objectOf(res, Z.Timelines.ResponseWrapper);
     const w = wrapper as ZohoSdk.Timelines.ResponseWrapper;
     const info = w.getInfo();
     expect(info.getCount()).toBe(3);
@@ -262,7 +226,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
       expect(typeof e.getId()).toBe('bigint');
       expect(e.getSource()).toBe('crm_api');
       // done_by.id is typed String by the SDK.
-      expect(e.getDoneBy().getId()).toBe(adminId);
+      expect(e.getDoneBy().getId()).toBe(sdk.org.admin.id);
       expect(e.getDoneBy().getName()).toBe('Ada Admin');
     }
     expect(new Set(entries.map((e) => e.getId())).size).toBe(3);
@@ -326,24 +290,15 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
   it('a criteria range over 180 days comes back as an APIException NOT_ALLOWED', async () => {
     const criteria = group(condition('action', 'in', ['added', 'updated']),
       condition('audited_time', 'between', [dayFromNow(-200), dayFromNow(-1)]));
-    const job = new Z.AuditLogExport.AuditLogExport();
-    job.setCriteria(criteria);
-    const body = new Z.AuditLogExport.BodyWrapper();
-    body.setAuditLogExport([job]);
-    const res = await new Z.AuditLogExport.AuditLogExportOperations().createAuditlogExport(body);
-    expect(res.getStatusCode()).toBe(400);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.AuditLogExport.ActionWrapper);
-    const [item] = (wrapper as ZohoSdk.AuditLogExport.ActionWrapper).getAuditLogExport();
-    expect(item).toBeInstanceOf(Z.AuditLogExport.APIException);
-    const error = item as ZohoSdk.AuditLogExport.APIException;
+    const error = firstItem(await requestExport(criteria), 400, Z.AuditLogExport.ActionWrapper, (w) => w.getAuditLogExport(),
+      Z.AuditLogExport.APIException);
     expect(error.getStatus().getValue()).toBe('error');
     expect(error.getCode().getValue()).toBe('NOT_ALLOWED');
     // Typed Choice<string> in the .d.ts, but json_details types it String: the SDK hands over a plain string.
     expect(error.getMessage() as unknown).toMatch(/180 days/);
     expect(error.getDetails().get('api_name')).toBe('value');
     expect(error.getDetails().get('json_path')).toBe('$.audit_log_export[0].criteria.group[1].value');
-    expect(await env.store.db.selectFrom('audit_exports').select('id').where('org_id', '=', orgId).execute()).toEqual([]);
+    expect(await sdk.env.store.db.selectFrom('audit_exports').select('id').where('org_id', '=', sdk.orgId).execute()).toEqual([]);
   });
 
   let csvJob: bigint;
@@ -358,7 +313,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     ));
     expect(served.slice(start)).toEqual(['POST /crm/v8/settings/audit_log_export 201']);
     // The SDK sent the Dates as UTC to the second; the server stored the criteria as received.
-    const stored = await env.store.db.selectFrom('audit_exports').select(['criteria', 'status']).where('id', '=', String(csvJob))
+    const stored = await sdk.env.store.db.selectFrom('audit_exports').select(['criteria', 'status']).where('id', '=', String(csvJob))
       .executeTakeFirstOrThrow();
     expect(stored.status).toBe('Scheduled');
     const sent = JSON.parse(stored.criteria!) as { group: { group: { value: unknown }[]; value: unknown }[] };
@@ -374,7 +329,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     const job = await getExport(csvJob);
     expect(job.getStatus()).toBe('Scheduled');
     expect(job.getDownloadLinks() ?? null).toBeNull();
-    expect(job.getCreatedBy().getId()).toBe(BigInt(adminId));
+    expect(job.getCreatedBy().getId()).toBe(BigInt(sdk.org.admin.id));
     expect(job.getCreatedBy().getName()).toBe('Ada Admin');
     expect(job.getJobStartTime()).toBeInstanceOf(Date);
     // The criteria echo parses back into the SDK's Criteria tree.
@@ -389,23 +344,23 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
   });
 
   it('after the worker runs it, the job is Finished and downloadExportAuditLogResult returns AuditLog.csv', async () => {
-    expect(await createAppWorker(env.rt, { maintenance: false }).runOnce()).toBe(true);
+    expect(await createAppWorker(sdk.env.rt, { maintenance: false }).runOnce()).toBe(true);
     const job = await getExport(csvJob);
     expect(job.getStatus()).toBe('Finished');
     expect(job.getJobEndTime()).toBeInstanceOf(Date);
-    expect(job.getExpiryDate().getTime()).toBeGreaterThan(env.now());
+    expect(job.getExpiryDate().getTime()).toBeGreaterThan(sdk.env.now());
     const links = job.getDownloadLinks();
-    expect(links).toEqual([`${base}/v2/crm/${zgid}/auditlog/${csvJob}/AuditLog.csv`]);
+    expect(links).toEqual([`${sdk.base}/v2/crm/${sdk.org.org.zgid}/auditlog/${csvJob}/AuditLog.csv`]);
 
     const start = served.length;
     const file = await download(links[0]);
-    expect(served.slice(start)).toEqual([`GET /v2/crm/${zgid}/auditlog/${csvJob}/AuditLog.csv 200`]);
+    expect(served.slice(start)).toEqual([`GET /v2/crm/${sdk.org.org.zgid}/auditlog/${csvJob}/AuditLog.csv 200`]);
     expect(file.name).toBe('AuditLog.csv');
     const rows = csvRecords(file.bytes);
     // Only the lead's added and updated entries: not the note (Notes), not the export itself.
     expect(rows.map((r) => [r.Action, r.Module, r['Record Id']])).toEqual([['added', 'Leads', leadId], ['updated', 'Leads', leadId]]);
     for (const r of rows) {
-      expect(r).toMatchObject({ 'Done By': 'Ada Admin', 'Done By Id': adminId, 'Record Name': 'Okafor', Source: 'api' });
+      expect(r).toMatchObject({ 'Done By': 'Ada Admin', 'Done By Id': sdk.org.admin.id, 'Record Name': 'Okafor', Source: 'api' });
       expect(r['User Agent']).toMatch(/^got /);
       expect(r['Audited Time']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+05:30$/);
     }
@@ -413,29 +368,29 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     expect(rows[1].Changes).toBe('Company: Initech -> Initrode');
     expect(Number(rows[1].Sequence)).toBeGreaterThan(Number(rows[0].Sequence));
 
-    const downloaded = await env.store.db.selectFrom('audit_entries').select(['action', 'record_name'])
-      .where('org_id', '=', orgId).where('action', '=', 'audit_log_downloaded').execute();
+    const downloaded = await sdk.env.store.db.selectFrom('audit_entries').select(['action', 'record_name'])
+      .where('org_id', '=', sdk.orgId).where('action', '=', 'audit_log_downloaded').execute();
     expect(downloaded).toEqual([{ action: 'audit_log_downloaded', record_name: 'AuditLog.csv' }]);
   });
 
   it('an export of more than rowsPerFile entries downloads as AuditLog.zip through the SDK', async () => {
-    await env.rt.demo.loadHistory(orgId, 120);
+    await sdk.env.rt.demo.loadHistory(sdk.orgId, 120);
     const actions = ['added', 'updated', 'deleted'];
     const zipJob = await scheduleExport(condition('action', 'in', actions));
     expect((await getExport(zipJob)).getStatus()).toBe('Scheduled');
     const all = (await new Z.AuditLogExport.AuditLogExportOperations().getExportedAuditlogs()).getObject() as ZohoSdk.AuditLogExport.ResponseWrapper;
     expect(all.getAuditLogExport().map((j) => [j.getId(), j.getStatus()])).toEqual(expect.arrayContaining([[zipJob, 'Scheduled'], [csvJob, 'Finished']]));
 
-    expect(await createAppWorker(env.rt, { maintenance: false }).runOnce()).toBe(true);
+    expect(await createAppWorker(sdk.env.rt, { maintenance: false }).runOnce()).toBe(true);
     const job = await getExport(zipJob);
     expect(job.getStatus()).toBe('Finished');
-    expect(job.getDownloadLinks()).toEqual([`${base}/v2/crm/${zgid}/auditlog/${zipJob}/AuditLog.zip`]);
+    expect(job.getDownloadLinks()).toEqual([`${sdk.base}/v2/crm/${sdk.org.org.zgid}/auditlog/${zipJob}/AuditLog.zip`]);
     const file = await download(job.getDownloadLinks()[0]);
     expect(file.name).toBe('AuditLog.zip');
     expect(file.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
 
-    const expected = await env.store.db.selectFrom('audit_entries').select(({ fn }) => fn.countAll<number>().as('n'))
-      .where('org_id', '=', orgId).where('action', 'in', actions).executeTakeFirstOrThrow();
+    const expected = await sdk.env.store.db.selectFrom('audit_entries').select(({ fn }) => fn.countAll<number>().as('n'))
+      .where('org_id', '=', sdk.orgId).where('action', 'in', actions).executeTakeFirstOrThrow();
     const total = Number(expected.n);
     expect(total).toBeGreaterThan(50);
     const files = await unzip(file.bytes);
@@ -454,9 +409,9 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     expect(manifest).toMatchObject({ entry_count: total, job_id: String(zipJob) });
 
     // The bytes the SDK handed over are the signed file itself.
-    const zipPath = path.join(resourceDir, 'AuditLog.zip');
+    const zipPath = path.join(sdk.resourceDir, 'AuditLog.zip');
     fs.writeFileSync(zipPath, file.bytes);
-    const keys = (await env.rt.services.integrity.listKeys()).map((k) => ({ key_id: k.key_id, public_key: k.public_key }));
+    const keys = (await sdk.env.rt.services.integrity.listKeys()).map((k) => ({ key_id: k.key_id, public_key: k.public_key }));
     const verified = await verifyExportZip(zipPath, keys);
     expect(verified.problems).toEqual([]);
     expect(verified.ok).toBe(true);
@@ -471,7 +426,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     expect(await binItems()).toBeNull();
     binLead = await createLead('Lindqvist', 'Globex');
     binNote = await addNote(binLead, 'Asked for a quote');
-    env.advance(1000);
+    sdk.env.advance(1000);
     await deleteLead(binLead);
 
     const items = await binItems();
@@ -488,11 +443,11 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     expect(note.getModule().getAPIName()).toBe('Notes');
     for (const i of [lead, note]) {
       expect(i.getDeletedBy()).toBeInstanceOf(Z.Users.MinifiedUser);
-      expect(i.getDeletedBy().getId()).toBe(BigInt(adminId));
+      expect(i.getDeletedBy().getId()).toBe(BigInt(sdk.org.admin.id));
       expect(i.getDeletedBy().getName()).toBe('Ada Admin');
-      expect(i.getOwner().getId()).toBe(BigInt(adminId));
+      expect(i.getOwner().getId()).toBe(BigInt(sdk.org.admin.id));
       expect(i.getDeletedTime()).toBeInstanceOf(Date);
-      expect(Math.floor(i.getDeletedTime().getTime() / 1000)).toBe(Math.floor(env.now() / 1000));
+      expect(Math.floor(i.getDeletedTime().getTime() / 1000)).toBe(Math.floor(sdk.env.now() / 1000));
     }
 
     const one = await new Z.RecycleBin.RecycleBinOperations().getRecyclebinRecord(BigInt(binLead));
@@ -500,7 +455,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     const [item] = (one.getObject() as ZohoSdk.RecycleBin.ResponseWrapper).getRecycleBin();
     expect(item.getId()).toBe(BigInt(binLead));
     expect(item.getDisplayName()).toBe('Lindqvist');
-    expect(item.getDeletedBy().getId()).toBe(BigInt(adminId));
+    expect(item.getDeletedBy().getId()).toBe(BigInt(sdk.org.admin.id));
   });
 
   it('restores the lead, and its note with it, through CommonAPIHandler (no restore method in 3.0.0)', async () => {
@@ -554,9 +509,9 @@ describe('official Zoho CRM TypeScript SDK 3.0.0: timeline, audit-log export, re
     const error = gone.getObject() as ZohoSdk.RecycleBin.APIException;
     expect(error.getCode().getValue()).toBe('INVALID_DATA');
     expect(error.getStatus().getValue()).toBe('error');
-    const permanently = await env.store.db.selectFrom('audit_entries').select(['record_id', 'module'])
-      .where('org_id', '=', orgId).where('action', '=', 'permanently_deleted').orderBy('seq').execute();
+    const permanently = await sdk.env.store.db.selectFrom('audit_entries').select(['record_id', 'module'])
+      .where('org_id', '=', sdk.orgId).where('action', '=', 'permanently_deleted').orderBy('seq').execute();
     expect(permanently.map((e) => e.record_id).sort()).toEqual([binLead, binNote, other1, other2].sort());
-    expect((await env.rt.services.audit.verifyChain(orgId)).ok).toBe(true);
+    expect((await sdk.env.rt.services.audit.verifyChain(sdk.orgId)).ok).toBe(true);
   });
 });

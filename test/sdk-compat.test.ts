@@ -1,65 +1,31 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
-import { createEnv, createOrg, type TestEnv } from './helpers.ts';
 
 /**
  * Drives the real official SDK (@zohocrm/typescript-sdk-8.0, CommonJS) against the server
  * listening on a free local port: token, find-user, users, modules, fields, record
  * create/read/update/delete, and what the audit log recorded for it.
  */
-import { initializeSdk, listenForSdk, MemoryTokenStore, Z } from './sdk-harness.ts';
+import { firstItem, instance, objectOf, withSdk, Z } from './sdk-harness.ts';
 
 describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let adminId: string;
-  let adminEmail: string;
-  let zgid: string;
-  let base: string;
-  let resourceDir: string;
-  let clientRefreshToken: string;
-  const store = new MemoryTokenStore();
-  /** Every request the server answered, in order ("METHOD url status"). */
-  const served: string[] = [];
   /** Every outgoing HTTP request made in this process ("METHOD protocol//host path"). */
   const outgoing: string[] = [];
   const onClientRequest = (message: unknown) => {
     const request = (message as { request: ClientRequest }).request;
     outgoing.push(`${request.method} ${request.protocol}//${String(request.getHeader('host'))}${request.path}`);
   };
+  beforeAll(() => diagnosticsChannel.subscribe('http.client.request.start', onClientRequest));
+  afterAll(() => { diagnosticsChannel.unsubscribe('http.client.request.start', onClientRequest); });
+  const sdk = withSdk();
+  const { served, store } = sdk;
   let recordId: string;
 
   const servedSince = (start: number) => served.slice(start);
-
-  beforeAll(async () => {
-    diagnosticsChannel.subscribe('http.client.request.start', onClientRequest);
-    env = await createEnv();
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    adminId = org.admin.id;
-    adminEmail = org.admin.email;
-    zgid = org.org.zgid;
-    ({ app, base } = await listenForSdk(env, served));
-
-    const client = await env.rt.services.oauth.createClient(orgId);
-    clientRefreshToken = client.refresh_token;
-    resourceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-'));
-    await initializeSdk(base, client, store, resourceDir);
-  });
-
-  afterAll(async () => {
-    diagnosticsChannel.unsubscribe('http.client.request.start', onClientRequest);
-    await app?.close();
-    await env?.close();
-    if (resourceDir) fs.rmSync(resourceDir, { recursive: true, force: true });
-  });
 
   it('initialize() gets an access token with the refresh token and labels it through find-user', async () => {
     expect(served.slice(0, 3)).toEqual([
@@ -70,14 +36,14 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     const tokens = await store.getTokens();
     expect(tokens).toHaveLength(1);
     const [t] = tokens;
-    expect(t.getRefreshToken()).toBe(clientRefreshToken);
+    expect(t.getRefreshToken()).toBe(sdk.client.refresh_token);
     expect(t.getAccessToken()).toEqual(expect.any(String));
     expect(Number(t.getExpiresIn())).toBeGreaterThan(0);
-    expect(t.getAPIDomain()).toBe(base);
-    expect(t.getUserSignature()?.getName()).toBe(`${adminEmail}:${zgid}`);
-    const principal = await env.rt.services.oauth.authenticate(t.getAccessToken()!);
-    expect(principal.user.id).toBe(adminId);
-    expect(principal.org.id).toBe(orgId);
+    expect(t.getAPIDomain()).toBe(sdk.base);
+    expect(t.getUserSignature()?.getName()).toBe(`${sdk.org.admin.email}:${sdk.org.org.zgid}`);
+    const principal = await sdk.env.rt.services.oauth.authenticate(t.getAccessToken()!);
+    expect(principal.user.id).toBe(sdk.org.admin.id);
+    expect(principal.org.id).toBe(sdk.orgId);
   });
 
   it('lists users with type AllUsers and CurrentUser', async () => {
@@ -87,17 +53,16 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
       await params.add(Z.Users.GetUsersParam.TYPE, type);
       const res = await ops.getUsers(params);
       expect(res.getStatusCode()).toBe(200);
-      const wrapper = res.getObject();
-      expect(wrapper).toBeInstanceOf(Z.Users.ResponseWrapper);
-      const users = (wrapper as ZohoSdk.Users.ResponseWrapper).getUsers();
+      const wrapper = objectOf(res, Z.Users.ResponseWrapper);
+      const users = wrapper.getUsers();
       expect(users).toHaveLength(1);
       const [admin] = users;
-      expect(admin.getId()).toBe(BigInt(adminId));
-      expect(admin.getEmail()).toBe(adminEmail);
+      expect(admin.getId()).toBe(BigInt(sdk.org.admin.id));
+      expect(admin.getEmail()).toBe(sdk.org.admin.email);
       expect(admin.getFullName()).toBe('Ada Admin');
       expect(admin.getStatus()).toBe('active');
       expect(admin.getProfile().getId()).toEqual(expect.any(BigInt));
-      const info = (wrapper as ZohoSdk.Users.ResponseWrapper).getInfo();
+      const info = wrapper.getInfo();
       expect(info.getCount()).toBe(1);
       expect(info.getMoreRecords()).toBe(false);
     }
@@ -106,9 +71,8 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
   it('lists modules', async () => {
     const res = await new Z.Modules.ModulesOperations().getModules();
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Modules.ResponseWrapper);
-    const modules = (wrapper as ZohoSdk.Modules.ResponseWrapper).getModules();
+    const wrapper = objectOf(res, Z.Modules.ResponseWrapper);
+    const modules = wrapper.getModules();
     const names = modules.map((m) => m.getAPIName());
     expect(names).toEqual(expect.arrayContaining(['Leads', 'Contacts', 'Accounts', 'Deals']));
     const leads = modules.find((m) => m.getAPIName() === 'Leads')!;
@@ -123,9 +87,8 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     await params.add(Z.Fields.GetFieldsParam.MODULE, 'Leads');
     const res = await new Z.Fields.FieldsOperations().getFields(params);
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Fields.ResponseWrapper);
-    const fields = (wrapper as ZohoSdk.Fields.ResponseWrapper).getFields();
+    const wrapper = objectOf(res, Z.Fields.ResponseWrapper);
+    const fields = wrapper.getFields();
     const byName = new Map(fields.map((f) => [f.getAPIName(), f]));
     expect(byName.get('Last_Name')?.getDataType()).toBe('text');
     expect(byName.get('Last_Name')?.getSystemMandatory()).toBe(true);
@@ -148,12 +111,10 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     body.setData([good, bad]);
     const res = await new Z.Record.RecordOperations('Leads').createRecords(body);
     expect(res.getStatusCode()).toBe(207);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Record.ActionWrapper);
-    const [ok, failed] = (wrapper as ZohoSdk.Record.ActionWrapper).getData();
+    const wrapper = objectOf(res, Z.Record.ActionWrapper);
+    const [ok, failed] = wrapper.getData();
 
-    expect(ok).toBeInstanceOf(Z.Record.SuccessResponse);
-    const success = ok as ZohoSdk.Record.SuccessResponse;
+    const success = instance(ok, Z.Record.SuccessResponse);
     expect(success.getStatus().getValue()).toBe('success');
     expect(success.getCode().getValue()).toBe('SUCCESS');
     expect(success.getMessage().getValue()).toBe('record added');
@@ -163,27 +124,25 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     // The SDK types the details of a record action: Created_By becomes a MinifiedUser, Created_Time a Date.
     const createdBy = details.get('Created_By') as ZohoSdk.Users.MinifiedUser;
     expect(createdBy).toBeInstanceOf(Z.Users.MinifiedUser);
-    expect(createdBy.getId()).toBe(BigInt(adminId));
+    expect(createdBy.getId()).toBe(BigInt(sdk.org.admin.id));
     expect(createdBy.getName()).toBe('Ada Admin');
     expect(details.get('Created_Time')).toBeInstanceOf(Date);
 
-    expect(failed).toBeInstanceOf(Z.Record.APIException);
-    const error = failed as ZohoSdk.Record.APIException;
+    const error = instance(failed, Z.Record.APIException);
     expect(error.getStatus().getValue()).toBe('error');
     expect(error.getCode().getValue()).toBe('MANDATORY_NOT_FOUND');
     expect(error.getDetails().get('api_name')).toBe('Last_Name');
 
     // The SDK fetched the field metadata of Leads itself before posting, and cached it in the resource directory.
     expect(servedSince(start)).toEqual(['GET /crm/v8/settings/fields?module=Leads 200', 'POST /crm/v8/Leads 207']);
-    expect(fs.readdirSync(path.join(resourceDir, 'resources')).length).toBeGreaterThan(0);
+    expect(fs.readdirSync(path.join(sdk.resourceDir, 'resources')).length).toBeGreaterThan(0);
   });
 
   it('reads the record back', async () => {
     const res = await new Z.Record.RecordOperations('Leads').getRecord(BigInt(recordId));
     expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Record.ResponseWrapper);
-    const records = (wrapper as ZohoSdk.Record.ResponseWrapper).getData();
+    const wrapper = objectOf(res, Z.Record.ResponseWrapper);
+    const records = wrapper.getData();
     expect(records).toHaveLength(1);
     const [record] = records;
     expect(record.getId()).toBe(BigInt(recordId));
@@ -191,7 +150,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     expect(record.getKeyValue('First_Name')).toBe('Yuki');
     expect(record.getKeyValue('Company')).toBe('Zylker');
     expect(record.getKeyValue('Email')).toBe('yuki@zylker.example');
-    expect(record.getCreatedBy().getId()).toBe(BigInt(adminId));
+    expect(record.getCreatedBy().getId()).toBe(BigInt(sdk.org.admin.id));
     expect(record.getCreatedBy().getName()).toBe('Ada Admin');
     expect(record.getCreatedTime()).toBeInstanceOf(Date);
     expect(Number.isNaN(record.getCreatedTime().getTime())).toBe(false);
@@ -204,12 +163,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
     body.setData([change]);
     const ops = new Z.Record.RecordOperations('Leads');
     const res = await ops.updateRecord(BigInt(recordId), body);
-    expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Record.ActionWrapper);
-    const [item] = (wrapper as ZohoSdk.Record.ActionWrapper).getData();
-    expect(item).toBeInstanceOf(Z.Record.SuccessResponse);
-    const success = item as ZohoSdk.Record.SuccessResponse;
+    const success = firstItem(res, 200, Z.Record.ActionWrapper, (w) => w.getData(), Z.Record.SuccessResponse);
     expect(success.getCode().getValue()).toBe('SUCCESS');
     expect(success.getMessage().getValue()).toBe('record updated');
     expect(success.getDetails().get('id')).toBe(recordId);
@@ -223,12 +177,7 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
   it('deletes the record, after which getRecord yields nothing', async () => {
     const ops = new Z.Record.RecordOperations('Leads');
     const res = await ops.deleteRecord(BigInt(recordId));
-    expect(res.getStatusCode()).toBe(200);
-    const wrapper = res.getObject();
-    expect(wrapper).toBeInstanceOf(Z.Record.ActionWrapper);
-    const [item] = (wrapper as ZohoSdk.Record.ActionWrapper).getData();
-    expect(item).toBeInstanceOf(Z.Record.SuccessResponse);
-    const success = item as ZohoSdk.Record.SuccessResponse;
+    const success = firstItem(res, 200, Z.Record.ActionWrapper, (w) => w.getData(), Z.Record.SuccessResponse);
     expect(success.getCode().getValue()).toBe('SUCCESS');
     expect(success.getMessage().getValue()).toBe('record deleted');
     expect(success.getDetails().get('id')).toBe(recordId);
@@ -239,19 +188,19 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
   });
 
   it('left an added, updated and deleted entry for the record in an intact audit chain', async () => {
-    const entries = await env.store.db.selectFrom('audit_entries').selectAll()
-      .where('org_id', '=', orgId).where('record_id', '=', recordId).orderBy('seq').execute();
+    const entries = await sdk.env.store.db.selectFrom('audit_entries').selectAll()
+      .where('org_id', '=', sdk.orgId).where('record_id', '=', recordId).orderBy('seq').execute();
     expect(entries.map((e) => e.action)).toEqual(['added', 'updated', 'deleted']);
     for (const e of entries) {
-      expect(e).toMatchObject({ module: 'Leads', source: 'api', actor_id: adminId, actor_name: 'Ada Admin', record_name: 'Yuki Nakamura' });
+      expect(e).toMatchObject({ module: 'Leads', source: 'api', actor_id: sdk.org.admin.id, actor_name: 'Ada Admin', record_name: 'Yuki Nakamura' });
       expect(e.user_agent).toMatch(/^got /);
     }
     const update = JSON.parse(entries[1].details) as { field_history: { api_name: string; old: unknown; new: unknown }[] };
     expect(update.field_history).toEqual([expect.objectContaining({ api_name: 'Company', old: 'Zylker', new: 'Zylker Corp' })]);
-    const failed = await env.store.db.selectFrom('audit_entries').select('id')
-      .where('org_id', '=', orgId).where('record_name', 'like', '%No Last Name%').execute();
+    const failed = await sdk.env.store.db.selectFrom('audit_entries').select('id')
+      .where('org_id', '=', sdk.orgId).where('record_name', 'like', '%No Last Name%').execute();
     expect(failed).toEqual([]);
-    const verify = await env.rt.services.audit.verifyChain(orgId);
+    const verify = await sdk.env.rt.services.audit.verifyChain(sdk.orgId);
     expect(verify.ok).toBe(true);
     expect(verify.firstBreak).toBeNull();
     expect(verify.entries).toBeGreaterThanOrEqual(3);
@@ -259,10 +208,10 @@ describe('official Zoho CRM TypeScript SDK 3.0.0 against the server', () => {
 
   it('never left the local server', async () => {
     const initializer = await Z.Initializer.getInitializer();
-    expect(initializer.getEnvironment().getUrl()).toBe(base);
-    expect(initializer.getEnvironment().getAccountsUrl()).toBe(`${base}/oauth/v2/token`);
+    expect(initializer.getEnvironment().getUrl()).toBe(sdk.base);
+    expect(initializer.getEnvironment().getAccountsUrl()).toBe(`${sdk.base}/oauth/v2/token`);
     expect(outgoing.length).toBeGreaterThanOrEqual(served.length);
-    const host = new URL(base).host;
+    const host = new URL(sdk.base).host;
     for (const r of outgoing) expect(r).toMatch(new RegExp(`^[A-Z]+ http://${host.replace(/\./g, '\\.')}/`));
     expect(served.length).toBeGreaterThan(0);
   });

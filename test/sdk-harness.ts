@@ -1,17 +1,22 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type * as ZohoSdk from '@zohocrm/typescript-sdk-8.0';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createHttpApp } from '../src/http/create-http-app.ts';
-import type { TestEnv } from './helpers.ts';
+import { createEnv, createOrg, type EnvOptions, type TestEnv, type TestOrg } from './helpers.ts';
 
 /** The official SDK (CommonJS) and what both SDK test files need to drive it. */
 const require = createRequire(import.meta.url);
 export const Z = require('@zohocrm/typescript-sdk-8.0') as typeof ZohoSdk;
 
-export type OAuthToken = ZohoSdk.OAuthToken;
+type OAuthToken = ZohoSdk.OAuthToken;
 
 /** An in-memory token store with the six methods the SDK calls; it keeps copies, not the SDK's objects. */
-export class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
+class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
   readonly tokens = new Map<string, OAuthToken>();
   private nextId = 1;
 
@@ -80,7 +85,7 @@ export class MemoryTokenStore implements ZohoSdk.TokenStore.TokenStore {
  * Points the SDK at the server (base URL, full token URL, base as file URL) with a self-client's
  * refresh token, metadata refresh and picklist checks off, logging off, a fresh resource dir.
  */
-export async function initializeSdk(base: string, client: { client_id: string; client_secret: string; refresh_token: string },
+async function initializeSdk(base: string, client: { client_id: string; client_secret: string; refresh_token: string },
   store: MemoryTokenStore, resourceDir: string) {
   const environment = new Z.Environment(base, `${base}/oauth/v2/token`, base);
   const token = new Z.OAuthBuilder().clientId(client.client_id).clientSecret(client.client_secret)
@@ -92,11 +97,84 @@ export async function initializeSdk(base: string, client: { client_id: string; c
 }
 
 /** The server on a free local port, logging every request it answers as "METHOD url status". */
-export async function listenForSdk(env: TestEnv, served: string[]) {
+async function listenForSdk(env: TestEnv, served: string[]) {
   const app = await createHttpApp(env.rt);
   app.addHook('onResponse', async (request, reply) => {
     served.push(`${request.method} ${request.url} ${reply.statusCode}`);
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+type Class<T> = abstract new (...args: never[]) => T;
+
+/** `value`, checked to be an instance of `type`: the SDK hands its answers over typed as unions of its classes. */
+export function instance<T>(value: unknown, type: Class<T>): T {
+  expect(value).toBeInstanceOf(type);
+  return value as T;
+}
+
+/** The object of an SDK answer, checked to be an instance of `type`. */
+export function objectOf<T>(res: { getObject(): unknown }, type: Class<T>): T {
+  return instance(res.getObject(), type);
+}
+
+/** What `withSdk` provides; every field is set once its beforeAll has run. */
+export interface SdkFixture {
+  readonly env: TestEnv;
+  readonly org: TestOrg;
+  readonly orgId: string;
+  /** The server's base URL. */
+  readonly base: string;
+  /** The self-client whose refresh token the SDK was given. */
+  readonly client: { client_id: string; client_secret: string; refresh_token: string };
+  /** The SDK's resource directory (removed in afterAll). */
+  readonly resourceDir: string;
+  /** The token store the SDK was given. */
+  readonly store: MemoryTokenStore;
+  /** Every request the server answered, in order ("METHOD url status"). */
+  readonly served: string[];
+}
+
+/**
+ * A SQLite store with the Acme organisation, the server listening on a free local port, and the
+ * official SDK initialised against it; built in beforeAll, closed in afterAll.
+ */
+export function withSdk(opts: { env?: EnvOptions } = {}): SdkFixture {
+  const store = new MemoryTokenStore();
+  const served: string[] = [];
+  let state: Omit<SdkFixture, 'orgId' | 'store' | 'served'> & { app: FastifyInstance } | undefined;
+  const get = () => {
+    if (!state) throw new Error('withSdk: read outside a test');
+    return state;
+  };
+  beforeAll(async () => {
+    const env = await createEnv('sqlite', opts.env);
+    const org = await createOrg(env);
+    const { app, base } = await listenForSdk(env, served);
+    state = { env, org, app, base, client: await env.rt.services.oauth.createClient(org.org.id),
+      resourceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'auditrail-zoho-sdk-')) };
+    await initializeSdk(base, state.client, store, state.resourceDir);
+  });
+  afterAll(async () => {
+    await state?.app.close();
+    await state?.env.close();
+    if (state) fs.rmSync(state.resourceDir, { recursive: true, force: true });
+  });
+  return {
+    get env() { return get().env; },
+    get org() { return get().org; },
+    get orgId() { return get().org.org.id; },
+    get base() { return get().base; },
+    get client() { return get().client; },
+    get resourceDir() { return get().resourceDir; },
+    store, served,
+  };
+}
+
+/** The first item of an SDK answer with that status: its object an instance of `wrapper`, the item one of `item`. */
+export function firstItem<W, I>(res: { getStatusCode(): number; getObject(): unknown }, status: number, wrapper: Class<W>,
+  items: (w: W) => unknown[], item: Class<I>): I {
+  expect(res.getStatusCode()).toBe(status);
+  return instance(items(objectOf(res, wrapper))[0], item);
 }

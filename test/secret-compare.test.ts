@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createApp, createEnv, createOrg, type TestEnv } from './helpers.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { createOrg, withApp } from './helpers.ts';
 
 // Spies on the constant-time comparison the token endpoint must use for client secrets.
 const compare = vi.hoisted(() => ({ calls: 0 }));
@@ -10,18 +9,11 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 describe('client secrets', () => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-
-  beforeAll(async () => {
-    env = await createEnv();
-    app = await createApp(env);
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); });
+  const t = withApp({ org: false });
 
   it('are compared in constant time, right or wrong', async () => {
-    const c = await env.rt.services.oauth.createClient((await createOrg(env)).org.id);
-    const grant = (secret: string) => app.inject({ method: 'POST', url: '/oauth/v2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    const c = await t.env.rt.services.oauth.createClient((await createOrg(t.env)).org.id);
+    const grant = (secret: string) => t.app.inject({ method: 'POST', url: '/oauth/v2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ client_id: c.client_id, client_secret: secret, grant_type: 'refresh_token', refresh_token: c.refresh_token }).toString() });
     compare.calls = 0;
     expect((await grant(`x${c.client_secret}`)).json()).toEqual({ error: 'invalid_client_secret' });

@@ -1,35 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
-import { BACKENDS, createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { BACKENDS, withApp } from './helpers.ts';
 import { isStorableText } from '../src/domain/text.ts';
 import { recomputeHash } from '../src/services/audit-service.ts';
 import { systemActor } from '../src/services/context.ts';
 
 describe.each(BACKENDS)('text that cannot be stored exactly on %s', (backend) => {
-  let env: TestEnv;
-  let app: FastifyInstance;
-  let orgId: string;
-  let auth: Record<string, string>;
-
-  beforeAll(async () => {
-    env = await createEnv(backend);
-    app = await createApp(env);
-    const org = await createOrg(env);
-    orgId = org.org.id;
-    auth = (await tokenFor(app, env, orgId)).auth;
-  });
-  afterAll(async () => { await app?.close(); await env?.close(); });
+  const t = withApp({ backend });
 
   const post = (url: string, payload: string) =>
-    app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'application/json' }, payload });
+    t.app.inject({ method: 'POST', url, headers: { ...t.auth, 'content-type': 'application/json' }, payload });
 
   it('refuses a lone surrogate in a record field per item, and the chain stays intact', async () => {
     const res = await post('/crm/v8/Leads', '{"data":[{"Last_Name":"\\ud800"}]}');
     expect(res.statusCode).toBe(400);
     expect(res.json().data[0]).toMatchObject({ code: 'INVALID_DATA', status: 'error',
       details: { api_name: 'Last_Name', json_path: '$.data[0].Last_Name' } });
-    const v = await env.rt.services.audit.verifyChain(orgId);
+    const v = await t.env.rt.services.audit.verifyChain(t.orgId);
     expect(v.ok).toBe(true);
   });
 
@@ -40,10 +27,10 @@ describe.each(BACKENDS)('text that cannot be stored exactly on %s', (backend) =>
     const data = res.json().data as { status: string; code: string; details: Record<string, unknown> }[];
     expect(data.filter((d) => d.status === 'success')).toHaveLength(99);
     expect(data[57]).toMatchObject({ code: 'INVALID_DATA', details: { api_name: 'Last_Name', json_path: '$.data[57].Last_Name' } });
-    const stored = await env.store.db.selectFrom('records').select('id').where('org_id', '=', orgId)
+    const stored = await t.env.store.db.selectFrom('records').select('id').where('org_id', '=', t.orgId)
       .where('name', 'like', 'Lead %').execute();
     expect(stored).toHaveLength(99);
-    expect((await env.rt.services.audit.verifyChain(orgId)).ok).toBe(true);
+    expect((await t.env.rt.services.audit.verifyChain(t.orgId)).ok).toBe(true);
   });
 
   it('refuses a lone surrogate in an object key, a note, a filter value and a user name', async () => {
@@ -52,30 +39,30 @@ describe.each(BACKENDS)('text that cannot be stored exactly on %s', (backend) =>
     const lead = (await post('/crm/v8/Leads', '{"data":[{"Last_Name":"Parent"}]}')).json().data[0].details.id as string;
     const note = await post(`/crm/v8/Leads/${lead}/Notes`, '{"data":[{"Note_Content":"x\\ud83d"}]}');
     expect(note.json().data[0]).toMatchObject({ code: 'INVALID_DATA', details: { json_path: '$.data[0].Note_Content' } });
-    const filter = await app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log?action=dele%00ted', headers: auth });
+    const filter = await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log?action=dele%00ted', headers: t.auth });
     expect(filter.statusCode).toBe(400);
     expect(filter.json()).toMatchObject({ code: 'INVALID_DATA', status: 'error', details: { param_name: 'action' } });
     const user = await post('/crm/v8/users', '{"users":[{"last_name":"\\ud800","email":"s@acme.example","role":"x","profile":"y"}]}');
     expect(user.statusCode).toBe(400);
     expect(user.json()).toMatchObject({ code: 'INVALID_DATA', details: { json_path: '$.users[0].last_name' } });
-    expect((await env.rt.services.audit.verifyChain(orgId)).ok).toBe(true);
+    expect((await t.env.rt.services.audit.verifyChain(t.orgId)).ok).toBe(true);
   });
 
   it('refuses the text even where no check at the door ran (the audit store itself)', async () => {
-    await expect(env.rt.services.records.createRecords({ ...systemActor(orgId), userAgent: 'bad\u0000agent' }, 'Leads',
+    await expect(t.env.rt.services.records.createRecords({ ...systemActor(t.orgId), userAgent: 'bad\u0000agent' }, 'Leads',
       [{ Last_Name: 'Fine' }])).rejects.toMatchObject({ code: 'INVALID_DATA' });
-    const fine = await env.store.db.selectFrom('records').select('id').where('org_id', '=', orgId).where('name', '=', 'Fine').execute();
+    const fine = await t.env.store.db.selectFrom('records').select('id').where('org_id', '=', t.orgId).where('name', '=', 'Fine').execute();
     expect(fine).toHaveLength(0);
   });
 
   // Invariant 3: what is hashed is exactly what is stored and read back, for any text that is
   // accepted; anything else is refused before it is written.
   it('hashes exactly what it stores and reads back, for arbitrary Unicode', async () => {
-    const actor = systemActor(orgId);
+    const actor = systemActor(t.orgId);
     await fc.assert(fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }),
       async (name, agent) => {
         const who = { ...actor, name: agent || 'System', userAgent: agent };
-        const r = await env.rt.services.records.createRecords(who, 'Leads', [{ Last_Name: name || 'x', Description: name }])
+        const r = await t.env.rt.services.records.createRecords(who, 'Leads', [{ Last_Name: name || 'x', Description: name }])
           .then((res) => res[0], (e: unknown) => ({ ok: false as const, error: e }));
         if (!isStorableText(name)) {
           expect(r.ok).toBe(false);
@@ -83,7 +70,7 @@ describe.each(BACKENDS)('text that cannot be stored exactly on %s', (backend) =>
         }
         expect(r.ok).toBe(true);
         if (!r.ok) return;
-        const row = await env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', orgId)
+        const row = await t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId)
           .where('record_id', '=', r.row.id).executeTakeFirstOrThrow();
         expect(row.record_name).toBe(name || 'x');
         expect(row.user_agent).toBe(agent);
@@ -91,6 +78,6 @@ describe.each(BACKENDS)('text that cannot be stored exactly on %s', (backend) =>
         expect(history.find((f) => f.api_name === 'Description')?.new).toBe(name);
         expect(recomputeHash(row)).toBe(row.hash);
       }), { numRuns: 150 });
-    expect((await env.rt.services.audit.verifyChain(orgId)).ok).toBe(true);
+    expect((await t.env.rt.services.audit.verifyChain(t.orgId)).ok).toBe(true);
   });
 });

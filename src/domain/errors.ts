@@ -73,7 +73,3 @@ export interface ZohoErrorBody {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
-
-/** Shorthand for the most common request-level error: a bad parameter value. */
-export const invalidParam = (paramName: string, message = `invalid value for ${paramName}`): AppError =>
-  new AppError('INVALID_DATA', message, { param_name: paramName });

@@ -1,7 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { AppError } from '../domain/errors.ts';
-import type { Store } from '../store/db.ts';
 import type { Logger } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
 import type { PageTokenCodec } from './page-token.ts';
@@ -20,7 +19,6 @@ import { authenticate } from './auth.ts';
 
 export interface HttpDeps {
   services: Services;
-  store: Store;
   pageTokens: PageTokenCodec;
   logger: Logger;
   /** Largest request body accepted, bytes. */

@@ -1,4 +1,4 @@
-import { AUDIT_ACTIONS, type AuditEntryInput, type AuditSource } from '../domain/audit.ts';
+import type { AuditEntryInput, AuditSource } from '../domain/audit.ts';
 import { newId } from '../domain/ids.ts';
 import { STANDARD_PERMISSIONS, type ProfilePermissions } from '../domain/permissions.ts';
 import type { UserTable } from '../store/schema.ts';
@@ -52,8 +52,6 @@ export interface DemoResult { created: boolean; orgId: string; adminEmail: strin
 
 /** Seeds the demo organisation and bulk-loads historic audit entries for trials and benchmarks. */
 export function createDemoService(deps: ServiceDeps) {
-  const directory = createDirectoryService(deps);
-
   async function findDemoOrg() {
     return (await deps.store.repos.directory.listOrgs()).find((o) => o.name === DEMO_ORG_NAME);
   }
@@ -77,9 +75,7 @@ export function createDemoService(deps: ServiceDeps) {
       name: DEMO_ORG_NAME, adminEmail: DEMO_ADMIN_EMAIL, adminFirstName: 'Amelia', adminLastName: 'Burrows',
       timeZone: 'America/New_York', currency: 'USD', countryCode: 'US',
     });
-    const sys = systemActor(org.id, 'System', org.time_zone);
     const asAdmin = await dirSvc.actorForUser(org.id, admin.id, { source: 'crm_ui', ip: '10.0.0.10', userAgent: 'Mozilla/5.0 (Macintosh)' });
-    void sys;
     clock += 3600_000;
     const traineePerms: ProfilePermissions = { ...STANDARD_PERMISSIONS,
       modules: { '*': { view: true, create: true, edit: true, delete: false } } };
@@ -261,6 +257,5 @@ export function createDemoService(deps: ServiceDeps) {
     return done;
   }
 
-  void AUDIT_ACTIONS;
-  return { seedDemo, loadHistory, findDemoOrg, directory };
+  return { seedDemo, loadHistory, findDemoOrg };
 }

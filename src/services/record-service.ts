@@ -13,7 +13,6 @@ import { fullName } from '../domain/display.ts';
 import { binVisibleUserIds, requireModulePermission } from './authorization.ts';
 
 export const MAX_WRITE = 100;
-export const MAX_PAGE = 200;
 
 /** How a write is recorded: its audit source, the batch tying it to others, extra details. */
 export interface WriteOptions {

@@ -11,7 +11,6 @@ import { checkText, EMAIL, fieldError, onlyAdmins, refId } from './directory-inp
 export const USER_TYPES = ['AllUsers', 'ActiveUsers', 'DeactiveUsers', 'ConfirmedUsers', 'NotConfirmedUsers',
   'DeletedUsers', 'ActiveConfirmedUsers', 'AdminUsers', 'ActiveConfirmedAdmins', 'CurrentUser'] as const;
 export type UserType = (typeof USER_TYPES)[number];
-export const USER_STATUSES = ['active', 'disabled', 'deleted'] as const;
 
 export interface UserInput {
   first_name?: unknown;

@@ -7,9 +7,9 @@ import zlib from 'node:zlib';
  * thread pool (in parallel with the CSV encoding on the main thread) and checksummed with the
  * native zlib.crc32.
  *
- * Our own instead of yazl because bench:export showed yazl to be a bottleneck of the
- * million-entry export: its CRC-32 is computed in JavaScript, about a second of the main
- * thread's time per million entries, and each entry goes through several streams of its own.
+ * Our own instead of yazl because yazl was a bottleneck of large exports (bench/export.ts): its
+ * CRC-32 is computed in JavaScript on the main thread, and each entry goes through several
+ * streams of its own.
  *
  * Entries are written once, in order, with sizes and CRC in a data descriptor after the data
  * (general purpose flag bit 3), so nothing is ever sought back; file names are UTF-8 (bit 11).

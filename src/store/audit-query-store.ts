@@ -39,8 +39,8 @@ export function auditPageQuery(db: Db, q: AuditSelect) {
 
 /**
  * A page of entries. Rows are read as arrays (store.selectRows) and made into objects here:
- * better-sqlite3 builds a row object property by property, which bench:read measured at half the
- * cost of a 200-entry page; an object literal of a fixed shape costs a tenth of that.
+ * better-sqlite3 builds a row object property by property, a large share of the cost of a page;
+ * an object literal of a fixed shape costs far less (bench/read.ts measures page reads).
  */
 export async function selectAuditEntries(store: Store, q: AuditSelect): Promise<AuditEntryTable[]> {
   const rows = await store.selectRows(auditPageQuery(store.db, q));

@@ -102,7 +102,7 @@ const Exports = area(
 );
 
 const Integrity = area(
-  { getPublicKey: integrity.getPublicKey, listPublicKeys: integrity.listPublicKeys, latestCheckpoint: integrity.latestCheckpoint,
+  { listPublicKeys: integrity.listPublicKeys, latestCheckpoint: integrity.latestCheckpoint,
     chainPrefix: integrity.chainPrefix, listSignedHeads: integrity.listSignedHeads, latestSignedHead: integrity.latestSignedHead,
     entryAt: integrity.entryAt, lastChainEntry: integrity.lastChainEntry },
   { registerPublicKey: integrity.registerPublicKey, insertCheckpoint: integrity.insertCheckpoint,

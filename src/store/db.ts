@@ -21,8 +21,8 @@ export interface Store {
   openOptions: StoreOptions | null;
   /**
    * Runs a read query and returns its rows as arrays of column values, in the select order, instead
-   * of Kysely's objects. For the export's hot loop only: bench:export measured the row objects at
-   * about 3 s of a million-entry export on SQLite (a quarter of it).
+   * of Kysely's objects. For the export's hot loop only: on SQLite, building the row objects is a
+   * large share of a big export's time (bench/export.ts measures the export).
    */
   selectRows(query: Compilable): Promise<unknown[][]>;
   /**

@@ -7,9 +7,6 @@ export const registerPublicKey = (db: Db, keyId: string, publicKey: string, at: 
   db.insertInto('integrity_keys').values({ key_id: keyId, public_key: publicKey, created_at: at })
     .onConflict((oc) => oc.column('key_id').doNothing()).execute();
 
-export const getPublicKey = (db: Db, keyId: string) =>
-  db.selectFrom('integrity_keys').selectAll().where('key_id', '=', keyId).executeTakeFirst();
-
 export const listPublicKeys = (db: Db) => db.selectFrom('integrity_keys').selectAll().orderBy('created_at').execute();
 
 export const latestCheckpoint = (db: Db, orgId: string) =>

@@ -17,7 +17,7 @@ export function auditRoutes(app: FastifyInstance, deps: HttpDeps) {
   const { services, pageTokens } = deps;
 
   /** A page token bound to the viewer, the query and its filters. */
-  function cursor(request: FastifyRequest, kind: string, binding: unknown, raw: string | undefined, principalUser: string, orgId: string) {
+  function cursor(kind: string, binding: unknown, raw: string | undefined, principalUser: string, orgId: string) {
     const hash = createHash('sha256').update(JSON.stringify(binding)).digest('base64url').slice(0, 22);
     const bound = { o: orgId, u: principalUser, k: kind, h: hash };
     if (!raw) return { bound, after: undefined, page: undefined };
@@ -42,7 +42,7 @@ export function auditRoutes(app: FastifyInstance, deps: HttpDeps) {
     kind: string, principal: Principal, q: { page: number; pageToken?: string },
     load: (page: number, after?: { at: number; seq: number }) => Promise<T>) {
     const { page_token: _t, page: _p, ...binding } = { ...(request.query as Record<string, unknown>) };
-    const c = cursor(request, kind, binding, q.pageToken, principal.user.id, principal.org.id);
+    const c = cursor(kind, binding, q.pageToken, principal.user.id, principal.org.id);
     const pageNo = c.page ?? q.page;
     const result = await load(pageNo, c.after);
     if (result.rows.length === 0) return { empty: noContent(reply) } as const;

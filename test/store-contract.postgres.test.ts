@@ -1,0 +1,3 @@
+import { storeContract } from './store-contract.cases.ts';
+
+storeContract('postgres');

@@ -44,15 +44,31 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 export type ErrorDetails = Record<string, unknown>;
 
+export interface AppErrorOptions {
+  /**
+   * The error is about one item of the request's wrapper array (`merge[0]`,
+   * `audit_log_export[0].criteria`, ...). Zoho answers such errors inside that array; the route
+   * declares the array's name (`errorWrapper`), the error only says that it belongs there.
+   */
+  perItem?: boolean;
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
+  readonly perItem: boolean;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options: AppErrorOptions = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.details = details;
+    this.perItem = options.perItem === true;
+  }
+
+  /** An error about one item of the request's wrapper array (see AppErrorOptions.perItem). */
+  static perItem(code: ErrorCode, message: string, details: ErrorDetails = {}): AppError {
+    return new AppError(code, message, details, { perItem: true });
   }
 
   get status(): number {

@@ -22,20 +22,14 @@ export const MAX_EXPORT_RANGE_DAYS = 180;
 const DAY = 86_400_000;
 const FIELDS = ['action', 'module', 'done_by', 'audited_time'];
 
-/** A criteria error, wrapped in `audit_log_export[]` by the HTTP layer (Zoho's way). */
-export class CriteriaError extends AppError {
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
-
-const err = (code: ErrorCode, message: string, details: Record<string, unknown>) => new CriteriaError(code, message, details);
+/** A criteria error: about the one `audit_log_export[]` item, answered inside that array (Zoho's way). */
+const err = (code: ErrorCode, message: string, details: Record<string, unknown>) => AppError.perItem(code, message, details);
 
 function intersect<T>(a: T[] | undefined, b: T[]): T[] {
   return a === undefined ? b : a.filter((x) => b.includes(x));
 }
 
-/** Validates one criteria tree; throws CriteriaError with Zoho's code and json_path. */
+/** Validates one criteria tree; throws a per-item AppError with Zoho's code and json_path. */
 export function parseExportCriteria(criteria: unknown, path: string): ExportCriteria {
   const out: ExportCriteria = {};
   walk(criteria, path, out, 0);

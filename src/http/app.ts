@@ -13,7 +13,9 @@ import { recycleBinRoutes } from './routes/recycle-bin-routes.ts';
 import { relatedRoutes } from './routes/related-routes.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import multipart from '@fastify/multipart';
-import { route } from './route.ts';
+import { op, route } from './route.ts';
+import { openApiDocument, type DeclaredRoute } from './openapi.ts';
+import { z } from 'zod';
 import { findUnstorable, unstorableReason } from '../domain/text.ts';
 import { authenticate } from './auth.ts';
 
@@ -31,6 +33,7 @@ export interface HttpDeps {
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
+const VERSION = '0.1.0';
 /** Node's default limit on the request line and headers together. */
 const HEADER_LIMIT = 16 * 1024;
 
@@ -50,8 +53,8 @@ function clientErrorResponse(err: NodeJS.ErrnoException): { status: number; text
   return { status: e.status, text: STATUS_CODES[e.status] ?? 'Error', body: JSON.stringify(e.toBody()) };
 }
 
-/** A path and verb the app really serves (not an INVALID_REQUEST_METHOD answer). */
-export interface RouteEntry { method: string; url: string; public: boolean }
+/** A path and verb the app really serves (not an INVALID_REQUEST_METHOD answer), with its declaration. */
+export type RouteEntry = DeclaredRoute;
 const declaredRoutes = new WeakMap<FastifyInstance, RouteEntry[]>();
 
 /** Every route of an app built by buildApp, as declared: what the route-by-route authorization test walks. */
@@ -133,7 +136,9 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       if (error.code === 'TOO_MANY_REQUESTS' && error.details.retry_after !== undefined) reply.header('retry-after', String(error.details.retry_after));
-      return reply.code(error.status).send(error.toBody());
+      // Zoho answers an error about one item of the body inside the route's wrapper array.
+      const wrapper = error.perItem ? request.routeOptions.config.operation?.errorWrapper : undefined;
+      return reply.code(error.status).send(wrapper ? { [wrapper]: [error.toBody()] } : error.toBody());
     }
     const fe = error as FastifyError;
     if (isUnstorableTextError(error)) {
@@ -166,7 +171,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (r) => {
     // Fastify adds a HEAD twin to every GET; it runs the same handler, so the GET stands for both.
-    if (r.config?.declared && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, public: r.config.public === true });
+    if (r.config?.declared && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, public: r.config.public === true, operation: r.config.operation });
   });
   declaredRoutes.set(app, routes);
 
@@ -185,6 +190,17 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   }
   integrityRoutes(app, deps);
   downloadRoutes(app, deps);
-  route(app, '/health', { GET: async () => ({ status: 'ok' }) }, { public: true });
+  route(app, '/health', {
+    GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),
+  }, { public: true });
+  let document: unknown;
+  route(app, '/api/openapi.json', {
+    GET: op({
+      summary: 'This document (no token)',
+      responses: { 200: z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.unknown()) }) },
+      // Built once, on first request, from the routes as declared.
+      handler: async () => (document ??= openApiDocument(routes, VERSION)),
+    }),
+  }, { public: true });
   return app;
 }

@@ -14,8 +14,7 @@ export const MAX_MASS = 1000;
 const DEAL_DERIVED = ['Stage', 'Closing_Date', 'Probability'];
 
 /** An error Zoho reports inside the action's wrapper array rather than bare. */
-export class ItemLevelError extends AppError {}
-const itemError = (code: ErrorCode, message: string, details: Record<string, unknown>) => new ItemLevelError(code, message, details);
+const itemError = (code: ErrorCode, message: string, details: Record<string, unknown>) => AppError.perItem(code, message, details);
 
 /** Merge, lead conversion, mass update, mass delete and import: each step audited, in one transaction. */
 export function createCrmActionsService(deps: ServiceDeps, recordService: RecordService) {

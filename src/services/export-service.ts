@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { AppError } from '../domain/errors.ts';
-import { parseExportCriteria, CriteriaError, type ExportCriteria } from '../domain/export-criteria.ts';
+import { parseExportCriteria, type ExportCriteria } from '../domain/export-criteria.ts';
 import { isId } from '../domain/ids.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES } from '../domain/modules.ts';
 import { AUDIT_MODULES } from '../domain/audit-query.ts';
@@ -29,11 +29,9 @@ export { type ResolvedExport } from './export-query.ts';
 
 export interface ExportFile { name: string; size: number; sha256: string; entries: number; first_seq: number | null; last_seq: number | null }
 
-/** A body error Zoho wraps in `audit_log_export[]`. */
-export class WrappedError extends AppError {}
-
-function wrapped(e: AppError): WrappedError {
-  return new WrappedError(e.code, e.message, e.details);
+/** An error about the `audit_log_export[0]` item, which Zoho answers inside `audit_log_export[]`. */
+function wrapped(e: AppError): AppError {
+  return AppError.perItem(e.code, e.message, e.details);
 }
 
 /** Canonical JSON (sorted keys) of a manifest without its signature: what the signature covers. */
@@ -79,12 +77,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     if (criteria === undefined || criteria === null) {
       throw wrapped(new AppError('MANDATORY_NOT_FOUND', 'required field not found', { api_name: 'criteria', json_path: '$.audit_log_export[0].criteria' }));
     }
-    try {
-      return { criteria, parsed: parseExportCriteria(criteria, '$.audit_log_export[0].criteria') };
-    } catch (e) {
-      if (e instanceof CriteriaError) throw wrapped(e);
-      throw e;
-    }
+    return { criteria, parsed: parseExportCriteria(criteria, '$.audit_log_export[0].criteria') };
   }
 
   function resolveModules(orgId: string, groups: NonNullable<ExportCriteria['modules']>): string[] {

@@ -186,4 +186,26 @@ describe.each(BACKENDS)('API rate limit per access token on %s', (backend) => {
     await second?.close();
     await env.close();
   });
+
+  it('counts in blocks taken from the database, and several nodes together never serve more than the limit', async () => {
+    const env = await createEnv(backend);
+    const second = backend === 'postgres' ? await env.second() : null;
+    const apps = [await createApp(env), ...(second ? [await createHttpApp(second.rt)] : [])];
+    const org = await createOrg(env);
+    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    await env.rt.services.directory.updateOrgSettings(admin, { api_requests_per_minute: 300 });
+    const { auth } = await tokenFor(apps[0], env, org.org.id);
+    const codes: number[] = [];
+    for (let i = 0; i < 320; i++) codes.push((await apps[i % apps.length].inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).statusCode);
+    const served = codes.filter((c) => c === 200).length;
+    // Each node may leave at most one block (3) of its reservation unspent: never more than 300.
+    expect(served).toBeLessThanOrEqual(300);
+    expect(served).toBeGreaterThanOrEqual(300 - 3 * apps.length);
+    expect(codes.slice(-10)).toEqual(Array(10).fill(429));
+    const counted = await env.store.db.selectFrom('rate_limits').select('count').where('key', 'like', 'api:%').executeTakeFirstOrThrow();
+    expect(Number(counted.count)).toBeGreaterThanOrEqual(300);
+    for (const app of apps) await app.close();
+    await second?.close();
+    await env.close();
+  });
 });

@@ -11,6 +11,8 @@ import { profileScopes, secretsEqual } from './authorization.ts';
 import { hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
+/** Tokens whose API-limit reservations one process keeps before it forgets past minutes'. */
+const MAX_RESERVATIONS = 10_000;
 const CODE_SECONDS = 600;
 const CACHE_MS = 5000;
 
@@ -323,14 +325,38 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     return written;
   }
 
+  /** API requests this process may still serve per token in the current minute, taken from the database in blocks. */
+  const reserved = new Map<string, { windowStart: number; left: number }>();
+
   /**
    * Counts an API request against its access token's per-minute limit, the organisation's
    * `api_requests_per_minute`. Throws TOO_MANY_REQUESTS past it.
    */
   async function limitApi(principal: Principal, accessToken: string) {
     const max = parseOrgSettings(principal.org.settings).api_requests_per_minute;
-    const refused = await hitLimits(deps, [{ key: `api:${sha256(accessToken)}`, max, windowMs: MINUTE }]);
-    if (refused) throw tooManyRequests(refused, `too many requests: this organisation allows ${max} a minute per access token`);
+    const key = `api:${sha256(accessToken)}`;
+    const now = deps.clock();
+    const windowStart = now - (now % MINUTE);
+    const mine = reserved.get(key);
+    if (mine && mine.windowStart === windowStart && mine.left > 0) {
+      mine.left -= 1;
+      return;
+    }
+    // A write per request was a third of a cheap read's time (bench/read.ts, query B). This
+    // process takes a block of a hundredth of the limit at once and spends it locally, so nodes
+    // sharing the database still count together, each over-counting by at most one block.
+    const block = Math.max(1, Math.floor(max / 100));
+    const { count, lockedUntil } = await store.repos.limits.hit(key, windowStart, block);
+    const allowed = Math.min(block, max - (count - block));
+    if (allowed <= 0 || (lockedUntil !== null && lockedUntil > now)) {
+      reserved.delete(key);
+      const retryAfterMs = lockedUntil !== null && lockedUntil > now ? lockedUntil - now : windowStart + MINUTE - now;
+      throw tooManyRequests({ key, retryAfterMs }, `too many requests: this organisation allows ${max} a minute per access token`);
+    }
+    if (reserved.size >= MAX_RESERVATIONS) {
+      for (const [k, r] of reserved) if (r.windowStart !== windowStart) reserved.delete(k);
+    }
+    reserved.set(key, { windowStart, left: allowed - 1 });
   }
 
   /** Revokes a refresh token (with its access tokens) or an access token. Unknown tokens are ignored. */

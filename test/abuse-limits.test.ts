@@ -135,6 +135,22 @@ describe.each(BACKENDS)('token endpoint limits on %s', (backend) => {
     expect((await post(0, right)).json().access_token).toBeTruthy();
   });
 
+  it('lifts a client\'s lockout only through the audited unlock, and only within its organisation', async () => {
+    const c = await env.rt.services.oauth.createClient(orgId);
+    const wrong = { client_id: c.client_id, client_secret: 'guess', grant_type: 'refresh_token', refresh_token: c.refresh_token };
+    for (let i = 0; i < TOKEN_LIMITS.failuresPerClient; i++) await post(i, wrong, `198.51.100.${i}`);
+    const right = { ...wrong, client_secret: c.client_secret };
+    expect((await post(0, right, '198.51.100.200')).statusCode).toBe(429);
+    const other = await env.rt.services.directory.createOrganisation({ name: 'Elsewhere', adminEmail: 'a@elsewhere.example' });
+    await expect(env.rt.services.oauth.unlockClient(other.org.id, c.client_id)).rejects.toMatchObject({ code: 'INVALID_DATA' });
+    expect((await post(0, right, '198.51.100.201')).statusCode).toBe(429);
+    await env.rt.services.oauth.unlockClient(orgId, c.client_id);
+    expect((await post(0, right, '198.51.100.202')).json().access_token).toBeTruthy();
+    const unlocked = await env.store.db.selectFrom('audit_entries').select(['record_id', 'actor_name']).where('org_id', '=', orgId)
+      .where('action', '=', 'oauth_client_unlocked').execute();
+    expect(unlocked).toEqual([{ record_id: c.client_id, actor_name: 'auditrail CLI' }]);
+  });
+
   it('locks out an IP that fails on many client ids, and trusts X-Forwarded-For only when configured', async () => {
     env.advance(TOKEN_LIMITS.failureWindowMs);
     const c = await env.rt.services.oauth.createClient(orgId);

@@ -8,7 +8,7 @@ export const AUDIT_ACTIONS = [
   'user_added', 'user_updated', 'user_deleted',
   'role_added', 'role_updated', 'role_deleted',
   'profile_added', 'profile_updated', 'profile_deleted',
-  'oauth_client_created', 'oauth_client_revoked', 'oauth_grant_code_issued', 'token_revoked',
+  'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
   'org_created', 'org_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
 ] as const;

@@ -391,6 +391,22 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
   }
 
   /**
+   * Lifts the token endpoint's lockout of a client id (and forgets its failed logins), as an
+   * operator does for a client someone locked out by guessing secrets. Audited
+   * (`oauth_client_unlocked`). Throws INVALID_DATA for a client not in the organisation.
+   */
+  async function unlockClient(orgId: string, clientId: string) {
+    const client = await store.repos.oauth.getClient(clientId);
+    if (!client || client.org_id !== orgId) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
+    const org = (await store.repos.directory.getOrg(orgId))!;
+    await inTransaction(deps, systemActor(orgId, 'auditrail CLI', org.time_zone), async (tx) => {
+      await tx.store.limits.unlock([clientKey(clientId)]);
+      tx.audit({ action: 'oauth_client_unlocked', module: 'oauth_clients', recordId: clientId, recordName: client.name,
+        parentModule: 'users', parentId: client.user_id, batchId: null, fieldHistory: null, extra: null });
+    });
+  }
+
+  /**
    * Resolves an access token to its principal. Throws INVALID_TOKEN for an unknown, expired or
    * revoked token, or one whose user is no longer active. Cached for a few seconds per process.
    */
@@ -417,7 +433,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
 
   const listClients = (orgId: string) => store.repos.oauth.listClients(orgId);
 
-  return { createClient, createGrantCode, grant, revoke, revokeClient, authenticate, limitApi, summariseRefusedLogins, listClients, userActor,
+  return { createClient, createGrantCode, grant, revoke, revokeClient, unlockClient, authenticate, limitApi, summariseRefusedLogins, listClients, userActor,
     clearCache: () => cache.clear() };
 }
 

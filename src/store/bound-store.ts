@@ -118,7 +118,7 @@ const OAuth = area(
 
 const Limits = area(
   { finishedTallies: limits.finishedTallies },
-  { hit: limits.hitCounter, lock: limits.lockCounter, prune: limits.pruneCounters, tallyLoginFailure: limits.tallyLoginFailure,
+  { hit: limits.hitCounter, lock: limits.lockCounter, unlock: limits.unlockCounters, prune: limits.pruneCounters, tallyLoginFailure: limits.tallyLoginFailure,
     takeTally: limits.takeTally },
 );
 

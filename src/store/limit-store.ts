@@ -24,6 +24,10 @@ export const lockCounter = (db: Db, key: string, until: number) =>
     .set({ locked_until: sql`CASE WHEN locked_until IS NOT NULL AND locked_until > ${until} THEN locked_until ELSE ${until} END` })
     .where('key', '=', key).execute();
 
+/** Forgets the counters and lockouts under these keys, and their failure counts. */
+export const unlockCounters = (db: Db, keys: readonly string[]) =>
+  db.deleteFrom('rate_limits').where('key', 'in', keys.flatMap((k) => [k, `failures:${k}`])).execute();
+
 /** Forgets counters whose window ended before `before` and whose lock, if any, is over. */
 export const pruneCounters = (db: Db, before: number, now: number) =>
   db.deleteFrom('rate_limits').where('window_start', '<', before)

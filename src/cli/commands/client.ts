@@ -42,6 +42,13 @@ export async function clientRevokeCommand(rt: Runtime, opts: { org?: string; cli
   return 0;
 }
 
+export async function clientUnlockCommand(rt: Runtime, opts: { org?: string; clientId: string }) {
+  const org = await resolveOrg(rt, opts.org);
+  await rt.services.oauth.unlockClient(org.id, opts.clientId);
+  say(`unlocked ${opts.clientId}: its failed logins are forgotten and the token endpoint accepts it again`);
+  return 0;
+}
+
 export const command: CliCommand = {
   define(cmd, ctx) {
     cmd.command('create').description('create a self-client and print client_id, client_secret, refresh_token')
@@ -59,5 +66,7 @@ export const command: CliCommand = {
       .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: false }, (rt) => clientListCommand(rt, o))));
     cmd.command('revoke').requiredOption('--client-id <id>').option('--org <id>')
       .action(ctx.action((o: { clientId: string; org?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientRevokeCommand(rt, o))));
+    cmd.command('unlock').description('lift the token endpoint\'s lockout of a client id (audited)').requiredOption('--client-id <id>').option('--org <id>')
+      .action(ctx.action((o: { clientId: string; org?: string }) => ctx.withRuntime({ migrate: true }, (rt) => clientUnlockCommand(rt, o))));
   },
 };

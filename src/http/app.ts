@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { AppError } from '../domain/errors.ts';
@@ -33,7 +34,8 @@ export interface HttpDeps {
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
-const VERSION = '0.1.0';
+// The version the OpenAPI document states: package.json's, not a copy of it.
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 /** Node's default limit on the request line and headers together. */
 const HEADER_LIMIT = 16 * 1024;
 

@@ -28,20 +28,19 @@ export interface WalkResult {
 
 /**
  * Walks an organisation's chain after a trusted starting point (genesis, a signed checkpoint or a
- * signed head) up to `throughSeq`, and reports every broken link, not only the first: an altered
+ * signed head) to its end, and reports every broken link, not only the first: an altered
  * entry (its hash no longer matches its content), a removed or inserted one (a gap or a link to
  * the wrong predecessor), a swapped pair (both). After a break the walk goes on from the stored
  * hash, so one altered entry is reported once and later breaks are still found. `onEntry` sees
  * every entry (to compare it with signed heads).
  */
 export async function walkChain(s: PoolStore, orgId: string, start: { seq: number; hash: string }, onBreak: (b: ChainBreak) => void,
-  opts: { throughSeq?: number; onEntry?: (row: AuditEntryTable) => void } = {}): Promise<WalkResult> {
+  opts: { onEntry?: (row: AuditEntryTable) => void } = {}): Promise<WalkResult> {
   let expectedSeq = start.seq + 1;
   let prev = start.hash;
   let entries = 0;
   for await (const row of s.audit.stream(orgId, 5000, start.seq)) {
     const seq = Number(row.seq);
-    if (opts.throughSeq !== undefined && seq > opts.throughSeq) break;
     entries += 1;
     if (seq > expectedSeq) {
       onBreak({ seq: expectedSeq, id: null, reason: `entries ${expectedSeq}..${seq - 1} are missing before entry ${row.id}` });

@@ -53,6 +53,14 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  {
+    // The console talks to the server only over HTTP: it shares no code with src/.
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', EventSource: 'readonly',
+      navigator: 'readonly', localStorage: 'readonly', crypto: 'readonly', TextEncoder: 'readonly', atob: 'readonly', btoa: 'readonly' } },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/*', '../../src/*', '../../../src/*'],
+      message: 'web/ talks to the server over HTTP only: it must not import the server\'s code' }] }] },
+  },
   // main.ts and entry/ are in no layer folder; they follow the same rule.
   { files: ['src/*.ts', 'src/entry/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: rawDatabase }] } },
   {

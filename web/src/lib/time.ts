@@ -1,0 +1,60 @@
+/** Times in the organisation's time zone, with the zone named (Intl, no library). */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string, withZone: boolean) {
+  const key = `${timeZone}|${withZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      hour12: false, ...(withZone ? { timeZoneName: 'short' } : {}),
+    });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** "06 Dec 2026, 14:03:22 GMT+1" for an ISO time, in the zone given. */
+export function formatTime(iso: string | number | null | undefined, timeZone: string, withZone = true): string {
+  if (iso === null || iso === undefined || iso === '') return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return formatter(timeZone, withZone).format(d);
+}
+
+/** The zone's name as people read it: "Europe/Berlin (GMT+1)". */
+export function zoneLabel(timeZone: string, at: Date = new Date()): string {
+  const part = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' }).formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  return part ? `${timeZone} (${part})` : timeZone;
+}
+
+/**
+ * The ISO 8601 time with the zone's offset for a wall-clock date and time in that zone, as the
+ * API expects (`2026-12-06T00:00:00+01:00`). `date` is YYYY-MM-DD, `time` HH:MM:SS.
+ */
+export function zonedIso(date: string, time: string, timeZone: string): string {
+  const guess = new Date(`${date}T${time}Z`);
+  const offsetMin = offsetMinutes(guess, timeZone);
+  const adjusted = new Date(guess.getTime() - offsetMin * 60_000);
+  const finalOffset = offsetMinutes(adjusted, timeZone);
+  const sign = finalOffset < 0 ? '-' : '+';
+  const abs = Math.abs(finalOffset);
+  return `${date}T${time}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** The zone's offset from UTC at an instant, in minutes. */
+export function offsetMinutes(at: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(at);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+}
+
+/** Today's date (YYYY-MM-DD) in the zone. */
+export function todayIn(timeZone: string, at: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}

@@ -1,0 +1,77 @@
+import { lazy, StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
+import { MantineProvider, createTheme, Stack, Title, Text, Anchor } from '@mantine/core';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import '@mantine/core/styles.css';
+import { SessionGate, useSession } from './session.tsx';
+import { Layout } from './components/Layout.tsx';
+import { Allowed } from './components/NoPermission.tsx';
+import { ApiError } from './api/client.ts';
+
+// Each page is its own chunk, loaded when first visited.
+const AuditLogPage = lazy(() => import('./pages/AuditLog/AuditLogPage.tsx'));
+const RecordPage = lazy(() => import('./pages/Record/RecordPage.tsx'));
+const RecycleBinPage = lazy(() => import('./pages/RecycleBin/RecycleBinPage.tsx'));
+const ExportsPage = lazy(() => import('./pages/Exports/ExportsPage.tsx'));
+const UsersPage = lazy(() => import('./pages/Users/UsersPage.tsx'));
+const SettingsPage = lazy(() => import('./pages/Settings/SettingsPage.tsx'));
+
+const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'sm' });
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A permission or not-found answer will not change by asking again.
+      retry: (count, err) => count < 2 && !(err instanceof ApiError && err.status >= 400 && err.status < 500),
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+function Guarded({ page, name, children }: { page: 'audit_log' | 'recycle_bin' | 'exports' | 'users' | 'settings'; name: string; children: React.ReactNode }) {
+  const session = useSession();
+  return <Allowed allowed={session.pages[page]} page={name}>{children}</Allowed>;
+}
+
+function Home() {
+  const session = useSession();
+  const first = (['audit_log', 'recycle_bin', 'exports'] as const).find((p) => session.pages[p]);
+  return <Navigate to={first ? `/${first.replace('_', '-')}` : '/recycle-bin'} replace />;
+}
+
+function NotFound() {
+  return (
+    <Stack>
+      <Title order={1}>Page not found</Title>
+      <Text>There is no page at this address. <Anchor href="/audit-log">Go to the audit log</Anchor>.</Text>
+    </Stack>
+  );
+}
+
+const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    children: [
+      { path: '/', element: <Home /> },
+      { path: '/audit-log', element: <Guarded page="audit_log" name="Audit Log"><AuditLogPage /></Guarded> },
+      { path: '/crm/tab/:module/:recordId', element: <RecordPage /> },
+      { path: '/recycle-bin', element: <Guarded page="recycle_bin" name="Recycle Bin"><RecycleBinPage /></Guarded> },
+      { path: '/exports', element: <Guarded page="exports" name="Exports"><ExportsPage /></Guarded> },
+      { path: '/users', element: <Guarded page="users" name="Users"><UsersPage /></Guarded> },
+      { path: '/settings', element: <Guarded page="settings" name="Settings"><SettingsPage /></Guarded> },
+      { path: '*', element: <NotFound /> },
+    ],
+  },
+]);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <MantineProvider theme={theme} defaultColorScheme="light">
+      <QueryClientProvider client={queryClient}>
+        <SessionGate>
+          <RouterProvider router={router} />
+        </SessionGate>
+      </QueryClientProvider>
+    </MantineProvider>
+  </StrictMode>,
+);

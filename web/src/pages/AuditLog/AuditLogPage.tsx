@@ -1,6 +1,234 @@
-import { Title } from '@mantine/core';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import {
+  Alert, Anchor, Badge, Box, Button, Collapse, Drawer, Group, Stack, Switch, Text, Title, VisuallyHidden, CloseButton,
+} from '@mantine/core';
+import { useDisclosure, useMediaQuery } from '@mantine/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useSearchParams } from 'react-router';
+import { getIntegrity, type AuditEntry } from '../../api/audit.ts';
+import { ApiError } from '../../api/client.ts';
+import { AuditEntryDetail, recordHref, type IntegrityState } from '../../components/AuditEntryDetail.tsx';
+import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
+import { actionLabel, apiQuery, filtersFromParams, filtersToParams, isFiltered, type AuditFilters } from '../../lib/audit-filters.ts';
+import { zoneLabel } from '../../lib/time.ts';
+import { useSession } from '../../session.tsx';
+import { EntryTable } from './EntryTable.tsx';
+import { useExport } from './ExportPanel.tsx';
+import { FilterBar } from './FilterBar.tsx';
+import { useAuditLog, useLiveEntries, useResolvedSearch } from './hooks.ts';
+import { SearchBox } from './SearchBox.tsx';
+import { WindowNote } from './WindowNote.tsx';
 
-/** Audit Log: being built. */
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/** Audit Log: the organisation's entries newest first, filtered from the URL, live, exportable. */
 export default function AuditLogPage() {
-  return <Title order={1}>Audit Log</Title>;
+  const session = useSession();
+  const timeZone = session.org.time_zone;
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => filtersFromParams(params), [params]);
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
+  const [filtersOpen, { toggle: toggleFilters }] = useDisclosure(false);
+  const [live, setLive] = useState(false);
+
+  /** Changes the filters in the URL (a new history entry, so Back undoes it); the open entry closes unless given. */
+  const update = useCallback((patch: Partial<AuditFilters>, replace = false) => {
+    setParams((prev) => filtersToParams({ ...filtersFromParams(prev), entry: undefined, ...patch }), { replace });
+  }, [setParams]);
+
+  const { resolved, check, modules } = useResolvedSearch(filters.q);
+  const search = resolved.status === 'ok' ? resolved.query : null;
+  const userIds = resolved.status === 'ok' ? resolved.userIds : undefined;
+
+  // The search's action:, module: and user: decide those filters: the controls show what it says.
+  useEffect(() => {
+    if (resolved.status !== 'ok') return;
+    const patch: Partial<AuditFilters> = {};
+    if (resolved.query.actions && !sameSet(resolved.query.actions, filters.actions)) patch.actions = resolved.query.actions;
+    if (resolved.query.modules && !sameSet(resolved.query.modules, filters.modules)) patch.modules = resolved.query.modules;
+    if (resolved.userIds && !sameSet(resolved.userIds, filters.doneBy)) patch.doneBy = resolved.userIds;
+    if (Object.keys(patch).length) update({ ...patch, entry: filters.entry }, true);
+  }, [resolved, filters.actions, filters.modules, filters.doneBy, filters.entry, update]);
+
+  const query = useMemo(() => (search ? apiQuery(filters, search, userIds) : null), [filters, search, userIds]);
+  const log = useAuditLog(query ?? {}, query !== null);
+  const stream = useLiveEntries(query ?? {}, live && query !== null);
+
+  const loaded = useMemo(() => log.data?.pages.flatMap((p) => p.audit_log) ?? [], [log.data]);
+  const entries = useMemo(() => {
+    const ids = new Set<string>();
+    const all: AuditEntry[] = [];
+    for (const e of [...stream.entries, ...loaded]) {
+      if (ids.has(e.id)) continue;
+      ids.add(e.id);
+      if (!filters.batch || e.batch_id === filters.batch) all.push(e);
+    }
+    return all;
+  }, [stream.entries, loaded, filters.batch]);
+
+  // Where the window starts; an empty answer (204) does not say, so the last one known is kept.
+  const pageWindow = log.data?.pages.find((p) => p.info)?.info?.window_start ?? null;
+  const [knownWindow, setKnownWindow] = useState<string | null>(null);
+  useEffect(() => {
+    if (pageWindow) setKnownWindow(pageWindow);
+  }, [pageWindow]);
+  const windowStart = pageWindow ?? knownWindow;
+  const fromBefore = !!(windowStart && filters.from && Date.parse(filters.from) < Date.parse(windowStart));
+  const endReached = log.isSuccess && !log.hasNextPage && !filters.from;
+  const windowReason = fromBefore ? 'from-before' as const : endReached ? 'end-reached' as const : null;
+  const recordModule = filters.recordId
+    ? loaded.find((e) => e.record?.id === filters.recordId)?.module?.api_name ?? (filters.modules.length === 1 ? filters.modules[0] : null)
+    : null;
+  const recordTimeline = filters.recordId ? recordHref(recordModule, filters.recordId) : null;
+  const recordName = filters.recordId ? loaded.find((e) => e.record?.id === filters.recordId)?.record?.name : undefined;
+
+  const selected = filters.entry ? entries.find((e) => e.id === filters.entry) ?? null : null;
+  const integrity = useQuery({ queryKey: ['integrity'], queryFn: getIntegrity, enabled: selected !== null, staleTime: 60_000, retry: false });
+  const integrityState: IntegrityState = integrity.isError
+    ? { status: 'unavailable', reason: integrity.error instanceof ApiError ? integrity.error.message : undefined }
+    : integrity.isSuccess ? { status: 'ready', integrity: integrity.data } : { status: 'loading' };
+
+  const exporter = useExport(filters, search, userIds, timeZone);
+  const moduleLabels = useMemo(() => new Map((modules.data ?? []).map((m) => [m.api_name, m.plural_label])), [modules.data]);
+  const filterCount = filters.doneBy.length + filters.actions.length + filters.modules.length + (filters.from || filters.to ? 1 : 0);
+
+  const open = (id: string) => setParams((prev) => {
+    const next = new URLSearchParams(prev);
+    next.set('entry', id);
+    return next;
+  });
+  const close = () => setParams((prev) => {
+    const next = new URLSearchParams(prev);
+    next.delete('entry');
+    return next;
+  });
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end" wrap="wrap" gap="sm">
+        <Box>
+          <Title order={1}>Audit Log</Title>
+          <Text size="sm" c="dimmed">Who changed what, newest first. Times in {zoneLabel(timeZone)}.</Text>
+        </Box>
+        <Group gap="md" wrap="nowrap">
+          <Switch label="Live" checked={live} onChange={(e) => setLive(e.currentTarget.checked)}
+            description={live ? liveWords(stream.state) : undefined} />
+          {session.pages.exports && exporter.button}
+        </Group>
+      </Group>
+      <VisuallyHidden role="status" aria-live="polite">
+        {live && stream.entries.length ? `${stream.entries.length} new ${stream.entries.length === 1 ? 'entry' : 'entries'} at the top of the list.` : ''}
+      </VisuallyHidden>
+
+      <SearchBox value={filters.q} urlErrors={resolved.status === 'invalid' ? resolved.errors : []} check={check}
+        onApply={(q) => update({ q })} />
+
+      {isPhone && (
+        <Group justify="space-between">
+          <Button variant="default" onClick={toggleFilters} aria-expanded={filtersOpen} aria-controls="audit-log-filters">
+            {filtersOpen ? 'Hide filters' : 'Filters'}{filterCount ? ` (${filterCount})` : ''}
+          </Button>
+        </Group>
+      )}
+      <Collapse expanded={!isPhone || filtersOpen} id="audit-log-filters">
+        <FilterBar filters={filters} update={update} modules={modules.data} modulesError={modules.isError} timeZone={timeZone} />
+      </Collapse>
+
+      {(filters.recordId || filters.batch || isFiltered(filters)) && (
+        <Group gap="xs" wrap="wrap">
+          {filters.recordId && (
+            <Badge size="lg" variant="light" color="gray" style={{ textTransform: 'none' }}
+              rightSection={<CloseButton size="xs" aria-label="Remove the record filter" onClick={() => update({ recordId: undefined })} />}>
+              Record: {recordName ?? filters.recordId}
+            </Badge>
+          )}
+          {filters.batch && (
+            <Badge size="lg" variant="light" color="gray" style={{ textTransform: 'none' }}
+              rightSection={<CloseButton size="xs" aria-label="Show all entries, not only the batch" onClick={() => update({ batch: undefined })} />}>
+              Batch {filters.batch}
+            </Badge>
+          )}
+          {isFiltered(filters) && (
+            <Button variant="subtle" size="compact-sm" onClick={() => setParams(new URLSearchParams())}>Clear filters</Button>
+          )}
+        </Group>
+      )}
+      {filters.batch && (
+        <Text size="sm" c="dimmed">
+          The entries of one batch: the audit log has no batch filter, so this view reads the entries of the batch's second
+          by the same user and keeps those carrying the batch's id.
+        </Text>
+      )}
+
+      {exporter.message}
+      {windowReason === 'from-before' && (
+        <WindowNote windowStart={windowStart} timeZone={timeZone} reason="from-before" recordTimeline={recordTimeline} />
+      )}
+
+      {resolved.status === 'invalid' ? (
+        <EmptyState title="The search cannot be run">Fix the search above (the message under it says what is wrong) to see entries.</EmptyState>
+      ) : resolved.status === 'pending' || log.isPending ? (
+        <LoadingState label="Loading the audit log" />
+      ) : log.isError && !log.data ? (
+        <ErrorState title="The audit log could not be loaded" error={log.error} onRetry={() => log.refetch()} />
+      ) : entries.length === 0 ? (
+        <Stack gap="sm">
+          <EmptyState title={isFiltered(filters) ? 'No entries match these filters' : 'No entries yet'}>
+            {isFiltered(filters)
+              ? filters.batch && log.hasNextPage ? 'None of the entries loaded so far belong to this batch.' : 'Try a wider time range or fewer filters.'
+              : 'Changes made through the API or this console will appear here.'}
+          </EmptyState>
+          {log.hasNextPage && (
+            <Group justify="center"><Button variant="default" onClick={() => log.fetchNextPage()} loading={log.isFetchingNextPage}>Load more</Button></Group>
+          )}
+          {windowReason === 'end-reached' && (
+            <WindowNote windowStart={windowStart} timeZone={timeZone} reason="end-reached" recordTimeline={recordTimeline} />
+          )}
+        </Stack>
+      ) : (
+        <Stack gap="sm">
+          {filters.entry && !selected && (
+            <Alert color="yellow" role="status" withCloseButton closeButtonLabel="Dismiss" onClose={close}>
+              The entry this link opens is not among the entries shown: it may be further down (Load more) or outside these filters.
+            </Alert>
+          )}
+          <EntryTable entries={entries} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={open} selectedId={selected?.id}
+            caption={`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${log.hasNextPage ? ' loaded' : ''}, newest first. Select a row for its details.`} />
+          {log.isFetchNextPageError && (
+            <ErrorState title="More entries could not be loaded" error={log.error} onRetry={() => log.fetchNextPage()} />
+          )}
+          {log.hasNextPage && (
+            <Group justify="center">
+              <Button variant="default" onClick={() => log.fetchNextPage()} loading={log.isFetchingNextPage}>Load more</Button>
+            </Group>
+          )}
+          {windowReason === 'end-reached' && (
+            <WindowNote windowStart={windowStart} timeZone={timeZone} reason="end-reached" recordTimeline={recordTimeline} />
+          )}
+        </Stack>
+      )}
+
+      <Drawer opened={selected !== null} onClose={close} position="right" size={isPhone ? '100%' : 'lg'}
+        title={selected ? `Audit entry: ${actionLabel(selected.action)}${selected.record?.name ? ` · ${selected.record.name}` : ''}` : 'Audit entry'}
+        closeButtonProps={{ 'aria-label': 'Close the entry' }}>
+        {selected && <AuditEntryDetail entry={selected} timeZone={timeZone} integrity={integrityState} />}
+        {selected && session.pages.audit_log && selected.record?.id && !filters.recordId && (
+          <Text size="sm" mt="md">
+            <Anchor component={Link} to={`/audit-log?${filtersToParams({ doneBy: [], actions: [], modules: [], q: '', recordId: selected.record.id }).toString()}`}>
+              Every entry about this record
+            </Anchor>
+          </Text>
+        )}
+      </Drawer>
+    </Stack>
+  );
+}
+
+function liveWords(state: string): string {
+  switch (state) {
+    case 'open': return 'New entries appear at the top';
+    case 'connecting': return 'Connecting…';
+    case 'error': return 'Live updates stopped; turn Live off and on to retry';
+    default: return '';
+  }
 }

@@ -1,0 +1,138 @@
+import { Anchor, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
+import type { AuditEntry, Integrity } from '../api/audit.ts';
+import { formatTime } from '../lib/time.ts';
+import { actionLabel, filtersToParams, sourceLabel } from '../lib/audit-filters.ts';
+import { changesOf, DiffView } from './DiffView.tsx';
+
+/** Where a record's page is: /crm/tab/{Module}/{RecordId}, for CRM records only. */
+export function recordHref(module: string | null | undefined, id: string | null | undefined): string | null {
+  if (!module || !id || !/^[A-Z]/.test(module)) return null;
+  return `/crm/tab/${encodeURIComponent(module)}/${encodeURIComponent(id)}`;
+}
+
+/** The colour of an action's badge: removals red, additions green, the rest neutral. */
+export function actionColor(action: string): string {
+  if (/permanently|purged|emptied|login_failed|revoked/.test(action)) return 'red';
+  if (/deleted/.test(action)) return 'orange';
+  if (/added|created|restored|imported/.test(action)) return 'green';
+  if (/updated|merged|converted/.test(action)) return 'blue';
+  return 'gray';
+}
+
+/**
+ * The audit log view of one batch's entries. The API has no batch filter: the link narrows the
+ * log to the batch's second and user, and the console keeps the entries carrying its batch_id.
+ */
+export function batchHref(entry: AuditEntry): string | null {
+  if (!entry.batch_id) return null;
+  const at = Date.parse(entry.audited_time);
+  if (Number.isNaN(at)) return null;
+  const to = new Date(Math.floor(at / 1000) * 1000 + 1000).toISOString().replace('.000Z', 'Z');
+  const params = filtersToParams({ doneBy: entry.done_by.id ? [entry.done_by.id] : [], actions: [], modules: [], q: '',
+    from: entry.audited_time, to, batch: entry.batch_id });
+  return `/audit-log?${params.toString()}`;
+}
+
+export type IntegrityState =
+  | { status: 'loading' }
+  | { status: 'ready'; integrity: Integrity | null }
+  /** 403 for non-administrators, or an error: only the sequence is shown. */
+  | { status: 'unavailable'; reason?: string };
+
+/** The entry's place in the hash chain, in words. */
+export function chainText(sequence: number, state: IntegrityState): { text: string; tone: 'ok' | 'warn' | 'plain' } {
+  const base = `Sequence ${sequence.toLocaleString('en-GB')}`;
+  if (state.status !== 'ready' || !state.integrity) return { text: base, tone: 'plain' };
+  const { newest_head: head, last_verify: verify } = state.integrity;
+  if (verify && !verify.ok) return { text: `${base} · the last verification found the chain broken`, tone: 'warn' };
+  if (head && verify?.ok && sequence <= head.seq) return { text: `${base} · verified up to signed head ${head.seq.toLocaleString('en-GB')}`, tone: 'ok' };
+  if (head && sequence > head.seq) return { text: `${base} · newer than the newest signed head (${head.seq.toLocaleString('en-GB')}); covered by the next one`, tone: 'plain' };
+  if (!verify) return { text: `${base} · the chain has not been verified yet`, tone: 'plain' };
+  return { text: base, tone: 'plain' };
+}
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <Table.Tr>
+      <Table.Th scope="row" w={120} fw={500} c="dimmed" style={{ verticalAlign: 'top' }}>{label}</Table.Th>
+      <Table.Td style={{ overflowWrap: 'anywhere' }}>{children}</Table.Td>
+    </Table.Tr>
+  );
+}
+
+/** The panel's contents for one audit entry: the change, who made it and from where, its batch, its place in the chain. */
+export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditEntry; timeZone: string; integrity: IntegrityState }) {
+  const moduleName = entry.module?.api_name ?? null;
+  const href = recordHref(moduleName, entry.record?.id);
+  const parentHref = entry.parent_record ? recordHref(entry.parent_record.module?.api_name, entry.parent_record.id) : null;
+  const batch = batchHref(entry);
+  const chain = chainText(entry.sequence, integrity);
+  const doneBy = entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : 'Unknown');
+  const extra = entry.details && Object.keys(entry.details).length ? entry.details : null;
+  return (
+    <Stack gap="md">
+      <Group gap="xs">
+        <Badge color={actionColor(entry.action)} variant="light">{actionLabel(entry.action)}</Badge>
+        <Text size="sm">{formatTime(entry.audited_time, timeZone)}</Text>
+      </Group>
+      {(entry.record || moduleName) && (
+        <Text size="sm">
+          {moduleName && <>{moduleName}{entry.record ? ': ' : ''}</>}
+          {entry.record && (href
+            ? <Anchor component={Link} to={href}>{entry.record.name || `Record ${entry.record.id}`}</Anchor>
+            : <span>{entry.record.name || entry.record.id}</span>)}
+          {entry.parent_record && (
+            <> (of {parentHref
+              ? <Anchor component={Link} to={parentHref}>{entry.parent_record.name || `record ${entry.parent_record.id}`}</Anchor>
+              : entry.parent_record.name || entry.parent_record.id})</>
+          )}
+        </Text>
+      )}
+
+      <section aria-labelledby={`changes-${entry.id}`}>
+        <Title order={3} size="h5" id={`changes-${entry.id}`} mb={6}>Changes</Title>
+        {entry.field_history
+          ? <DiffView changes={changesOf(entry.field_history)} caption="Old and new values" />
+          : <Text size="sm" c="dimmed">This action changes no field values.</Text>}
+      </section>
+
+      <section aria-labelledby={`who-${entry.id}`}>
+        <Title order={3} size="h5" id={`who-${entry.id}`} mb={6}>Who and from where</Title>
+        <Table fz="sm" verticalSpacing={4} horizontalSpacing="xs">
+          <Table.Tbody>
+            <Row label="Done by">{doneBy}</Row>
+            <Row label="Source">{sourceLabel(entry.source)}</Row>
+            <Row label="IP address">{entry.ip_address ?? <Text span c="dimmed" size="sm">not recorded</Text>}</Row>
+            <Row label="User agent">{entry.user_agent ?? <Text span c="dimmed" size="sm">not recorded</Text>}</Row>
+          </Table.Tbody>
+        </Table>
+      </section>
+
+      <section aria-labelledby={`batch-${entry.id}`}>
+        <Title order={3} size="h5" id={`batch-${entry.id}`} mb={6}>Batch</Title>
+        {entry.batch_id && batch ? (
+          <Stack gap={4}>
+            <Text size="sm">Part of batch <Code>{entry.batch_id}</Code>: one action that changed several records at once.</Text>
+            <Anchor component={Link} to={batch} size="sm">Show the entries of this batch</Anchor>
+          </Stack>
+        ) : <Text size="sm" c="dimmed">Not part of a batch.</Text>}
+      </section>
+
+      <section aria-labelledby={`chain-${entry.id}`}>
+        <Title order={3} size="h5" id={`chain-${entry.id}`} mb={6}>Hash chain</Title>
+        <Text size="sm" c={chain.tone === 'ok' ? 'green.9' : chain.tone === 'warn' ? 'red.9' : undefined}>
+          {chain.text}
+        </Text>
+        {integrity.status === 'loading' && <Text size="xs" c="dimmed">Checking the newest signed head…</Text>}
+      </section>
+
+      {extra && (
+        <section aria-labelledby={`extra-${entry.id}`}>
+          <Title order={3} size="h5" id={`extra-${entry.id}`} mb={6}>Other details</Title>
+          <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{JSON.stringify(extra, null, 2)}</Code>
+        </section>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,72 @@
+import { Table, Text } from '@mantine/core';
+
+/** One field's change: its api name, its label when known, the value before and after. */
+export interface FieldChange {
+  api_name: string;
+  field_label?: string | null;
+  old: unknown;
+  new: unknown;
+}
+
+/** A value as people read it: the API sends display strings; objects and lists are shown plainly. */
+export function displayValue(v: unknown): string | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(displayValue).filter((x) => x !== null).join(', ');
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.name === 'string') return o.name;
+    if (typeof o.id === 'string') return o.id;
+  }
+  return JSON.stringify(v);
+}
+
+function Value({ value, tone }: { value: unknown; tone: 'old' | 'new' }) {
+  const text = displayValue(value);
+  if (text === null) return <Text span size="sm" c="dimmed" fs="italic">empty</Text>;
+  return (
+    <Text span size="sm" c={tone === 'old' ? 'red.9' : 'green.9'} td={tone === 'old' ? 'line-through' : undefined}
+      style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+      {text}
+    </Text>
+  );
+}
+
+/**
+ * Every field's old → new value, colour-coded (before in red, struck through; after in green) and
+ * labelled by the column headers, so the colour is never the only sign.
+ */
+export function DiffView({ changes, caption = 'Field changes' }: { changes: FieldChange[]; caption?: string }) {
+  if (changes.length === 0) return <Text size="sm" c="dimmed">No field values were recorded for this change.</Text>;
+  return (
+    <Table layout="fixed" withTableBorder withColumnBorders verticalSpacing={6} horizontalSpacing="xs" fz="sm">
+      <Table.Caption style={{ captionSide: 'top', textAlign: 'left' }}>
+        <Text span size="sm" fw={600} c="dark">{caption}</Text>
+      </Table.Caption>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th scope="col" w="30%">Field</Table.Th>
+          <Table.Th scope="col">Before</Table.Th>
+          <Table.Th scope="col">After</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {changes.map((c) => (
+          <Table.Tr key={c.api_name}>
+            <Table.Th scope="row" fw={500} style={{ overflowWrap: 'anywhere' }}>
+              {c.field_label || c.api_name}
+            </Table.Th>
+            <Table.Td bg="var(--mantine-color-red-0)"><Value value={c.old} tone="old" /></Table.Td>
+            <Table.Td bg="var(--mantine-color-green-0)"><Value value={c.new} tone="new" /></Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
+/** The API's field_history ({api_name, field_label, _value:{old,new}}) as DiffView's changes. */
+export function changesOf(history: { api_name: string; field_label?: string | null; _value: { old: unknown; new: unknown } }[] | null | undefined): FieldChange[] {
+  return (history ?? []).map((h) => ({ api_name: h.api_name, field_label: h.field_label, old: h._value.old, new: h._value.new }));
+}

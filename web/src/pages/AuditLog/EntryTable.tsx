@@ -1,0 +1,130 @@
+import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { Anchor, Badge, Box, Table, Text } from '@mantine/core';
+import { Link } from 'react-router';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
+import type { AuditEntry } from '../../api/audit.ts';
+import { actionColor, recordHref } from '../../components/AuditEntryDetail.tsx';
+import { displayValue } from '../../components/DiffView.tsx';
+import { actionLabel, setupModuleLabel } from '../../lib/audit-filters.ts';
+import { formatTime } from '../../lib/time.ts';
+
+/** Past this many rows only those near the viewport are in the page (the rest are spacers). */
+export const VIRTUALIZE_AFTER = 300;
+
+/** The Changes column: the first changes as "Label: old → new", and how many more. */
+export function changeSummary(e: AuditEntry): string {
+  const h = e.field_history;
+  if (!h || h.length === 0) return '';
+  const shown = h.slice(0, 2).map((c) => {
+    const before = displayValue(c._value.old) ?? 'empty';
+    const after = displayValue(c._value.new) ?? 'empty';
+    return `${c.field_label || c.api_name}: ${before} → ${after}`;
+  });
+  return shown.join('; ') + (h.length > 2 ? `; +${h.length - 2} more` : '');
+}
+
+export function moduleLabel(apiName: string | null | undefined, labels: Map<string, string>): string {
+  if (!apiName) return '';
+  return labels.get(apiName) ?? setupModuleLabel(apiName) ?? apiName;
+}
+
+function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
+  entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
+  index: number; measure?: (el: HTMLTableRowElement | null) => void; selected: boolean;
+}) {
+  const href = recordHref(entry.module?.api_name, entry.record?.id);
+  const recordName = entry.record ? entry.record.name || `Record ${entry.record.id ?? ''}`.trim() : '';
+  const onKeyDown = (ev: KeyboardEvent<HTMLTableRowElement>) => {
+    if (ev.target !== ev.currentTarget) return;
+    if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      onOpen(entry.id);
+    }
+  };
+  const summary = changeSummary(entry);
+  return (
+    <Table.Tr
+      ref={measure}
+      data-index={index}
+      data-entry-id={entry.id}
+      tabIndex={0}
+      aria-rowindex={index + 2}
+      onClick={(ev) => {
+        if ((ev.target as HTMLElement).closest('a')) return;
+        onOpen(entry.id);
+      }}
+      onKeyDown={onKeyDown}
+      style={{ cursor: 'pointer' }}
+      bg={selected ? 'var(--mantine-color-indigo-0)' : undefined}
+    >
+      <Table.Td style={{ whiteSpace: 'nowrap' }}><Text size="sm">{formatTime(entry.audited_time, timeZone)}</Text></Table.Td>
+      <Table.Td><Text size="sm" lineClamp={2}>{entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : '—')}</Text></Table.Td>
+      <Table.Td><Badge color={actionColor(entry.action)} variant="light" style={{ textTransform: 'none' }}>{actionLabel(entry.action)}</Badge></Table.Td>
+      <Table.Td><Text size="sm">{moduleLabel(entry.module?.api_name, moduleLabels)}</Text></Table.Td>
+      <Table.Td style={{ overflowWrap: 'anywhere' }}>
+        {entry.record && (href
+          ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor>
+          : <Text size="sm" span>{recordName}</Text>)}
+        {entry.parent_record && (
+          <Text size="xs" c="dimmed">of {entry.parent_record.name ?? entry.parent_record.id}</Text>
+        )}
+      </Table.Td>
+      <Table.Td>
+        {summary
+          ? <Text size="sm" lineClamp={2} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>
+          : <Text size="sm" c="dimmed">—</Text>}
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+/**
+ * The entries as a table (Time, User, Action, Module, Record, Changes). A row opens its details
+ * on click, Enter or Space. Narrow screens scroll the table sideways inside its labelled region;
+ * long lists keep only the rows near the viewport in the page.
+ */
+export function EntryTable({ entries, timeZone, moduleLabels, onOpen, selectedId, caption }: {
+  entries: AuditEntry[]; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
+  selectedId?: string; caption: string;
+}) {
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const [margin, setMargin] = useState(0);
+  const virtual = entries.length > VIRTUALIZE_AFTER;
+  useLayoutEffect(() => {
+    if (!virtual || !bodyRef.current) return;
+    setMargin(bodyRef.current.getBoundingClientRect().top + window.scrollY);
+  }, [virtual]);
+  const v = useWindowVirtualizer<HTMLTableRowElement>({
+    count: entries.length, estimateSize: () => 56, overscan: 20, scrollMargin: margin, enabled: virtual,
+    getItemKey: (i) => entries[i].id,
+  });
+  const items = virtual ? v.getVirtualItems() : [];
+  const top = virtual && items.length ? items[0].start - margin : 0;
+  const bottom = virtual && items.length ? v.getTotalSize() - (items[items.length - 1].end - margin) : 0;
+  const rows = virtual ? items.map((it) => ({ index: it.index, entry: entries[it.index] })) : entries.map((entry, index) => ({ index, entry }));
+  return (
+    <Box role="region" aria-label="Audit log entries" style={{ overflowX: 'auto' }}>
+      <Table miw={860} highlightOnHover verticalSpacing="xs" aria-rowcount={entries.length + 1}>
+        <Table.Caption style={{ captionSide: 'top', textAlign: 'left' }}><Text size="xs" c="dimmed" span>{caption}</Text></Table.Caption>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col" w={190}>Time</Table.Th>
+            <Table.Th scope="col" w={150}>User</Table.Th>
+            <Table.Th scope="col" w={150}>Action</Table.Th>
+            <Table.Th scope="col" w={110}>Module</Table.Th>
+            <Table.Th scope="col" w={170}>Record</Table.Th>
+            <Table.Th scope="col">Changes</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody ref={bodyRef}>
+          {top > 0 && <tr aria-hidden style={{ height: top }}><td colSpan={6} /></tr>}
+          {rows.map(({ index, entry }) => (
+            <EntryRow key={entry.id} entry={entry} index={index} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={onOpen}
+              measure={virtual ? v.measureElement : undefined} selected={entry.id === selectedId} />
+          ))}
+          {bottom > 0 && <tr aria-hidden style={{ height: bottom }}><td colSpan={6} /></tr>}
+        </Table.Tbody>
+      </Table>
+    </Box>
+  );
+}

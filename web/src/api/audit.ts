@@ -55,7 +55,7 @@ export async function getAuditLog(query: Record<string, string>, pageToken?: str
 
 /** GET /api/console/integrity: the newest signed head and the last verification (administrators). */
 export interface Integrity {
-  last_verify: { at: string; ok: boolean; checked: number; breaks: unknown } | null;
+  last_verify: { at: string; ok: boolean; entries: number; breaks: number } | null;
   newest_head: { seq: number; hash: string; signed_at: string; key_id: string } | null;
   public_key: { key_id: string; public_key: string; algorithm: string };
 }
@@ -75,19 +75,36 @@ export async function createAuditLogExport(criteria: ExportCriteria | null): Pro
   return { id: String(item.details.id ?? ''), message: item.message };
 }
 
-export type StreamState = 'connecting' | 'open' | 'error';
+export type StreamState = { state: 'connecting' | 'open' } | { state: 'stopped'; message: string };
 
 /**
  * GET /api/console/audit-log/stream with the audit log's filters: each new entry the caller may
  * see, as an `entry` event. Returns the function that closes the stream. EventSource reconnects
- * by itself after a network failure; `onState` tells the page.
+ * by itself after a network failure; an `error` event from the server (the session ended, too
+ * many streams, a bad filter) stops it, with the server's words.
  */
 export function openAuditStream(query: Record<string, string>, onEntry: (e: AuditEntry) => void,
   onState: (s: StreamState) => void): () => void {
   const source = new EventSource(withQuery('/api/console/audit-log/stream', query), { withCredentials: true });
-  onState('connecting');
-  source.onopen = () => onState('open');
-  source.onerror = () => onState(source.readyState === EventSource.CLOSED ? 'error' : 'connecting');
+  onState({ state: 'connecting' });
+  source.onopen = () => onState({ state: 'open' });
+  source.addEventListener('error', (ev) => {
+    const data = (ev as MessageEvent<unknown>).data;
+    if (typeof data === 'string' && data) {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(data);
+      } catch {
+        body = null;
+      }
+      source.close();
+      onState({ state: 'stopped', message: toApiError(body, 400).message });
+      return;
+    }
+    // The server refused the stream (a non-200 answer) or the network failed for good.
+    if (source.readyState === EventSource.CLOSED) onState({ state: 'stopped', message: 'The live stream was refused or lost.' });
+    else onState({ state: 'connecting' });
+  });
   source.addEventListener('entry', (ev) => {
     try {
       onEntry(JSON.parse((ev as MessageEvent<string>).data) as AuditEntry);

@@ -2,7 +2,7 @@ import { Anchor, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/
 import { Link } from 'react-router';
 import type { AuditEntry, Integrity } from '../api/audit.ts';
 import { formatTime } from '../lib/time.ts';
-import { actionLabel, filtersToParams, sourceLabel } from '../lib/audit-filters.ts';
+import { actionLabel, sourceLabel } from '../lib/audit-filters.ts';
 import { changesOf, DiffView } from './DiffView.tsx';
 
 /** Where a record's page is: /crm/tab/{Module}/{RecordId}, for CRM records only. */
@@ -20,18 +20,20 @@ export function actionColor(action: string): string {
   return 'gray';
 }
 
-/**
- * The audit log view of one batch's entries. The API has no batch filter: the link narrows the
- * log to the batch's second and user, and the console keeps the entries carrying its batch_id.
- */
+/** The action as a badge that shows its whole label, however long. */
+export function ActionBadge({ action }: { action: string }) {
+  return (
+    <Badge color={actionColor(action)} variant="light" h="auto" py={2}
+      styles={{ root: { textTransform: 'none', maxWidth: '100%' }, label: { whiteSpace: 'normal', overflow: 'visible' } }}>
+      {actionLabel(action)}
+    </Badge>
+  );
+}
+
+/** The audit log view of the entry's batch: its sibling entries (the API's batch_id filter). */
 export function batchHref(entry: AuditEntry): string | null {
   if (!entry.batch_id) return null;
-  const at = Date.parse(entry.audited_time);
-  if (Number.isNaN(at)) return null;
-  const to = new Date(Math.floor(at / 1000) * 1000 + 1000).toISOString().replace('.000Z', 'Z');
-  const params = filtersToParams({ doneBy: entry.done_by.id ? [entry.done_by.id] : [], actions: [], modules: [], q: '',
-    from: entry.audited_time, to, batch: entry.batch_id });
-  return `/audit-log?${params.toString()}`;
+  return `/audit-log?${new URLSearchParams({ batch: entry.batch_id }).toString()}`;
 }
 
 export type IntegrityState =
@@ -73,7 +75,7 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
   return (
     <Stack gap="md">
       <Group gap="xs">
-        <Badge color={actionColor(entry.action)} variant="light">{actionLabel(entry.action)}</Badge>
+        <ActionBadge action={entry.action} />
         <Text size="sm">{formatTime(entry.audited_time, timeZone)}</Text>
       </Group>
       {(entry.record || moduleName) && (
@@ -93,7 +95,7 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
       <section aria-labelledby={`changes-${entry.id}`}>
         <Title order={3} size="h5" id={`changes-${entry.id}`} mb={6}>Changes</Title>
         {entry.field_history
-          ? <DiffView changes={changesOf(entry.field_history)} caption="Old and new values" />
+          ? <DiffView changes={changesOf(entry.field_history)} />
           : <Text size="sm" c="dimmed">This action changes no field values.</Text>}
       </section>
 

@@ -35,20 +35,26 @@ function Value({ value, tone }: { value: unknown; tone: 'old' | 'new' }) {
 
 /**
  * Every field's old → new value, colour-coded (before in red, struck through; after in green) and
- * labelled by the column headers, so the colour is never the only sign.
+ * labelled by the column headers, so the colour is never the only sign. When no field had a value
+ * before (a record added), only the values are shown. `caption` is shown above the table; without
+ * it the table is named "Field changes" for screen readers.
  */
-export function DiffView({ changes, caption = 'Field changes' }: { changes: FieldChange[]; caption?: string }) {
+export function DiffView({ changes, caption }: { changes: FieldChange[]; caption?: string }) {
   if (changes.length === 0) return <Text size="sm" c="dimmed">No field values were recorded for this change.</Text>;
+  const onlyNew = changes.every((c) => displayValue(c.old) === null);
   return (
-    <Table layout="fixed" withTableBorder withColumnBorders verticalSpacing={6} horizontalSpacing="xs" fz="sm">
-      <Table.Caption style={{ captionSide: 'top', textAlign: 'left' }}>
-        <Text span size="sm" fw={600} c="dark">{caption}</Text>
-      </Table.Caption>
+    <Table layout="fixed" withTableBorder withColumnBorders verticalSpacing={6} horizontalSpacing="xs" fz="sm"
+      aria-label={caption ? undefined : 'Field changes'}>
+      {caption && (
+        <Table.Caption style={{ captionSide: 'top', textAlign: 'left' }}>
+          <Text span size="sm" fw={600} c="dark">{caption}</Text>
+        </Table.Caption>
+      )}
       <Table.Thead>
         <Table.Tr>
-          <Table.Th scope="col" w="30%">Field</Table.Th>
-          <Table.Th scope="col">Before</Table.Th>
-          <Table.Th scope="col">After</Table.Th>
+          <Table.Th scope="col" w={onlyNew ? '35%' : '30%'}>Field</Table.Th>
+          {!onlyNew && <Table.Th scope="col">Before</Table.Th>}
+          <Table.Th scope="col">{onlyNew ? 'Value' : 'After'}</Table.Th>
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
@@ -57,7 +63,7 @@ export function DiffView({ changes, caption = 'Field changes' }: { changes: Fiel
             <Table.Th scope="row" fw={500} style={{ overflowWrap: 'anywhere' }}>
               {c.field_label || c.api_name}
             </Table.Th>
-            <Table.Td bg="var(--mantine-color-red-0)"><Value value={c.old} tone="old" /></Table.Td>
+            {!onlyNew && <Table.Td bg="var(--mantine-color-red-0)"><Value value={c.old} tone="old" /></Table.Td>}
             <Table.Td bg="var(--mantine-color-green-0)"><Value value={c.new} tone="new" /></Table.Td>
           </Table.Tr>
         ))}

@@ -24,10 +24,10 @@ describe('filters in the URL', () => {
 });
 
 describe('apiQuery', () => {
-  it('sends the controls and the search, the search winning for the same key', () => {
+  it('sends the controls, the batch and the search, the search winning for the same key; not the open entry', () => {
     const f: AuditFilters = { ...none, doneBy: ['1'], actions: ['added'], modules: ['Leads'], from: 'F', recordId: '5', batch: 'B', entry: 'E' };
     expect(apiQuery(f, { actions: ['deleted'], recordName: 'Acme', ip: '10.0.0.1', sources: ['api'] })).toEqual({
-      done_by: '1', action: 'deleted', module: 'Leads', from: 'F', record_id: '5', record_name: 'Acme', ip: '10.0.0.1', source: 'api',
+      done_by: '1', action: 'deleted', module: 'Leads', from: 'F', record_id: '5', batch_id: 'B', record_name: 'Acme', ip: '10.0.0.1', source: 'api',
     });
   });
   it('uses the resolved ids of user: emails', () => {

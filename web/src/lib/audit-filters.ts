@@ -61,10 +61,7 @@ export interface AuditFilters {
   q: string;
   /** Entries about one record (the API's record_id). */
   recordId?: string;
-  /**
-   * One batch's entries. The API has no batch filter: the console narrows the entries the other
-   * filters (time and user of the batch) return to those carrying this batch_id.
-   */
+  /** One batch's entries: a mass action, an import, a merge or a cascade (the API's batch_id). */
   batch?: string;
   /** The entry whose details are open. */
   entry?: string;
@@ -104,7 +101,7 @@ export function isFiltered(f: AuditFilters): boolean {
 /**
  * The query parameters of `GET /crm/v8/settings/audit_log` (and of the live stream) for the
  * filters and the parsed search. The search's qualifiers win over the controls for the same key;
- * `userIds` are the search's `user:` emails resolved to ids. `batch` and `entry` stay in the console.
+ * `userIds` are the search's `user:` emails resolved to ids. `entry` stays in the console.
  */
 export function apiQuery(f: AuditFilters, search: SearchQuery, userIds?: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -117,6 +114,7 @@ export function apiQuery(f: AuditFilters, search: SearchQuery, userIds?: string[
   if (f.from) out.from = f.from;
   if (f.to) out.to = f.to;
   if (f.recordId) out.record_id = f.recordId;
+  if (f.batch) out.batch_id = f.batch;
   if (search.sources?.length) out.source = search.sources.join(',');
   if (search.ip) out.ip = search.ip;
   if (search.recordName) out.record_name = search.recordName;

@@ -5,14 +5,14 @@ import {
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
-import { getIntegrity, type AuditEntry } from '../../api/audit.ts';
+import { getIntegrity, type AuditEntry, type StreamState } from '../../api/audit.ts';
 import { ApiError } from '../../api/client.ts';
 import { AuditEntryDetail, recordHref, type IntegrityState } from '../../components/AuditEntryDetail.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { actionLabel, apiQuery, filtersFromParams, filtersToParams, isFiltered, type AuditFilters } from '../../lib/audit-filters.ts';
 import { zoneLabel } from '../../lib/time.ts';
 import { useSession } from '../../session.tsx';
-import { EntryTable } from './EntryTable.tsx';
+import { EntryCards, EntryTable } from './EntryTable.tsx';
 import { useExport } from './ExportPanel.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { useAuditLog, useLiveEntries, useResolvedSearch } from './hooks.ts';
@@ -61,10 +61,10 @@ export default function AuditLogPage() {
     for (const e of [...stream.entries, ...loaded]) {
       if (ids.has(e.id)) continue;
       ids.add(e.id);
-      if (!filters.batch || e.batch_id === filters.batch) all.push(e);
+      all.push(e);
     }
     return all;
-  }, [stream.entries, loaded, filters.batch]);
+  }, [stream.entries, loaded]);
 
   // Where the window starts; an empty answer (204) does not say, so the last one known is kept.
   const pageWindow = log.data?.pages.find((p) => p.info)?.info?.window_start ?? null;
@@ -153,12 +153,6 @@ export default function AuditLogPage() {
           )}
         </Group>
       )}
-      {filters.batch && (
-        <Text size="sm" c="dimmed">
-          The entries of one batch: the audit log has no batch filter, so this view reads the entries of the batch's second
-          by the same user and keeps those carrying the batch's id.
-        </Text>
-      )}
 
       {exporter.message}
       {windowReason === 'from-before' && (
@@ -175,7 +169,7 @@ export default function AuditLogPage() {
         <Stack gap="sm">
           <EmptyState title={isFiltered(filters) ? 'No entries match these filters' : 'No entries yet'}>
             {isFiltered(filters)
-              ? filters.batch && log.hasNextPage ? 'None of the entries loaded so far belong to this batch.' : 'Try a wider time range or fewer filters.'
+              ? 'Try a wider time range or fewer filters.'
               : 'Changes made through the API or this console will appear here.'}
           </EmptyState>
           {log.hasNextPage && (
@@ -192,8 +186,13 @@ export default function AuditLogPage() {
               The entry this link opens is not among the entries shown: it may be further down (Load more) or outside these filters.
             </Alert>
           )}
-          <EntryTable entries={entries} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={open} selectedId={selected?.id}
-            caption={`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${log.hasNextPage ? ' loaded' : ''}, newest first. Select a row for its details.`} />
+          {isPhone ? (
+            <EntryCards entries={entries} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={open} selectedId={selected?.id}
+              caption={`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${log.hasNextPage ? ' loaded' : ''}, newest first. Select an entry for its details.`} />
+          ) : (
+            <EntryTable entries={entries} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={open} selectedId={selected?.id}
+              caption={`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${log.hasNextPage ? ' loaded' : ''}, newest first. Select a row for its details.`} />
+          )}
           {log.isFetchNextPageError && (
             <ErrorState title="More entries could not be loaded" error={log.error} onRetry={() => log.fetchNextPage()} />
           )}
@@ -210,7 +209,7 @@ export default function AuditLogPage() {
 
       <Drawer opened={selected !== null} onClose={close} position="right" size={isPhone ? '100%' : 'lg'}
         title={selected ? `Audit entry: ${actionLabel(selected.action)}${selected.record?.name ? ` · ${selected.record.name}` : ''}` : 'Audit entry'}
-        closeButtonProps={{ 'aria-label': 'Close the entry' }}>
+        closeButtonProps={{ 'aria-label': 'Close the entry' }} styles={{ title: { fontWeight: 600, fontSize: 'var(--mantine-font-size-lg)' } }}>
         {selected && <AuditEntryDetail entry={selected} timeZone={timeZone} integrity={integrityState} />}
         {selected && session.pages.audit_log && selected.record?.id && !filters.recordId && (
           <Text size="sm" mt="md">
@@ -224,11 +223,11 @@ export default function AuditLogPage() {
   );
 }
 
-function liveWords(state: string): string {
-  switch (state) {
+function liveWords(s: StreamState | { state: 'off' }): string {
+  switch (s.state) {
     case 'open': return 'New entries appear at the top';
     case 'connecting': return 'Connecting…';
-    case 'error': return 'Live updates stopped; turn Live off and on to retry';
+    case 'stopped': return `Live updates stopped: ${s.message} Turn Live off and on to retry.`;
     default: return '';
   }
 }

@@ -1,9 +1,9 @@
-import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { Anchor, Badge, Box, Table, Text } from '@mantine/core';
+import { useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { Anchor, Box, Group, Paper, Stack, Table, Text, UnstyledButton } from '@mantine/core';
 import { Link } from 'react-router';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import type { AuditEntry } from '../../api/audit.ts';
-import { actionColor, recordHref } from '../../components/AuditEntryDetail.tsx';
+import { ActionBadge, recordHref } from '../../components/AuditEntryDetail.tsx';
 import { displayValue } from '../../components/DiffView.tsx';
 import { actionLabel, setupModuleLabel } from '../../lib/audit-filters.ts';
 import { formatTime } from '../../lib/time.ts';
@@ -28,9 +28,15 @@ export function moduleLabel(apiName: string | null | undefined, labels: Map<stri
   return labels.get(apiName) ?? setupModuleLabel(apiName) ?? apiName;
 }
 
+/** "on Acme" for a note or activity; its parent may be gone (permanently deleted). */
+function parentWords(e: AuditEntry): string {
+  if (!e.parent_record) return '';
+  return e.parent_record.name ? `on ${e.parent_record.name}` : 'on a record no longer present';
+}
+
 function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
   entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
-  index: number; measure?: (el: HTMLTableRowElement | null) => void; selected: boolean;
+  index: number; measure?: (el: Element | null) => void; selected: boolean;
 }) {
   const href = recordHref(entry.module?.api_name, entry.record?.id);
   const recordName = entry.record ? entry.record.name || `Record ${entry.record.id ?? ''}`.trim() : '';
@@ -59,14 +65,14 @@ function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selec
     >
       <Table.Td style={{ whiteSpace: 'nowrap' }}><Text size="sm">{formatTime(entry.audited_time, timeZone)}</Text></Table.Td>
       <Table.Td><Text size="sm" lineClamp={2}>{entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : '—')}</Text></Table.Td>
-      <Table.Td><Badge color={actionColor(entry.action)} variant="light" style={{ textTransform: 'none' }}>{actionLabel(entry.action)}</Badge></Table.Td>
+      <Table.Td><ActionBadge action={entry.action} /></Table.Td>
       <Table.Td><Text size="sm">{moduleLabel(entry.module?.api_name, moduleLabels)}</Text></Table.Td>
       <Table.Td style={{ overflowWrap: 'anywhere' }}>
         {entry.record && (href
           ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor>
           : <Text size="sm" span>{recordName}</Text>)}
         {entry.parent_record && (
-          <Text size="xs" c="dimmed">of {entry.parent_record.name ?? entry.parent_record.id}</Text>
+          <Text size="xs" c="dimmed">{parentWords(entry)}</Text>
         )}
       </Table.Td>
       <Table.Td>
@@ -79,29 +85,46 @@ function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selec
 }
 
 /**
- * The entries as a table (Time, User, Action, Module, Record, Changes). A row opens its details
- * on click, Enter or Space. Narrow screens scroll the table sideways inside its labelled region;
- * long lists keep only the rows near the viewport in the page.
+ * Which entries are in the page: all of them, or past VIRTUALIZE_AFTER those near the viewport
+ * (the window scrolls), with the heights of the spacers standing for the others.
  */
-export function EntryTable({ entries, timeZone, moduleLabels, onOpen, selectedId, caption }: {
-  entries: AuditEntry[]; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
-  selectedId?: string; caption: string;
-}) {
-  const bodyRef = useRef<HTMLTableSectionElement>(null);
+function useWindowRows<E extends Element>(entries: AuditEntry[]) {
+  const startRef = useRef<E>(null);
   const [margin, setMargin] = useState(0);
   const virtual = entries.length > VIRTUALIZE_AFTER;
   useLayoutEffect(() => {
-    if (!virtual || !bodyRef.current) return;
-    setMargin(bodyRef.current.getBoundingClientRect().top + window.scrollY);
+    if (!virtual || !startRef.current) return;
+    setMargin(startRef.current.getBoundingClientRect().top + window.scrollY);
   }, [virtual]);
-  const v = useWindowVirtualizer<HTMLTableRowElement>({
+  const v = useWindowVirtualizer<Element>({
     count: entries.length, estimateSize: () => 56, overscan: 20, scrollMargin: margin, enabled: virtual,
     getItemKey: (i) => entries[i].id,
   });
   const items = virtual ? v.getVirtualItems() : [];
-  const top = virtual && items.length ? items[0].start - margin : 0;
-  const bottom = virtual && items.length ? v.getTotalSize() - (items[items.length - 1].end - margin) : 0;
-  const rows = virtual ? items.map((it) => ({ index: it.index, entry: entries[it.index] })) : entries.map((entry, index) => ({ index, entry }));
+  return {
+    startRef,
+    rows: virtual ? items.map((it) => ({ index: it.index, entry: entries[it.index] })) : entries.map((entry, index) => ({ index, entry })),
+    top: virtual && items.length ? items[0].start - margin : 0,
+    bottom: virtual && items.length ? v.getTotalSize() - (items[items.length - 1].end - margin) : 0,
+    measure: virtual ? v.measureElement : undefined,
+  };
+}
+
+interface ListProps {
+  entries: AuditEntry[];
+  timeZone: string;
+  moduleLabels: Map<string, string>;
+  onOpen: (id: string) => void;
+  selectedId?: string;
+  caption: string;
+}
+
+/**
+ * The entries as a table (Time, User, Action, Module, Record, Changes). A row opens its details
+ * on click, Enter or Space. A narrow window scrolls the table sideways inside its labelled region.
+ */
+export function EntryTable({ entries, timeZone, moduleLabels, onOpen, selectedId, caption }: ListProps) {
+  const { startRef, rows, top, bottom, measure } = useWindowRows<HTMLTableSectionElement>(entries);
   return (
     <Box role="region" aria-label="Audit log entries" style={{ overflowX: 'auto' }}>
       <Table miw={860} highlightOnHover verticalSpacing="xs" aria-rowcount={entries.length + 1}>
@@ -110,21 +133,79 @@ export function EntryTable({ entries, timeZone, moduleLabels, onOpen, selectedId
           <Table.Tr>
             <Table.Th scope="col" w={190}>Time</Table.Th>
             <Table.Th scope="col" w={150}>User</Table.Th>
-            <Table.Th scope="col" w={150}>Action</Table.Th>
+            <Table.Th scope="col" w={170}>Action</Table.Th>
             <Table.Th scope="col" w={110}>Module</Table.Th>
             <Table.Th scope="col" w={170}>Record</Table.Th>
             <Table.Th scope="col">Changes</Table.Th>
           </Table.Tr>
         </Table.Thead>
-        <Table.Tbody ref={bodyRef}>
+        <Table.Tbody ref={startRef}>
           {top > 0 && <tr aria-hidden style={{ height: top }}><td colSpan={6} /></tr>}
           {rows.map(({ index, entry }) => (
             <EntryRow key={entry.id} entry={entry} index={index} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={onOpen}
-              measure={virtual ? v.measureElement : undefined} selected={entry.id === selectedId} />
+              measure={measure} selected={entry.id === selectedId} />
           ))}
           {bottom > 0 && <tr aria-hidden style={{ height: bottom }}><td colSpan={6} /></tr>}
         </Table.Tbody>
       </Table>
     </Box>
+  );
+}
+
+/**
+ * The entries as stacked cards, for phones: each card's heading is the button that opens the
+ * entry's details; the record's name links to its page.
+ */
+export function EntryCards({ entries, timeZone, moduleLabels, onOpen, selectedId, caption }: ListProps) {
+  const { startRef, rows, top, bottom, measure } = useWindowRows<HTMLDivElement>(entries);
+  return (
+    <Box component="section" aria-label="Audit log entries">
+      <Text size="xs" c="dimmed" mb={6}>{caption}</Text>
+      <Stack component="ul" ref={startRef} gap="xs" p={0} m={0} style={{ listStyle: 'none' }}>
+        {top > 0 && <li aria-hidden style={{ height: top }} />}
+        {rows.map(({ index, entry }) => (
+          <EntryCard key={entry.id} entry={entry} index={index} timeZone={timeZone} moduleLabels={moduleLabels} onOpen={onOpen}
+            measure={measure} selected={entry.id === selectedId} />
+        ))}
+        {bottom > 0 && <li aria-hidden style={{ height: bottom }} />}
+      </Stack>
+    </Box>
+  );
+}
+
+function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
+  entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
+  index: number; measure?: (el: Element | null) => void; selected: boolean;
+}) {
+  const href = recordHref(entry.module?.api_name, entry.record?.id);
+  const recordName = entry.record ? entry.record.name || `Record ${entry.record.id ?? ''}`.trim() : '';
+  const summary = changeSummary(entry);
+  const who = entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : 'Unknown');
+  return (
+    <Paper component="li" ref={measure} data-index={index} data-entry-id={entry.id} withBorder p="sm"
+      bg={selected ? 'var(--mantine-color-indigo-0)' : undefined}
+      onClick={(ev: MouseEvent<HTMLElement>) => {
+        if ((ev.target as HTMLElement).closest('a, button')) return;
+        onOpen(entry.id);
+      }}
+      style={{ cursor: 'pointer' }}>
+      <UnstyledButton onClick={() => onOpen(entry.id)} w="100%" aria-haspopup="dialog">
+        <Group gap="xs" wrap="nowrap" justify="space-between">
+          <Group gap={6} wrap="wrap">
+            <ActionBadge action={entry.action} />
+            <Text size="sm" fw={500} span>{moduleLabel(entry.module?.api_name, moduleLabels)}</Text>
+          </Group>
+          <Text size="xs" c="dimmed" ta="right">{formatTime(entry.audited_time, timeZone)}</Text>
+        </Group>
+      </UnstyledButton>
+      {entry.record && (
+        <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}>
+          {href ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor> : recordName}
+          {entry.parent_record && <Text span size="xs" c="dimmed"> {parentWords(entry)}</Text>}
+        </Text>
+      )}
+      <Text size="xs" c="dimmed" mt={2}>by {who}</Text>
+      {summary && <Text size="sm" mt={4} lineClamp={3} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>}
+    </Paper>
   );
 }

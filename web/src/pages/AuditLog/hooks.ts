@@ -66,14 +66,14 @@ export function useAuditLog(query: Record<string, string>, enabled: boolean) {
  */
 export function useLiveEntries(query: Record<string, string>, on: boolean) {
   const [entries, setEntries] = useState<AuditEntry[]>([]);
-  const [state, setState] = useState<StreamState | 'off'>('off');
+  const [state, setState] = useState<StreamState | { state: 'off' }>({ state: 'off' });
   const key = JSON.stringify(query);
   const seen = useRef(new Set<string>());
   useEffect(() => {
     setEntries([]);
     seen.current = new Set();
     if (!on) {
-      setState('off');
+      setState({ state: 'off' });
       return;
     }
     const close = openAuditStream(JSON.parse(key) as Record<string, string>, (e) => {

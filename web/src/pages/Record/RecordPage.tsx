@@ -3,13 +3,15 @@ import { Alert, Anchor, Box, Button, Group, Stack, Switch, Table, Text, Title } 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../../api/client.ts';
-import { getBinJob, getConsoleRecord, listFields, restoreFromBin, type ConsoleRecord } from '../../api/records.ts';
+import { getBinJob, getConsoleRecord, listFields, listModules, restoreFromBin, type ConsoleRecord } from '../../api/records.ts';
 import { ErrorState, LoadingState } from '../../components/States.tsx';
 import { formatTime } from '../../lib/time.ts';
 import { useSession } from '../../session.tsx';
-import { useModules } from '../AuditLog/hooks.ts';
 import { FieldValue, isEmptyValue, recordName } from './fields.tsx';
 import { Timeline } from './Timeline.tsx';
+
+/** The CRM modules, for singular labels (the same cache entry as the audit log's). */
+const useModules = () => useQuery({ queryKey: ['modules'], queryFn: listModules, staleTime: 30 * 60_000 });
 
 const NOT_FOUND = new Set(['INVALID_DATA', 'INVALID_URL_PATTERN', 'INVALID_MODULE', 'NOT_FOUND', 'RECORD_NOT_FOUND']);
 

@@ -1,11 +1,11 @@
-import { Anchor, Badge, Box, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Box, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { getTimeline, type TimelineEntry } from '../../api/records.ts';
-import { actionColor, recordHref } from '../../components/AuditEntryDetail.tsx';
+import { ActionBadge, actionColor, recordHref } from '../../components/AuditEntryDetail.tsx';
 import { changesOf, DiffView } from '../../components/DiffView.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
-import { actionLabel, sourceLabel } from '../../lib/audit-filters.ts';
+import { sourceLabel } from '../../lib/audit-filters.ts';
 import { formatTime } from '../../lib/time.ts';
 import type { ModuleInfo } from '../../api/records.ts';
 
@@ -37,7 +37,7 @@ function Item({ entry, module, recordId, timeZone, modules }: {
       style={{ listStyle: 'none', borderLeft: `4px solid var(--mantine-color-${actionColor(entry.action)}-5)` }}>
       <Stack gap={6}>
         <Group gap="xs" wrap="wrap">
-          <Badge color={actionColor(entry.action)} variant="light" style={{ textTransform: 'none' }}>{actionLabel(entry.action)}</Badge>
+          <ActionBadge action={entry.action} />
           {!own && (
             <Text size="sm" span>
               {singular(modules, childModule)}{' '}

@@ -62,6 +62,17 @@ export interface Integrity {
 
 export const getIntegrity = async () => (await apiGet<Integrity>('/api/console/integrity')) ?? null;
 
+/** GET /api/console/settings (administrators): how many days the audit log's window holds, among others. */
+export interface ConsoleSettings {
+  audit_log_window_days: number;
+  retention_years: number;
+  legal_hold: boolean;
+  recycle_bin_days: number;
+  api_requests_per_minute: number;
+}
+
+export const getConsoleSettings = async () => (await apiGet<ConsoleSettings>('/api/console/settings')) ?? null;
+
 /** The Export Audit Log criteria (spec §2.2), built by lib/audit-filters.ts. */
 export type ExportCriteria = Record<string, unknown>;
 

@@ -49,8 +49,9 @@ export function chainText(sequence: number, state: IntegrityState): { text: stri
   const { newest_head: head, last_verify: verify } = state.integrity;
   if (verify && !verify.ok) return { text: `${base} · the last verification found the chain broken`, tone: 'warn' };
   if (head && verify?.ok && sequence <= head.seq) return { text: `${base} · verified up to signed head ${head.seq.toLocaleString('en-GB')}`, tone: 'ok' };
-  if (head && sequence > head.seq) return { text: `${base} · newer than the newest signed head (${head.seq.toLocaleString('en-GB')}); covered by the next one`, tone: 'plain' };
+  if (head && sequence > head.seq) return { text: `${base} · not yet covered by a signed head (the newest, ${head.seq.toLocaleString('en-GB')}, ends before it)`, tone: 'plain' };
   if (!verify) return { text: `${base} · the chain has not been verified yet`, tone: 'plain' };
+  if (!head) return { text: `${base} · no head has been signed yet`, tone: 'plain' };
   return { text: base, tone: 'plain' };
 }
 
@@ -115,7 +116,7 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
         <Title order={3} size="h5" id={`batch-${entry.id}`} mb={6}>Batch</Title>
         {entry.batch_id && batch ? (
           <Stack gap={4}>
-            <Text size="sm">Part of batch <Code>{entry.batch_id}</Code>: one action that changed several records at once.</Text>
+            <Text size="sm">Part of batch <Code>{entry.batch_id}</Code>: entries written together by one action (a mass update, an import, a merge or a deletion with its dependents).</Text>
             <Anchor component={Link} to={batch} size="sm">Show the entries of this batch</Anchor>
           </Stack>
         ) : <Text size="sm" c="dimmed">Not part of a batch.</Text>}

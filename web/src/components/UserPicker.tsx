@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { MultiSelect, type MultiSelectProps } from '@mantine/core';
+import { MultiSelect, Pill, type MultiSelectProps } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { listUsers, type User } from '../api/users.ts';
 
@@ -39,6 +39,16 @@ export function UserPicker({ value, onChange, label = 'User', ...rest }: {
       nothingFoundMessage={users.isError ? 'The users could not be loaded.' : 'No user matches.'}
       error={users.isError ? 'The list of users could not be loaded.' : undefined}
       comboboxProps={{ withinPortal: true }}
+      renderPill={({ option, value: id, onRemove, disabled }) => {
+        // The option reads "Name · email" (so typing an email finds it); the pill names the user only.
+        const name = option ? option.label.split(' · ')[0] : `User ${String(id)}`;
+        return (
+          <Pill withRemoveButton={!disabled} onRemove={onRemove} title={option?.label}
+            removeButtonProps={{ 'aria-label': `Remove ${name}` }}>
+            {name}
+          </Pill>
+        );
+      }}
       {...rest}
     />
   );

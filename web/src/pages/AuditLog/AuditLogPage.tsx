@@ -5,7 +5,7 @@ import {
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
-import { getIntegrity, type AuditEntry, type StreamState } from '../../api/audit.ts';
+import { getConsoleSettings, getIntegrity, type AuditEntry, type StreamState } from '../../api/audit.ts';
 import { ApiError } from '../../api/client.ts';
 import { AuditEntryDetail, recordHref, type IntegrityState } from '../../components/AuditEntryDetail.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
@@ -66,15 +66,22 @@ export default function AuditLogPage() {
     return all;
   }, [stream.entries, loaded]);
 
-  // Where the window starts; an empty answer (204) does not say, so the last one known is kept.
+  // Where the window starts. An empty answer (204) does not say: the last one known is kept, and
+  // failing that the organisation's settings tell its length (administrators may read them).
   const pageWindow = log.data?.pages.find((p) => p.info)?.info?.window_start ?? null;
   const [knownWindow, setKnownWindow] = useState<string | null>(null);
   useEffect(() => {
     if (pageWindow) setKnownWindow(pageWindow);
   }, [pageWindow]);
-  const windowStart = pageWindow ?? knownWindow;
+  const settings = useQuery({
+    queryKey: ['console-settings'], queryFn: getConsoleSettings, retry: false, staleTime: 5 * 60_000,
+    enabled: log.isSuccess && !pageWindow && !knownWindow,
+  });
+  const settingsWindow = settings.data ? new Date(Date.now() - settings.data.audit_log_window_days * 86_400_000).toISOString() : null;
+  const windowStart = pageWindow ?? knownWindow ?? settingsWindow;
   const fromBefore = !!(windowStart && filters.from && Date.parse(filters.from) < Date.parse(windowStart));
-  const endReached = log.isSuccess && !log.hasNextPage && !filters.from;
+  // A batch is one instant: its view is complete whatever the window.
+  const endReached = log.isSuccess && !log.hasNextPage && !filters.from && !filters.batch;
   const windowReason = fromBefore ? 'from-before' as const : endReached ? 'end-reached' as const : null;
   const recordModule = filters.recordId
     ? loaded.find((e) => e.record?.id === filters.recordId)?.module?.api_name ?? (filters.modules.length === 1 ? filters.modules[0] : null)

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { MultiSelect, SegmentedControl, SimpleGrid, Stack, Text, TextInput, Group, Box } from '@mantine/core';
+import { Box, Button, Group, MultiSelect, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { UserPicker } from '../../components/UserPicker.tsx';
 import {
   actionLabel, dateInputToIso, detectPreset, isoToDateInput, presetRange, RANGE_PRESETS, setupModuleLabel, SETUP_MODULES,
@@ -44,8 +44,7 @@ export function FilterBar({ filters, update, modules, modulesError, timeZone }: 
   }
   const today = todayIn(timeZone);
 
-  const choosePreset = (value: string) => {
-    const p = value as RangePreset;
+  const choosePreset = (p: RangePreset) => {
     setCustomChosen(p === 'custom');
     if (p === 'any') update({ from: undefined, to: undefined });
     else if (p === 'custom') window.setTimeout(() => fromRef.current?.focus(), 0);
@@ -68,8 +67,19 @@ export function FilterBar({ filters, update, modules, modulesError, timeZone }: 
       <Group gap="sm" align="flex-end" wrap="wrap">
         <Box>
           <Text component="span" size="sm" fw={500} id="range-label" display="block" mb={4}>Time range</Text>
-          <SegmentedControl aria-labelledby="range-label" data={RANGE_PRESETS} value={preset} onChange={choosePreset}
-            size="sm" style={{ flexWrap: 'wrap' }} />
+          <Group gap={0} role="group" aria-labelledby="range-label" wrap="wrap">
+            {RANGE_PRESETS.map((p, i) => (
+              <Button key={p.value} size="sm" variant={preset === p.value ? 'filled' : 'default'} aria-pressed={preset === p.value}
+                onClick={() => choosePreset(p.value)}
+                styles={{ root: {
+                  borderTopLeftRadius: i === 0 ? undefined : 0, borderBottomLeftRadius: i === 0 ? undefined : 0,
+                  borderTopRightRadius: i === RANGE_PRESETS.length - 1 ? undefined : 0, borderBottomRightRadius: i === RANGE_PRESETS.length - 1 ? undefined : 0,
+                  marginLeft: i === 0 ? 0 : -1,
+                } }}>
+                {p.label}
+              </Button>
+            ))}
+          </Group>
         </Box>
         <Group gap="sm" wrap="nowrap" style={{ flex: '1 1 280px' }}>
           <TextInput ref={fromRef} type="date" label="From" style={{ flex: 1 }} max={today}

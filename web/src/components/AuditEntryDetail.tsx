@@ -23,7 +23,7 @@ export function actionColor(action: string): string {
 /** The action as a badge that shows its whole label, however long. */
 export function ActionBadge({ action }: { action: string }) {
   return (
-    <Badge color={actionColor(action)} variant="light" h="auto" py={2}
+    <Badge color={actionColor(action)} variant="dot" h="auto" py={2} c="dark.8" bg="white"
       styles={{ root: { textTransform: 'none', maxWidth: '100%' }, label: { whiteSpace: 'normal', overflow: 'visible' } }}>
       {actionLabel(action)}
     </Badge>
@@ -58,7 +58,7 @@ export function chainText(sequence: number, state: IntegrityState): { text: stri
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <Table.Tr>
-      <Table.Th scope="row" w={120} fw={500} c="dimmed" style={{ verticalAlign: 'top' }}>{label}</Table.Th>
+      <Table.Th scope="row" w={120} fw={500} c="gray.7" style={{ verticalAlign: 'top' }}>{label}</Table.Th>
       <Table.Td style={{ overflowWrap: 'anywhere' }}>{children}</Table.Td>
     </Table.Tr>
   );
@@ -97,7 +97,7 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
         <Title order={3} size="h5" id={`changes-${entry.id}`} mb={6}>Changes</Title>
         {entry.field_history
           ? <DiffView changes={changesOf(entry.field_history)} />
-          : <Text size="sm" c="dimmed">This action changes no field values.</Text>}
+          : <Text size="sm" c="gray.7">This action changes no field values.</Text>}
       </section>
 
       <section aria-labelledby={`who-${entry.id}`}>
@@ -106,8 +106,8 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
           <Table.Tbody>
             <Row label="Done by">{doneBy}</Row>
             <Row label="Source">{sourceLabel(entry.source)}</Row>
-            <Row label="IP address">{entry.ip_address ?? <Text span c="dimmed" size="sm">not recorded</Text>}</Row>
-            <Row label="User agent">{entry.user_agent ?? <Text span c="dimmed" size="sm">not recorded</Text>}</Row>
+            <Row label="IP address">{entry.ip_address ?? <Text span c="gray.7" size="sm">not recorded</Text>}</Row>
+            <Row label="User agent">{entry.user_agent ?? <Text span c="gray.7" size="sm">not recorded</Text>}</Row>
           </Table.Tbody>
         </Table>
       </section>
@@ -119,15 +119,15 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
             <Text size="sm">Part of batch <Code>{entry.batch_id}</Code>: entries written together by one action (a mass update, an import, a merge or a deletion with its dependents).</Text>
             <Anchor component={Link} to={batch} size="sm">Show the entries of this batch</Anchor>
           </Stack>
-        ) : <Text size="sm" c="dimmed">Not part of a batch.</Text>}
+        ) : <Text size="sm" c="gray.7">Not part of a batch.</Text>}
       </section>
 
       <section aria-labelledby={`chain-${entry.id}`}>
         <Title order={3} size="h5" id={`chain-${entry.id}`} mb={6}>Hash chain</Title>
-        <Text size="sm" c={chain.tone === 'ok' ? 'green.9' : chain.tone === 'warn' ? 'red.9' : undefined}>
+        <Text size="sm" c={chain.tone === 'ok' ? 'teal.9' : chain.tone === 'warn' ? 'red.9' : undefined}>
           {chain.text}
         </Text>
-        {integrity.status === 'loading' && <Text size="xs" c="dimmed">Checking the newest signed head…</Text>}
+        {integrity.status === 'loading' && <Text size="xs" c="gray.7">Checking the newest signed head…</Text>}
       </section>
 
       {extra && (

@@ -24,9 +24,9 @@ export function displayValue(v: unknown): string | null {
 
 function Value({ value, tone }: { value: unknown; tone: 'old' | 'new' }) {
   const text = displayValue(value);
-  if (text === null) return <Text span size="sm" c="dimmed" fs="italic">empty</Text>;
+  if (text === null) return <Text span size="sm" c="gray.7" fs="italic">empty</Text>;
   return (
-    <Text span size="sm" c={tone === 'old' ? 'red.9' : 'green.9'} td={tone === 'old' ? 'line-through' : undefined}
+    <Text span size="sm" c={tone === 'old' ? 'red.9' : 'teal.9'} td={tone === 'old' ? 'line-through' : undefined}
       style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
       {text}
     </Text>
@@ -40,7 +40,7 @@ function Value({ value, tone }: { value: unknown; tone: 'old' | 'new' }) {
  * it the table is named "Field changes" for screen readers.
  */
 export function DiffView({ changes, caption }: { changes: FieldChange[]; caption?: string }) {
-  if (changes.length === 0) return <Text size="sm" c="dimmed">No field values were recorded for this change.</Text>;
+  if (changes.length === 0) return <Text size="sm" c="gray.7">No field values were recorded for this change.</Text>;
   const onlyNew = changes.every((c) => displayValue(c.old) === null);
   return (
     <Table layout="fixed" withTableBorder withColumnBorders verticalSpacing={6} horizontalSpacing="xs" fz="sm"

@@ -115,7 +115,7 @@ export default function AuditLogPage() {
       <Group justify="space-between" align="flex-end" wrap="wrap" gap="sm">
         <Box>
           <Title order={1}>Audit Log</Title>
-          <Text size="sm" c="dimmed">Who changed what, newest first. Times in {zoneLabel(timeZone)}.</Text>
+          <Text size="sm" c="gray.7">Who changed what, newest first. Times in {zoneLabel(timeZone)}.</Text>
         </Box>
         <Group gap="md" wrap="nowrap">
           <Switch label="Live" checked={live} onChange={(e) => setLive(e.currentTarget.checked)}
@@ -214,18 +214,28 @@ export default function AuditLogPage() {
         </Stack>
       )}
 
-      <Drawer opened={selected !== null} onClose={close} position="right" size={isPhone ? '100%' : 'lg'}
-        title={selected ? `Audit entry: ${actionLabel(selected.action)}${selected.record?.name ? ` · ${selected.record.name}` : ''}` : 'Audit entry'}
-        closeButtonProps={{ 'aria-label': 'Close the entry' }} styles={{ title: { fontWeight: 600, fontSize: 'var(--mantine-font-size-lg)' } }}>
-        {selected && <AuditEntryDetail entry={selected} timeZone={timeZone} integrity={integrityState} />}
-        {selected && session.pages.audit_log && selected.record?.id && !filters.recordId && (
-          <Text size="sm" mt="md">
-            <Anchor component={Link} to={`/audit-log?${filtersToParams({ doneBy: [], actions: [], modules: [], q: '', recordId: selected.record.id }).toString()}`}>
-              Every entry about this record
-            </Anchor>
-          </Text>
-        )}
-      </Drawer>
+      <Drawer.Root opened={selected !== null} onClose={close} position="right" size={isPhone ? '100%' : 'lg'}>
+        <Drawer.Overlay />
+        <Drawer.Content>
+          {/* A <header> inside the dialog would count as a second banner landmark. */}
+          <Drawer.Header role="presentation">
+            <Drawer.Title fw={600} fz="lg">
+              {selected ? `Audit entry: ${actionLabel(selected.action)}${selected.record?.name ? ` · ${selected.record.name}` : ''}` : 'Audit entry'}
+            </Drawer.Title>
+            <Drawer.CloseButton aria-label="Close the entry" />
+          </Drawer.Header>
+          <Drawer.Body>
+            {selected && <AuditEntryDetail entry={selected} timeZone={timeZone} integrity={integrityState} />}
+            {selected && session.pages.audit_log && selected.record?.id && !filters.recordId && (
+              <Text size="sm" mt="md">
+                <Anchor component={Link} to={`/audit-log?${filtersToParams({ doneBy: [], actions: [], modules: [], q: '', recordId: selected.record.id }).toString()}`}>
+                  Every entry about this record
+                </Anchor>
+              </Text>
+            )}
+          </Drawer.Body>
+        </Drawer.Content>
+      </Drawer.Root>
     </Stack>
   );
 }

@@ -72,13 +72,13 @@ function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selec
           ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor>
           : <Text size="sm" span>{recordName}</Text>)}
         {entry.parent_record && (
-          <Text size="xs" c="dimmed">{parentWords(entry)}</Text>
+          <Text size="xs" c="gray.7">{parentWords(entry)}</Text>
         )}
       </Table.Td>
       <Table.Td>
         {summary
           ? <Text size="sm" lineClamp={2} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>
-          : <Text size="sm" c="dimmed">—</Text>}
+          : <Text size="sm" c="gray.7">—</Text>}
       </Table.Td>
     </Table.Tr>
   );
@@ -128,13 +128,13 @@ export function EntryTable({ entries, timeZone, moduleLabels, onOpen, selectedId
   return (
     <Box role="region" aria-label="Audit log entries" style={{ overflowX: 'auto' }}>
       <Table miw={860} highlightOnHover verticalSpacing="xs" aria-rowcount={entries.length + 1}>
-        <Table.Caption style={{ captionSide: 'top', textAlign: 'left' }}><Text size="xs" c="dimmed" span>{caption}</Text></Table.Caption>
+        <Table.Caption style={{ captionSide: 'top', textAlign: 'left' }}><Text size="xs" c="gray.7" span>{caption}</Text></Table.Caption>
         <Table.Thead>
           <Table.Tr>
             <Table.Th scope="col" w={190}>Time</Table.Th>
             <Table.Th scope="col" w={150}>User</Table.Th>
             <Table.Th scope="col" w={170}>Action</Table.Th>
-            <Table.Th scope="col" w={110}>Module</Table.Th>
+            <Table.Th scope="col" w={135}>Module</Table.Th>
             <Table.Th scope="col" w={170}>Record</Table.Th>
             <Table.Th scope="col">Changes</Table.Th>
           </Table.Tr>
@@ -160,7 +160,7 @@ export function EntryCards({ entries, timeZone, moduleLabels, onOpen, selectedId
   const { startRef, rows, top, bottom, measure } = useWindowRows<HTMLDivElement>(entries);
   return (
     <Box component="section" aria-label="Audit log entries">
-      <Text size="xs" c="dimmed" mb={6}>{caption}</Text>
+      <Text size="xs" c="gray.7" mb={6}>{caption}</Text>
       <Stack component="ul" ref={startRef} gap="xs" p={0} m={0} style={{ listStyle: 'none' }}>
         {top > 0 && <li aria-hidden style={{ height: top }} />}
         {rows.map(({ index, entry }) => (
@@ -195,16 +195,16 @@ function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, sele
             <ActionBadge action={entry.action} />
             <Text size="sm" fw={500} span>{moduleLabel(entry.module?.api_name, moduleLabels)}</Text>
           </Group>
-          <Text size="xs" c="dimmed" ta="right">{formatTime(entry.audited_time, timeZone)}</Text>
+          <Text size="xs" c="gray.7" ta="right">{formatTime(entry.audited_time, timeZone)}</Text>
         </Group>
       </UnstyledButton>
       {entry.record && (
         <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}>
           {href ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor> : recordName}
-          {entry.parent_record && <Text span size="xs" c="dimmed"> {parentWords(entry)}</Text>}
+          {entry.parent_record && <Text span size="xs" c="gray.7"> {parentWords(entry)}</Text>}
         </Text>
       )}
-      <Text size="xs" c="dimmed" mt={2}>by {who}</Text>
+      <Text size="xs" c="gray.7" mt={2}>by {who}</Text>
       {summary && <Text size="sm" mt={4} lineClamp={3} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>}
     </Paper>
   );

@@ -35,12 +35,13 @@ export function useExport(filters: AuditFilters, search: SearchQuery | null, use
       setOutcome({ kind: 'refused', reasons: plan.reasons });
       return;
     }
-    const scope = plan.from
-      ? `entries from ${formatTime(plan.from, timeZone)} to ${formatTime(plan.to, timeZone)}`
-      : 'entries of up to the last 3 years';
+    const narrowed = !!(filters.doneBy.length || filters.actions.length || filters.modules.length
+      || search.users || search.actions || search.modules);
+    const period = plan.from ? `from ${formatTime(plan.from, timeZone)} to ${formatTime(plan.to, timeZone)}` : 'of the last 3 years';
+    const scope = narrowed ? `the entries ${period} that match the filters` : `every entry you may see ${period}`;
     setOutcome(null);
     mutation.mutate(plan.criteria, {
-      onSuccess: (r) => setOutcome({ kind: 'scheduled', id: r.id, scope: plan.criteria ? `the ${scope} matching the filters` : `all ${scope}` }),
+      onSuccess: (r) => setOutcome({ kind: 'scheduled', id: r.id, scope }),
       onError: (e) => setOutcome({ kind: 'failed', message: e instanceof ApiError ? e.message : String(e), code: e instanceof ApiError ? e.code : '' }),
     });
   };

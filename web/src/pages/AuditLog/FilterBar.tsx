@@ -66,10 +66,10 @@ export function FilterBar({ filters, update, modules, modulesError, timeZone }: 
       </SimpleGrid>
       <Group gap="sm" align="flex-end" wrap="wrap">
         <Box>
-          <Text component="span" size="sm" fw={500} id="range-label" display="block" mb={4}>Time range</Text>
+          <Text component="span" size="sm" fw={600} id="range-label" display="block" mb={4}>Time range</Text>
           <Group gap={0} role="group" aria-labelledby="range-label" wrap="wrap">
             {RANGE_PRESETS.map((p, i) => (
-              <Button key={p.value} size="sm" variant={preset === p.value ? 'filled' : 'default'} aria-pressed={preset === p.value}
+              <Button key={p.value} size="sm" variant={preset === p.value ? 'filled' : 'default'} color="indigo.8" aria-pressed={preset === p.value}
                 onClick={() => choosePreset(p.value)}
                 styles={{ root: {
                   borderTopLeftRadius: i === 0 ? undefined : 0, borderBottomLeftRadius: i === 0 ? undefined : 0,

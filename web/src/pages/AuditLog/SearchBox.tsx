@@ -42,6 +42,7 @@ export function SearchBox({ value, urlErrors, check, onApply }: {
           autoComplete="off"
           spellCheck={false}
           inputWrapperOrder={['label', 'input', 'error', 'description']}
+          styles={{ description: { color: 'var(--mantine-color-gray-7)' } }}
           rightSectionWidth={76}
           rightSectionPointerEvents="all"
           rightSection={<Button type="submit" size="compact-sm" variant="light">Apply</Button>}

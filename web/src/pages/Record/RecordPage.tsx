@@ -79,7 +79,7 @@ function RecordView({ module, recordId, data, singular }: { module: string; reco
   return (
     <Stack gap="lg">
       <Box>
-        <Text size="sm" c="dimmed">{singular}</Text>
+        <Text size="sm" c="gray.7">{singular}</Text>
         <Title order={1} style={{ overflowWrap: 'anywhere' }}>{name}</Title>
         {session.pages.audit_log && (
           <Anchor component={Link} size="sm"
@@ -103,7 +103,7 @@ function RecordView({ module, recordId, data, singular }: { module: string; reco
                 <Table.Tbody>
                   {shown.map((f) => (
                     <Table.Tr key={f.api_name}>
-                      <Table.Th scope="row" w="35%" fw={500} c="dimmed" style={{ overflowWrap: 'anywhere' }}>{f.field_label}</Table.Th>
+                      <Table.Th scope="row" w="35%" fw={500} c="gray.7" style={{ overflowWrap: 'anywhere' }}>{f.field_label}</Table.Th>
                       <Table.Td style={{ overflowWrap: 'anywhere' }}>
                         <FieldValue field={f} value={data.record[f.api_name]} record={data.record} timeZone={timeZone} />
                       </Table.Td>
@@ -171,7 +171,7 @@ function BinBanner({ module, recordId, data, singular }: { module: string; recor
         <Text size="sm">
           This {singular.toLowerCase()} was deleted by {deletedBy}
           {data.bin?.deleted_time ? <> on {formatTime(data.bin.deleted_time, session.org.time_zone)}</> : null}
-          {' '}and is in the recycle bin. Its fields and timeline are as they were when it was deleted.
+          {' '}and is in the recycle bin. Its fields are as they were when it was deleted.
         </Text>
         {session.pages.recycle_bin ? (
           <Group>

@@ -46,9 +46,9 @@ function Item({ entry, module, recordId, timeZone, modules }: {
                 : <>{entry.record.name || entry.record.id}</>}
             </Text>
           )}
-          {own && module && <Text size="sm" span c="dimmed">this {singular(modules, module).toLowerCase()}</Text>}
+          {own && module && <Text size="sm" span c="gray.7">this {singular(modules, module).toLowerCase()}</Text>}
         </Group>
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="gray.7">
           {formatTime(entry.audited_time, timeZone)} · by {who} · via {sourceLabel(entry.source)}
         </Text>
         {changes.length > 0 && <DiffView changes={changes} />}
@@ -66,7 +66,7 @@ export function Timeline({ module, recordId, timeZone, modules }: {
   return (
     <Box component="section" aria-labelledby="timeline-heading">
       <Title order={2} id="timeline-heading" size="h3" mb="xs">Timeline</Title>
-      <Text size="sm" c="dimmed" mb="sm">Changes to this record and to its notes and activities, newest first, whatever their age.</Text>
+      <Text size="sm" c="gray.7" mb="sm">Changes to this record and to its notes and activities, newest first, whatever their age.</Text>
       {q.isPending ? <LoadingState label="Loading the timeline" />
         : q.isError && !q.data ? <ErrorState title="The timeline could not be loaded" error={q.error} onRetry={() => q.refetch()} />
           : entries.length === 0 ? <EmptyState title="No changes recorded">Nothing has been recorded about this record yet.</EmptyState>

@@ -35,7 +35,7 @@ export function isEmptyValue(v: unknown): boolean {
 export function FieldValue({ field, value, record, timeZone }: {
   field: FieldInfo; value: unknown; record: Record<string, unknown>; timeZone: string;
 }) {
-  if (isEmptyValue(value)) return <Text span size="sm" c="dimmed">—</Text>;
+  if (isEmptyValue(value)) return <Text span size="sm" c="gray.7">—</Text>;
   if (typeof value === 'boolean') return <Text span size="sm">{value ? 'Yes' : 'No'}</Text>;
   if (field.data_type === 'datetime' && typeof value === 'string') return <Text span size="sm">{formatTime(value, timeZone)}</Text>;
   if (Array.isArray(value)) return <Text span size="sm">{value.map((v) => (typeof v === 'object' && v ? (v as { name?: string }).name ?? JSON.stringify(v) : String(v))).join(', ')}</Text>;

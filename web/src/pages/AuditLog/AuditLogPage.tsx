@@ -10,6 +10,7 @@ import { ApiError } from '../../api/client.ts';
 import { AuditEntryDetail, recordHref, type IntegrityState } from '../../components/AuditEntryDetail.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { actionLabel, apiQuery, filtersFromParams, filtersToParams, isFiltered, type AuditFilters } from '../../lib/audit-filters.ts';
+import { hasQualifier } from '../../lib/search.ts';
 import { zoneLabel } from '../../lib/time.ts';
 import { useSession } from '../../session.tsx';
 import { EntryCards, EntryTable } from './EntryTable.tsx';
@@ -95,7 +96,7 @@ export default function AuditLogPage() {
     ? { status: 'unavailable', reason: integrity.error instanceof ApiError ? integrity.error.message : undefined }
     : integrity.isSuccess ? { status: 'ready', integrity: integrity.data } : { status: 'loading' };
 
-  const exporter = useExport(filters, search, userIds, timeZone);
+  const exporter = useExport(filters, search, userIds, timeZone, resolved.status === 'pending');
   const moduleLabels = useMemo(() => new Map((modules.data ?? []).map((m) => [m.api_name, m.plural_label])), [modules.data]);
   const filterCount = filters.doneBy.length + filters.actions.length + filters.modules.length + (filters.from || filters.to ? 1 : 0);
 
@@ -128,7 +129,14 @@ export default function AuditLogPage() {
       </VisuallyHidden>
 
       <SearchBox value={filters.q} urlErrors={resolved.status === 'invalid' ? resolved.errors : []} check={check}
-        onApply={(q) => update({ q })} />
+        onApply={(q) => {
+          // A qualifier taken out of the search takes its filter with it.
+          const patch: Partial<AuditFilters> = { q };
+          if (hasQualifier(filters.q, 'action') && !hasQualifier(q, 'action')) patch.actions = [];
+          if (hasQualifier(filters.q, 'module') && !hasQualifier(q, 'module')) patch.modules = [];
+          if (hasQualifier(filters.q, 'user') && !hasQualifier(q, 'user')) patch.doneBy = [];
+          update(patch);
+        }} />
 
       {isPhone && (
         <Group justify="space-between">

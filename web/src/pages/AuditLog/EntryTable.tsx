@@ -11,14 +11,14 @@ import { formatTime } from '../../lib/time.ts';
 /** Past this many rows only those near the viewport are in the page (the rest are spacers). */
 export const VIRTUALIZE_AFTER = 300;
 
-/** The Changes column: the first changes as "Label: old → new", and how many more. */
+/** The Changes column: the first changes as "Label: old → new" ("Label: new" when it was empty), and how many more. */
 export function changeSummary(e: AuditEntry): string {
   const h = e.field_history;
   if (!h || h.length === 0) return '';
   const shown = h.slice(0, 2).map((c) => {
-    const before = displayValue(c._value.old) ?? 'empty';
+    const before = displayValue(c._value.old);
     const after = displayValue(c._value.new) ?? 'empty';
-    return `${c.field_label || c.api_name}: ${before} → ${after}`;
+    return `${c.field_label || c.api_name}: ${before === null ? after : `${before} → ${after}`}`;
   });
   return shown.join('; ') + (h.length > 2 ? `; +${h.length - 2} more` : '');
 }

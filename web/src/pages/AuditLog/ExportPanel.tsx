@@ -18,7 +18,8 @@ type Outcome =
  * a view Zoho's export cannot express is refused with the reason, before anything is posted;
  * the server's own refusal is shown in its words.
  */
-export function useExport(filters: AuditFilters, search: SearchQuery | null, userIds: string[] | undefined, timeZone: string) {
+export function useExport(filters: AuditFilters, search: SearchQuery | null, userIds: string[] | undefined, timeZone: string,
+  searchPending: boolean) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const client = useQueryClient();
   const mutation = useMutation({
@@ -27,7 +28,9 @@ export function useExport(filters: AuditFilters, search: SearchQuery | null, use
   });
   const run = () => {
     if (!search) {
-      setOutcome({ kind: 'refused', reasons: ['Fix the search first: an export uses the same filters as the view.'] });
+      setOutcome({ kind: 'refused', reasons: [searchPending
+        ? 'The search is still being read (the lists of users and modules are loading). Try again in a moment.'
+        : 'Fix the search first: an export uses the same filters as the view.'] });
       return;
     }
     const plan = exportPlan(filters, search, userIds);

@@ -201,11 +201,11 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps) {
     }),
     PATCH: op({
       summary: 'Change the organisation\'s audit log settings (Administrators); audited as org_updated',
-      body: z.looseObject({}).describe('any of audit_log_window_days, retention_years, legal_hold, recycle_bin_days, api_requests_per_minute'),
+      body: z.looseObject({}).optional().describe('any of audit_log_window_days, retention_years, legal_hold, recycle_bin_days, api_requests_per_minute'),
       responses: { 200: Settings },
       handler: async (request, _reply, input) => {
         const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.UPDATE');
-        return services.directory.updateOrgSettings(actor, input.body);
+        return services.directory.updateOrgSettings(actor, input.body ?? {});
       },
     }),
   });

@@ -79,6 +79,15 @@ for (const backend of BACKENDS) {
       expect(JSON.parse(failed[0].details).extra).toMatchObject({ method: 'password', reason: 'wrong_password' });
       const bad = await signIn(t.org.admin.email, { toString: () => PASSWORD } as unknown as string);
       expect(bad.statusCode).toBe(400);
+      // Another site's form (text/plain, or a fetch the browser marks cross-site) signs nobody in.
+      const form = await t.app.inject({ method: 'POST', url: '/api/console/session', headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ email: t.org.admin.email, password: PASSWORD }) });
+      const crossSite = await signIn(t.org.admin.email, PASSWORD, { 'sec-fetch-site': 'cross-site' });
+      for (const r of [form, crossSite]) {
+        expect(r.statusCode).toBe(403);
+        expect(r.json().code).toBe('CSRF_TOKEN_INVALID');
+        expect(r.headers['set-cookie']).toBeUndefined();
+      }
     });
 
     it('locks an email out after repeated failures, even for the right password, without flooding the chain', async () => {

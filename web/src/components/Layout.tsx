@@ -1,5 +1,5 @@
 import { Suspense } from 'react';
-import { AppShell, Burger, Group, NavLink, Text, Button, Box, VisuallyHidden } from '@mantine/core';
+import { AppShell, Burger, Group, NavLink, Text, Button, Box } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Outlet, useLocation } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
@@ -28,6 +28,8 @@ export function Layout() {
   const client = useQueryClient();
   const pages = pagesFor(session).filter((p) => p.allowed);
   return (
+    <>
+    <a className="skip-link" href="#main">Skip to content</a>
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
@@ -53,14 +55,12 @@ export function Layout() {
           <Text size="xs" c="dimmed">Times in {zoneLabel(session.org.time_zone)}</Text>
         </Box>
       </AppShell.Navbar>
-      <AppShell.Main>
-        <VisuallyHidden><a href="#main">Skip to content</a></VisuallyHidden>
-        <Box id="main" component="main">
-          <Suspense fallback={<LoadingState />}>
-            <Outlet />
-          </Suspense>
-        </Box>
+      <AppShell.Main id="main">
+        <Suspense fallback={<LoadingState />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
+    </>
   );
 }

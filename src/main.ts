@@ -26,7 +26,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'client', term: 'client', description: 'OAuth clients', module: 'cli/commands/client.ts' },
   { name: 'org', term: 'org', description: 'organisations', module: 'cli/commands/org.ts' },
   { name: 'retention', term: 'retention', description: 'audit log retention', module: 'cli/commands/retention.ts' },
-  { name: 'user', term: 'user', description: 'users', module: 'cli/commands/user.ts' },
+  { name: 'user', term: 'user', description: 'users: create, update, list, set-password', module: 'cli/commands/user.ts' },
   { name: 'role', term: 'role', description: 'roles', module: 'cli/commands/role.ts' },
   { name: 'profile', term: 'profile', description: 'profiles', module: 'cli/commands/profile.ts' },
 ];

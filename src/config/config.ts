@@ -18,6 +18,8 @@ export interface Config {
   headsUrl?: string;
   /** How often moved chain heads are signed (at most a minute). */
   headsIntervalMs: number;
+  /** A console session unused this long ends. */
+  sessionIdleMinutes: number;
 }
 
 const schema = z.object({
@@ -31,6 +33,7 @@ const schema = z.object({
   trustProxy: z.coerce.number().int().min(0).max(10),
   headsUrl: z.string().url().optional(),
   headsIntervalMs: z.coerce.number().int().min(1000).max(60_000),
+  sessionIdleMinutes: z.coerce.number().int().min(1).max(24 * 60),
 });
 
 export interface ConfigFlags { port?: string | number; host?: string; dataDir?: string }
@@ -47,6 +50,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     trustProxy: env.AUDITRAIL_TRUST_PROXY || 0,
     headsUrl: env.AUDITRAIL_HEADS_URL || undefined,
     headsIntervalMs: env.AUDITRAIL_HEADS_INTERVAL_MS || 60_000,
+    sessionIdleMinutes: env.AUDITRAIL_SESSION_IDLE_MINUTES || 30,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

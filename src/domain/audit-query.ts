@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { AppError } from './errors.ts';
 import { AUDIT_ACTIONS, AUDIT_SOURCES } from './audit.ts';
 import { isId } from './ids.ts';
@@ -15,6 +16,12 @@ export interface AuditLogFilters {
   modules?: string[];
   recordId?: string;
   sources?: string[];
+  /** Beyond Zoho: the client's IP address, exactly. */
+  ip?: string;
+  /** Beyond Zoho: the record's name contains this text (case-insensitive). */
+  recordName?: string;
+  /** Beyond Zoho: the entries of one mass action, import or cascade. */
+  batchId?: string;
 }
 
 export interface AuditLogQuery {
@@ -24,7 +31,9 @@ export interface AuditLogQuery {
   pageToken?: string;
 }
 
-const PARAMS = new Set(['from', 'to', 'done_by', 'action', 'module', 'record_id', 'source', 'page', 'per_page', 'page_token']);
+const PARAMS = new Set(['from', 'to', 'done_by', 'action', 'module', 'record_id', 'source', 'ip', 'record_name', 'batch_id', 'page', 'per_page',
+  'page_token']);
+const MAX_RECORD_NAME = 200;
 const MAX_LIST = 100;
 
 const bad = (param: string, message: string, extra: Record<string, unknown> = {}) =>
@@ -101,6 +110,21 @@ export function parseAuditLogQuery(query: Record<string, unknown>): AuditLogQuer
     const unknown = sources.find((s) => !(AUDIT_SOURCES as readonly string[]).includes(s));
     if (unknown) throw bad('source', `unknown source ${unknown}`, { supported_values: AUDIT_SOURCES });
     filters.sources = sources;
+  }
+  const ip = single(query, 'ip');
+  if (ip !== undefined) {
+    if (isIP(ip) === 0) throw bad('ip', 'ip must be an IPv4 or IPv6 address');
+    filters.ip = ip;
+  }
+  const recordName = single(query, 'record_name');
+  if (recordName !== undefined && recordName.trim() !== '') {
+    if (recordName.length > MAX_RECORD_NAME) throw bad('record_name', `record_name takes at most ${MAX_RECORD_NAME} characters`);
+    filters.recordName = recordName.trim();
+  }
+  const batchId = single(query, 'batch_id');
+  if (batchId !== undefined) {
+    if (!isId(batchId)) throw bad('batch_id', 'batch_id must be an id');
+    filters.batchId = batchId;
   }
   return {
     filters,

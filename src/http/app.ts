@@ -13,7 +13,10 @@ import { downloadRoutes, exportRoutes } from './routes/export-routes.ts';
 import { recycleBinRoutes } from './routes/recycle-bin-routes.ts';
 import { relatedRoutes } from './routes/related-routes.ts';
 import { actionRoutes } from './routes/action-routes.ts';
+import { consoleRoutes } from './routes/console-routes.ts';
+import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
+import cookie from '@fastify/cookie';
 import { op, route } from './route.ts';
 import { openApiDocument, type DeclaredRoute } from './openapi.ts';
 import { z } from 'zod';
@@ -31,6 +34,8 @@ export interface HttpDeps {
   publicUrl?: string;
   /** Proxy hops whose X-Forwarded-For is trusted (0: none). */
   trustProxy?: number;
+  /** The built console served at `/` (default: web/dist when built); false to serve the API alone. */
+  console?: false | { dist: string };
 }
 
 const BODY_LIMIT = 8 * 1024 * 1024;
@@ -159,16 +164,13 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     return reply.code(500).send(new AppError('INTERNAL_ERROR', 'Internal Server Error', {}).toBody());
   });
 
-  app.setNotFoundHandler((_request, reply) => {
-    const e = badUrl();
-    return reply.code(e.status).send(e.toBody());
-  });
+  await app.register(cookie);
 
   // Who calls is settled before anything the call names is looked up (an unknown module, a
   // foreign id): every route authenticates here, except those declared public.
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url === undefined || request.routeOptions.config.public) return;
-    await authenticate(deps.services.oauth, request);
+    await authenticate(deps.services, request);
   });
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (r) => {
@@ -176,6 +178,16 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     if (r.config?.declared && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, public: r.config.public === true, operation: r.config.operation });
   });
   declaredRoutes.set(app, routes);
+  // The console's built files are web pages anyone may load (@fastify/static marks its routes with the file served).
+  app.addHook('onRoute', (r) => {
+    if ((r.config as { file?: string } | undefined)?.file !== undefined) r.config = { ...r.config, public: true };
+  });
+  const consoleServed = deps.console === false ? false : await serveConsole(app, deps.console?.dist);
+  app.setNotFoundHandler((request, reply) => {
+    if (consoleServed && isConsolePage(request)) return sendConsolePage(reply);
+    const e = badUrl();
+    return reply.code(e.status).send(e.toBody());
+  });
 
   await app.register(async (scope) => oauthRoutes(scope, deps));
   for (const prefix of ['/crm/v8', '/crm/v7']) {
@@ -191,6 +203,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     }, { prefix });
   }
   integrityRoutes(app, deps);
+  consoleRoutes(app, deps);
   downloadRoutes(app, deps);
   route(app, '/health', {
     GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),

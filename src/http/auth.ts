@@ -5,6 +5,8 @@ import type { ModuleDef } from '../domain/modules.ts';
 import { requireModule } from '../domain/modules.ts';
 import type { Actor } from '../services/context.ts';
 import type { OAuthService, Principal } from '../services/oauth-service.ts';
+import type { Services } from '../services/index.ts';
+import { SESSION_COOKIE } from '../services/session-service.ts';
 import { fullName } from '../domain/display.ts';
 
 declare module 'fastify' {
@@ -13,12 +15,34 @@ declare module 'fastify' {
   }
 }
 
+/** Methods that change nothing: the only ones a session cookie may use without the CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
- * Resolves `Authorization: Zoho-oauthtoken <token>` to the principal and counts the request
- * against the token's rate limit. No header (or another scheme) is AUTHENTICATION_FAILURE; a
- * bad, expired or revoked token is INVALID_TOKEN; past the limit, TOO_MANY_REQUESTS.
+ * Resolves the caller: `Authorization: Zoho-oauthtoken <token>`, or else the console's session
+ * cookie, and counts the request against its rate limit. A request with the cookie that changes
+ * state must carry the session's `X-CSRF-Token` (CSRF_TOKEN_INVALID). Neither credential is
+ * AUTHENTICATION_FAILURE; a bad, expired or revoked token is INVALID_TOKEN, an ended session
+ * AUTHENTICATION_FAILURE; past the limit, TOO_MANY_REQUESTS.
  */
-export async function authenticate(oauth: OAuthService, request: FastifyRequest): Promise<Principal> {
+export async function authenticate(services: Pick<Services, 'oauth' | 'sessions'>, request: FastifyRequest): Promise<Principal> {
+  if (request.principal) return request.principal;
+  const header = request.headers.authorization;
+  const cookie = request.cookies?.[SESSION_COOKIE];
+  if (header === undefined && cookie) {
+    const session = await services.sessions.authenticate(cookie);
+    if (!SAFE_METHODS.has(request.method) && !services.sessions.csrfMatches(session, request.headers['x-csrf-token'])) {
+      throw new AppError('CSRF_TOKEN_INVALID', 'the request lacks this session\'s CSRF token (X-CSRF-Token): reload the page', {});
+    }
+    await services.oauth.limitApi(session.principal, `session:${cookie}`);
+    request.principal = session.principal;
+    return session.principal;
+  }
+  return authenticateToken(services.oauth, request);
+}
+
+/** The OAuth token alone (routes no session may use). */
+export async function authenticateToken(oauth: OAuthService, request: FastifyRequest): Promise<Principal> {
   if (request.principal) return request.principal;
   const header = request.headers.authorization;
   const m = header ? /^Zoho-oauthtoken\s+(\S+)\s*$/i.exec(header) : null;
@@ -38,7 +62,7 @@ export function requireScope(principal: Principal, ...anyOf: string[]) {
 
 export function actorOf(principal: Principal, request: FastifyRequest): Actor {
   return {
-    orgId: principal.org.id, type: 'user', userId: principal.user.id, name: fullName(principal.user), source: 'api',
+    orgId: principal.org.id, type: 'user', userId: principal.user.id, name: fullName(principal.user), source: principal.viaSession ? 'crm_ui' : 'api',
     ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, isAdmin: principal.isAdmin,
     permissions: principal.permissions, roleId: principal.user.role_id, timeZone: principal.org.time_zone,
   };
@@ -46,7 +70,7 @@ export function actorOf(principal: Principal, request: FastifyRequest): Actor {
 
 /** Authenticates, checks scopes and returns the actor, in one call at the top of a handler. */
 export async function guard(oauth: OAuthService, request: FastifyRequest, ...scopes: string[]) {
-  const principal = await authenticate(oauth, request);
+  const principal = await authenticateToken(oauth, request);
   requireScope(principal, ...scopes);
   return { principal, actor: actorOf(principal, request) };
 }

@@ -19,6 +19,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       { name: 'expired_exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
       { name: 'recycle_bin_purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
       { name: 'refused_login_summaries', everyMs: 5 * 60_000, run: () => services.oauth.summariseRefusedLogins() },
+      { name: 'ended_sessions', everyMs: HOUR, run: async () => Number((await services.sessions.pruneSessions())[0]?.numDeletedRows ?? 0) },
     ],
     onFailed: async (store, job) => {
       if (job.kind === 'audit_log_export') await services.exports.markFailed(store, job.id);

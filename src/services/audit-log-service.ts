@@ -65,7 +65,8 @@ export function createAuditLogService(deps: ServiceDeps) {
       () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
     const rows = await store.rows.auditPage({
       orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
-      modules: f.modules, sources: f.sources, recordId: f.recordId, desc: true, after, limit: q.perPage + 1,
+      modules: f.modules, sources: f.sources, recordId: f.recordId, ip: f.ip, recordName: f.recordName, batchId: f.batchId,
+      desc: true, after, limit: q.perPage + 1,
       offset: after ? undefined : (q.page - 1) * q.perPage,
     });
     const more = rows.length > q.perPage;
@@ -106,7 +107,42 @@ export function createAuditLogService(deps: ServiceDeps) {
     return { rows: page, more, parentNames: names, windowStart: 0, record: { id: row.id, name: row.name } };
   }
 
-  return { listAuditLog, timeline };
+  /**
+   * Follows the audit log as it grows (the console's Live view), under the audit log's rule:
+   * `open` checks the permission and writes one `audit_log_viewed` entry for the whole stream;
+   * each `next` returns the entries after `afterSeq` the viewer may see, oldest first, unaudited
+   * (an entry per poll would feed the stream its own reads). Visibility is settled again on
+   * every poll, so a viewer whose role changes sees what the new role allows.
+   */
+  async function follow(actor: Actor, filters: AuditLogQuery['filters']) {
+    requireSetting(actor, 'audit_log');
+    await inTransaction(deps, actor, async (tx) => {
+      tx.audit({ action: 'audit_log_viewed', module: 'audit_log', recordId: null, recordName: null, parentModule: null,
+        parentId: null, batchId: null, fieldHistory: null, extra: { filters: { ...serialiseFilters(filters) }, live: true } });
+    });
+    // From the head after the opening entry: the viewer's own opening is not news to them.
+    const headSeq = async () => Number((await store.repos.audit.head(actor.orgId))?.last_seq ?? 0);
+    let afterSeq = await headSeq();
+    return {
+      async next(limit = 200): Promise<{ rows: AuditEntryTable[]; parentNames: Map<string, string | null> }> {
+        const actorIds = await queryActors(actor, filters.doneBy,
+          () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
+        // Entries up to the head read first are all committed: when fewer than `limit` match,
+        // nothing up to it is left to find, and the next poll starts there.
+        const head = await headSeq();
+        const rows = await store.rows.auditPage({
+          orgId: actor.orgId, from: filters.from, to: filters.to, actorIds, actions: filters.actions, modules: filters.modules,
+          sources: filters.sources, recordId: filters.recordId, ip: filters.ip, recordName: filters.recordName, batchId: filters.batchId,
+          afterSeq, desc: false, limit,
+        });
+        const last = rows.length ? Number(rows[rows.length - 1].seq) : 0;
+        afterSeq = rows.length === limit ? last : Math.max(afterSeq, head, last);
+        return { rows, parentNames: await parentNames(actor.orgId, rows) };
+      },
+    };
+  }
+
+  return { listAuditLog, timeline, follow };
 }
 
 function serialiseFilters(f: AuditLogQuery['filters']) {
@@ -114,6 +150,7 @@ function serialiseFilters(f: AuditLogQuery['filters']) {
     from: f.from !== undefined ? new Date(f.from).toISOString() : undefined,
     to: f.to !== undefined ? new Date(f.to).toISOString() : undefined,
     done_by: f.doneBy, action: f.actions, module: f.modules, record_id: f.recordId, source: f.sources,
+    ip: f.ip, record_name: f.recordName, batch_id: f.batchId,
   };
 }
 

@@ -1,7 +1,8 @@
 import { GENESIS_HASH } from '../domain/audit.ts';
 import type { AuditEntryTable } from '../store/schema.ts';
 import { walkChain, type ChainBreak } from './chain-walk.ts';
-import type { ServiceDeps } from './context.ts';
+import type { Actor, ServiceDeps } from './context.ts';
+import { requireAdministrator } from './authorization.ts';
 import { headPayload, type HeadsService, type SourcedHead } from './heads-service.ts';
 import { checkpointPayload, type IntegrityService } from './integrity-service.ts';
 
@@ -38,6 +39,18 @@ export interface VerifyOptions {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const lastVerifyKey = (orgId: string) => `verify:last:${orgId}`;
+
+/** What the last `verify` of an organisation found. */
+export interface LastVerify {
+  at: number;
+  ok: boolean;
+  entries: number;
+  from_seq: number;
+  last_seq: number;
+  breaks: number;
+  first_break: string | null;
+}
 
 /** Audit chain integrity. */
 export function createAuditService(deps: ServiceDeps, integrity: IntegrityService, heads: HeadsService) {
@@ -108,13 +121,36 @@ export function createAuditService(deps: ServiceDeps, integrity: IntegrityServic
 
     const ok = breaks.length === 0;
     if (ok && opts.sign !== false) await heads.signHead(orgId, 'verify', true);
+    // What the console's Settings page shows. A status only: verify itself never reads it.
+    await repos.kv.put(lastVerifyKey(orgId), JSON.stringify({ at: deps.clock(), ok, entries: walked.entries, from_seq: start.seq,
+      last_seq: walked.lastSeq, breaks: breaks.length + moreBreaks, first_break: breaks[0]?.reason ?? null }));
     return { orgId, ok, entries: walked.entries, fromSeq: start.seq, lastSeq: walked.lastSeq, lastHash: walked.lastHash, breaks,
       moreBreaks, firstBreak: breaks[0] ?? null,
       signedHead: newest ? { seq: Number(newest.seq), hash: newest.hash, signedAt: Number(newest.signed_at), source: newest.source } : null,
       checkpoint: cp ? { seq: Number(cp.seq), purged: Number(cp.purged), keyId: cp.key_id } : null };
   }
 
-  return { verifyChain };
+  /** The last verify's result for an organisation (console), or null when none ran. */
+  async function lastVerify(orgId: string): Promise<LastVerify | null> {
+    const raw = await deps.store.repos.kv.get(lastVerifyKey(orgId));
+    return raw ? JSON.parse(raw) as LastVerify : null;
+  }
+
+  /**
+   * What the console's Settings page shows of integrity: the last verify, the newest signed
+   * head and the key that signs. Throws NO_PERMISSION for anyone but an Administrator.
+   */
+  async function integrityStatus(actor: Actor) {
+    requireAdministrator(actor);
+    const head = await deps.store.repos.integrity.latestSignedHead(actor.orgId);
+    return {
+      lastVerify: await lastVerify(actor.orgId),
+      newestHead: head ? { seq: Number(head.seq), hash: head.hash, signedAt: Number(head.signed_at), keyId: head.key_id, reason: head.reason } : null,
+      publicKey: integrity.publicKeyInfo(),
+    };
+  }
+
+  return { verifyChain, lastVerify, integrityStatus };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

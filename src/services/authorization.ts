@@ -44,6 +44,21 @@ export function requireAdministrator(actor: Actor) {
   if (!isAdministrator(actor)) throw noPermission('administrator');
 }
 
+/**
+ * The console pages the actor may use (the console hides the others; the routes behind them
+ * decide again). Users and Settings are the administrators'.
+ */
+export function consolePages(actor: Actor) {
+  return {
+    audit_log: hasSetting(actor, 'audit_log'),
+    recycle_bin: true,
+    exports: hasSetting(actor, 'export_audit_log') || hasSetting(actor, 'audit_log'),
+    users: isAdministrator(actor),
+    settings: isAdministrator(actor),
+    empty_recycle_bin: hasSetting(actor, 'recycle_bin_admin'),
+  };
+}
+
 /** Whether the actor's profile allows this action on records of this module. */
 export function hasModulePermission(actor: Actor, module: string, action: ModuleAction): boolean {
   return isAdministrator(actor) || (actor.permissions !== null && modulePermission(actor.permissions, module, action));

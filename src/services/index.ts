@@ -12,10 +12,11 @@ import { createRecycleBinService } from './recycle-bin-service.ts';
 import { createAttachmentService } from './attachment-service.ts';
 import { createCrmActionsService } from './crm-actions-service.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import { createSessionService, type SessionOptions } from './session-service.ts';
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
-  exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions }) {
+  exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions; sessions?: SessionOptions }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
   const heads = createHeadsService(deps, integrity, opts.heads ?? { logFile: null, witnessUrl: null });
   const records = createRecordService(deps);
@@ -32,6 +33,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     records,
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
     audit: createAuditService(deps, integrity, heads),
+    sessions: createSessionService(deps, opts.sessions ?? { idleMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 }),
   };
 }
 

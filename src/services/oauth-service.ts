@@ -47,6 +47,8 @@ export interface Principal {
   isAdmin: boolean;
   scopes: string[];
   clientId: string;
+  /** Signed in through the console (a session cookie), not an OAuth token: its entries' source is crm_ui. */
+  viaSession?: boolean;
 }
 
 export interface TokenRequest {

@@ -37,6 +37,7 @@ export function createOrgService(deps: ServiceDeps) {
     if (!isValidTimeZone(timeZone)) throw new AppError('INVALID_DATA', 'invalid time zone', { api_name: 'time_zone' });
     const orgId = newId();
     const password = input.password ?? generatePassword();
+    const passwordHash = await hashPassword(password);
     const actor = systemActor(orgId, 'System', timeZone);
     return inTransaction(deps, actor, async (tx) => {
       const now = tx.now;
@@ -53,7 +54,7 @@ export function createOrgService(deps: ServiceDeps) {
       const manager = await addRole(tx, actor, { name: 'Manager', description: null, reportingTo: ceo.id });
       const admin = await addUser(tx, actor, {
         first_name: input.adminFirstName ?? null, last_name: input.adminLastName ?? 'Administrator', email,
-        role_id: ceo.id, profile_id: adminProfile.id, time_zone: timeZone, password_hash: hashPassword(password),
+        role_id: ceo.id, profile_id: adminProfile.id, time_zone: timeZone, password_hash: passwordHash,
       });
       return { org, admin, password, profiles: { admin: adminProfile, standard: standardProfile }, roles: { ceo, manager } };
     });
@@ -83,8 +84,14 @@ export function createOrgService(deps: ServiceDeps) {
     });
   }
 
+  /** The settings as an Administrator reads them. Throws NO_PERMISSION for anyone else. */
+  async function readOrgSettings(actor: Actor): Promise<OrgSettings> {
+    requireAdministrator(actor);
+    return orgSettings(actor.orgId);
+  }
+
   const getOrg = (orgId: string) => store.repos.directory.getOrg(orgId);
   const listOrgs = () => store.repos.directory.listOrgs();
 
-  return { createOrganisation, getOrg, listOrgs, orgSettings, updateOrgSettings };
+  return { createOrganisation, getOrg, listOrgs, orgSettings, readOrgSettings, updateOrgSettings };
 }

@@ -13,6 +13,12 @@ export interface AuditSelect {
   modules?: string[];
   sources?: string[];
   recordId?: string;
+  ip?: string;
+  /** The record's name contains this text, case-insensitive (LIKE with its wildcards escaped). */
+  recordName?: string;
+  batchId?: string;
+  /** Only entries after this sequence number, oldest first (following the log as it grows). */
+  afterSeq?: number;
   /** Entries about this record or hanging off it (timeline). */
   aboutRecord?: string;
   /** With aboutRecord: only entries whose record is of these modules (the dependents). */
@@ -65,6 +71,15 @@ export function buildAuditSelect(db: Db, q: AuditSelect) {
   if (q.modules) query = query.where('module', 'in', q.modules);
   if (q.sources) query = query.where('source', 'in', q.sources);
   if (q.recordId) query = query.where('record_id', '=', q.recordId);
+  if (q.ip) query = query.where('ip', '=', q.ip);
+  if (q.batchId) query = query.where('batch_id', '=', q.batchId);
+  if (q.recordName) {
+    const pattern = `%${q.recordName.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`lower(record_name) like ${pattern} escape '\\'`);
+  }
+  if (q.afterSeq !== undefined) {
+    return query.where('seq', '>', q.afterSeq).orderBy('seq', 'asc').limit(q.limit);
+  }
   if (q.aboutRecord) {
     const id = q.aboutRecord;
     query = query.where((eb) => eb.or([eb('record_id', '=', id), eb('parent_id', '=', id)]));

@@ -12,6 +12,7 @@ import * as kv from './kv-store.ts';
 import * as limits from './limit-store.ts';
 import * as oauth from './oauth-store.ts';
 import * as records from './record-store.ts';
+import * as sessions from './session-store.ts';
 
 /**
  * The store as services use it: every query with the database (a transaction, or the pool) and
@@ -78,7 +79,7 @@ const DIRECTORY_WRITES = { insertOrg: dir.insertOrg, updateOrg: dir.updateOrgRow
     moveUsersToProfile: dir.moveUsersToProfile, reparentRoles: dir.reparentRoles };
 const Directory = area(
   { getOrg: dir.getOrg, listOrgs: dir.listOrgs, listUsers: dir.listUsers, listUserIdsIn: dir.listUserIdsIn, getUser: dir.getUser,
-    getUserByEmail: dir.getUserByEmail, listRoles: dir.listRoles, getRole: dir.getRole, listProfiles: dir.listProfiles,
+    getUserByEmail: dir.getUserByEmail, findUsersByEmail: dir.findUsersByEmail, listRoles: dir.listRoles, getRole: dir.getRole, listProfiles: dir.listProfiles,
     getProfile: dir.getProfile },
   DIRECTORY_WRITES,
 );
@@ -122,7 +123,13 @@ const Limits = area(
     takeTally: limits.takeTally },
 );
 
-const Kv = area({}, { sharedSecret: kv.sharedSecret });
+const SESSION_WRITES = { insert: sessions.insertSession, revoke: sessions.revokeSession, revokeUser: sessions.revokeUserSessions };
+const Sessions = area(
+  { get: sessions.getSession },
+  { ...SESSION_WRITES, touch: sessions.touchSession, prune: sessions.pruneSessions },
+);
+
+const Kv = area({ get: kv.getValue }, { sharedSecret: kv.sharedSecret, put: kv.putValue });
 
 /** Reads of the audit chain; appending is the transaction's alone (runTransaction). */
 const Audit = area({ head: audit.getAuditHead, count: audit.countAuditEntries, stream: audit.streamChain }, {});
@@ -138,6 +145,7 @@ export class BoundStore {
   readonly integrity: InstanceType<typeof Integrity>;
   readonly oauth: InstanceType<typeof OAuth>;
   readonly limits: InstanceType<typeof Limits>;
+  readonly sessions: InstanceType<typeof Sessions>;
   readonly audit: InstanceType<typeof Audit>;
   readonly kv: InstanceType<typeof Kv>;
   readonly [BINDING]: Binding;
@@ -152,6 +160,7 @@ export class BoundStore {
     this.integrity = new Integrity(b);
     this.oauth = new OAuth(b);
     this.limits = new Limits(b);
+    this.sessions = new Sessions(b);
     this.audit = new Audit(b);
     this.kv = new Kv(b);
   }
@@ -164,9 +173,11 @@ type ReadsOf<A, W> = Omit<A, keyof W>;
  * The store outside any transaction (`Store.repos`): every read, but no write to business data
  * (records, the bin, the directory, OAuth grants), which may only happen in a transaction that
  * audits it. What is left to write here is bookkeeping that is not a change anyone audits: job
- * claims and leases, export status, rate-limit counters, signed heads and keys.
+ * claims and leases, export status, rate-limit counters, a session's last activity, signed heads
+ * and keys.
  */
-export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth'> & {
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions'> & {
+  readonly sessions: ReadsOf<InstanceType<typeof Sessions>, typeof SESSION_WRITES>;
   readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
   readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;
   readonly directory: ReadsOf<InstanceType<typeof Directory>, typeof DIRECTORY_WRITES>;

@@ -26,6 +26,10 @@ export async function listUserIdsIn(db: Db, orgId: string, ids: readonly string[
 export const getUser = (db: Db, orgId: string, id: string) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 
+/** The users with this email in every organisation (signing in names no organisation). */
+export const findUsersByEmail = (db: Db, email: string) =>
+  db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).orderBy('created_at').limit(20).execute();
+
 export const getUserByEmail = (db: Db, orgId: string, email: string) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('email', '=', email.toLowerCase()).executeTakeFirst();
 

@@ -11,3 +11,10 @@ export async function sharedSecret(db: Db, key: string): Promise<string> {
   const row = await db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirstOrThrow();
   return row.value;
 }
+
+/** Sets a value (an operational status such as the last verify's result: it vouches for nothing). */
+export const putValue = (db: Db, key: string, value: string) =>
+  db.insertInto('kv').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+
+export const getValue = async (db: Db, key: string) =>
+  (await db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst())?.value;

@@ -22,6 +22,7 @@ export interface Database {
   tombstones: TombstoneTable;
   rate_limits: RateLimitTable;
   login_failure_tallies: LoginFailureTallyTable;
+  console_sessions: ConsoleSessionTable;
 }
 
 /**
@@ -273,4 +274,20 @@ export interface OAuthTokenTable {
   expires_at: number | null;
   revoked_at: number | null;
   created_at: number;
+}
+
+/** A console sign-in: the cookie's hash, whose it is, its CSRF token and when it ends. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  org_id: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+  /** The last request made with it: idle expiry counts from here. */
+  last_seen_at: number;
+  /** The absolute end, however active the session is. */
+  expires_at: number;
+  revoked_at: number | null;
 }

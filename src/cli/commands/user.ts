@@ -3,7 +3,10 @@ import { systemActor } from '../../services/context.ts';
 import type { CliCommand } from '../command.ts';
 import { actor, profileId, roleId, userByEmail } from '../directory-lookup.ts';
 import { resolveOrg } from '../org-option.ts';
-import { out } from '../output.ts';
+import { CliError, out, say } from '../output.ts';
+import { hostname, userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
 
 interface UserFlags { org?: string; email: string; firstName?: string; lastName?: string; role?: string; profile?: string; status?: string;
   newEmail?: string; emailTracking?: string }
@@ -35,6 +38,39 @@ export async function userListCommand(rt: Runtime, o: { org?: string }) {
   return 0;
 }
 
+/**
+ * The new password from standard input, so that it never appears on a command line (shell
+ * history, `ps`): piped, the first line; at a terminal, typed at a prompt without echo.
+ */
+export async function readPassword(input: NodeJS.ReadStream = process.stdin): Promise<string> {
+  if (!input.isTTY) {
+    let text = '';
+    for await (const chunk of input) text += chunk;
+    return text.replace(/\r?\n[\s\S]*$/, '');
+  }
+  const muted = new Writable({ write: (_chunk, _enc, done) => done() });
+  const rl = createInterface({ input, output: muted, terminal: true });
+  try {
+    process.stderr.write('New password: ');
+    const first = await rl.question('');
+    process.stderr.write('\nRepeat it: ');
+    const second = await rl.question('');
+    process.stderr.write('\n');
+    if (first !== second) throw new CliError('the two passwords differ: nothing was changed');
+    return first;
+  } finally {
+    rl.close();
+  }
+}
+
+/** `auditrail user set-password --email <e>`: the console password, read from standard input; ends the user's sessions. */
+export async function userSetPasswordCommand(rt: Runtime, o: { org?: string; email: string }, password: string) {
+  const org = await resolveOrg(rt, o.org);
+  const u = await rt.services.sessions.setPassword(org.id, o.email, password, `auditrail CLI (${userInfo().username}@${hostname()})`);
+  say(`password set for ${u.email}; their console sessions were ended`);
+  return 0;
+}
+
 export const command: CliCommand = {
   define(cmd, ctx) {
     cmd.command('create').requiredOption('--email <email>').option('--first-name <n>').requiredOption('--last-name <n>')
@@ -45,6 +81,12 @@ export const command: CliCommand = {
       .option('--new-email <email>').option('--role <name or id>').option('--profile <name or id>')
       .option('--status <active|disabled>').option('--email-tracking <on|off>', 'audit the emails this user sends').option('--org <id>')
       .action(ctx.action((o: UserFlags) => ctx.withRuntime({ migrate: true }, (rt) => userUpdateCommand(rt, o))));
+    cmd.command('set-password').description('set a user\'s console password, read from standard input')
+      .requiredOption('--email <email>').option('--org <id>')
+      .action(ctx.action(async (o: { org?: string; email: string }) => {
+        const password = await readPassword();
+        return ctx.withRuntime({ migrate: true }, (rt) => userSetPasswordCommand(rt, o, password));
+      }));
     cmd.command('list').option('--org <id>')
       .action(ctx.action((o: { org?: string }) => ctx.withRuntime({ migrate: false }, (rt) => userListCommand(rt, o))));
   },

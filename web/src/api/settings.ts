@@ -21,8 +21,10 @@ export async function getOrgSettings(): Promise<OrgSettings> {
 export const patchOrgSettings = (patch: Partial<OrgSettings>) => apiSend<OrgSettings>('PATCH', '/api/console/settings', patch);
 
 export interface IntegrityStatus {
-  last_verify: { at: string; ok: boolean; checked: number; breaks: number } | null;
-  newest_head: { seq: number; hash: string; signed_at: string; key_id: string } | null;
+  /** The last `auditrail verify` (or the worker's scheduled one): how many entries it walked, how many breaks. */
+  last_verify: { at: string; ok: boolean; entries: number; breaks: number; from_seq?: number; last_seq?: number; first_break?: string | null } | null;
+  /** The newest signed chain head; `reason` says what signed it (schedule, export, ...). */
+  newest_head: { seq: number; hash: string; signed_at: string; key_id: string; reason?: string } | null;
   public_key: { key_id: string; public_key: string; algorithm: string };
 }
 

@@ -9,7 +9,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { JobProgress, type JobState } from '../../components/JobProgress.tsx';
 import { zoneLabel } from '../../lib/time.ts';
 import { binFilters, itemName, paramsFromView, rangeProblem, viewFromParams, type BinView } from './binQuery.ts';
-import { childrenIndex, dependentsOf, describeDependents } from './dependents.ts';
+import { childrenIndex, dependentsOf, describeDependents, parentsFirst } from './dependents.ts';
 import { errorFeedback, outcomeFeedback, type Feedback } from './feedback.ts';
 import { BinFiltersBar } from './BinFiltersBar.tsx';
 import { BinTable } from './BinTable.tsx';
@@ -146,7 +146,7 @@ export default function RecycleBinPage() {
             : total !== null ? `${items(total)}${filtered ? ' match the filters' : ' in the recycle bin'}` : '\u00a0'}
         </Text>
         <Group gap="xs" wrap="wrap">
-          <Button onClick={() => restore.mutate(selectedItems.map((i) => i.id))} disabled={none || busy} loading={restore.isPending}>
+          <Button onClick={() => restore.mutate(parentsFirst(selectedItems))} disabled={none || busy} loading={restore.isPending}>
             Restore
           </Button>
           <Button color="red" variant="light" onClick={() => { remove.reset(); setConfirm('delete'); }} disabled={none || busy}>
@@ -161,7 +161,7 @@ export default function RecycleBinPage() {
       </Group>
 
       {selectedItems.length > 0 && (withDependents.some((w) => w.deps.length) || orphans.length > 0 || index.isFetching) && (
-        <Alert color="blue" variant="light" aria-live="polite" title="What comes with the selection">
+        <Alert color="blue" variant="light" role="status" aria-live="polite" title="What comes with the selection">
           <Stack gap={4}>
             {index.isFetching && !index.data && <Text size="sm">Looking for dependent items…</Text>}
             {withDependents.filter((w) => w.deps.length).slice(0, 5).map((w) => (
@@ -225,7 +225,7 @@ export default function RecycleBinPage() {
           }}
           onToggleAll={(on) => setSelected(on ? new Set(pageItems.map((i) => i.id)) : new Set())}
           sortBy={view.sortBy} sortOrder={view.sortOrder}
-          onSort={(by: BinSortBy) => update({ sortBy: by, sortOrder: view.sortBy === by && view.sortOrder === 'desc' ? 'asc' : 'desc' })} />
+          onSort={(by: BinSortBy, order?: 'asc' | 'desc') => update({ sortBy: by, sortOrder: order ?? (view.sortBy === by && view.sortOrder === 'desc' ? 'asc' : 'desc') })} />
       )}
 
       {!badRange && pages > 1 && (
@@ -239,7 +239,7 @@ export default function RecycleBinPage() {
 
       <ConfirmDialog opened={confirm === 'delete'} title="Delete permanently?" confirmLabel="Delete Permanently"
         busy={remove.isPending} error={remove.error}
-        onCancel={() => setConfirm(null)} onConfirm={() => remove.mutate(selectedItems.map((i) => i.id))}>
+        onCancel={() => setConfirm(null)} onConfirm={() => remove.mutate(parentsFirst(selectedItems))}>
         <Text size="sm">
           {selectedItems.length === 1 ? <><b>{itemName(selectedItems[0])}</b> will be deleted for good.</>
             : <>{items(selectedItems.length)} will be deleted for good.</>}

@@ -48,3 +48,31 @@ export function describeDependents(items: BinItem[], label: (module: string) => 
   const names = kinds.map((m) => (counts.get(m) === 1 ? label(m).singular : label(m).plural).toLowerCase());
   return `${n.toLocaleString('en-US')} dependent item${n === 1 ? '' : 's'} (${names.join(', ')})`;
 }
+
+/**
+ * The ids in the order the API should act on them: an item after every selected ancestor, so that
+ * a restore brings the parent back before its dependents (the API acts in the order given, and
+ * refuses a dependent whose parent is still in the bin).
+ */
+export function parentsFirst(items: BinItem[]): string[] {
+  const byId = new Map(items.map((i) => [i.id, i]));
+  const depth = (i: BinItem, seen = new Set<string>()): number => {
+    const p = i.parent_record ? byId.get(i.parent_record.id) : undefined;
+    if (!p || seen.has(p.id)) return 0;
+    seen.add(i.id);
+    return 1 + depth(p, seen);
+  };
+  return items.map((i, n) => ({ id: i.id, d: depth(i), n })).sort((a, b) => a.d - b.d || a.n - b.n).map((x) => x.id);
+}
+
+/** Whether one of the item's ancestors (by `byId`) is among `ids`. */
+export function hasAncestorIn(item: BinItem, ids: Set<string>, byId: Map<string, BinItem>): boolean {
+  const seen = new Set<string>();
+  let p = item.parent_record?.id;
+  while (p && !seen.has(p)) {
+    if (ids.has(p)) return true;
+    seen.add(p);
+    p = byId.get(p)?.parent_record?.id;
+  }
+  return false;
+}

@@ -1,6 +1,7 @@
 import type { BinItem, BinItemOutcome } from '../../api/bin.ts';
 import { ApiError } from '../../api/client.ts';
 import { itemName } from './binQuery.ts';
+import { hasAncestorIn } from './dependents.ts';
 
 /** What the page says after a restore or a permanent deletion. */
 export interface Feedback {
@@ -37,15 +38,26 @@ export function failureWords(code: string, message: string, item: BinItem | unde
   }
 }
 
-/** The page's feedback for the outcomes of a restore or a deletion done at once. */
+/**
+ * The page's feedback for the outcomes of a restore or a deletion done at once. A selected
+ * dependent that came back with its selected parent is answered "not in the recycle bin" by the
+ * API: it counts as restored.
+ */
 export function outcomeFeedback(action: 'restore' | 'delete', outcomes: BinItemOutcome[], items: Map<string, BinItem>,
   parents: Map<string, BinItem>): Feedback {
-  const ok = outcomes.filter((o) => o.ok);
-  const failed = outcomes.filter((o) => !o.ok);
+  const restored = new Set(outcomes.filter((o) => o.ok).map((o) => o.id));
+  const cameBack = (o: BinItemOutcome) => {
+    const item = items.get(o.id);
+    return !o.ok && action === 'restore' && o.code === 'INVALID_DATA' && /not in the recycle bin/.test(o.message)
+      && item !== undefined && hasAncestorIn(item, restored, items);
+  };
+  const ok = outcomes.filter((o) => o.ok || cameBack(o));
+  const failed = outcomes.filter((o) => !o.ok && !cameBack(o));
   const done = action === 'restore' ? 'restored' : 'deleted permanently';
   const lines = failed.map((o) => {
     const item = items.get(o.id);
-    return failureWords(o.code, o.message, item, item?.parent_record ? parents.get(item.parent_record.id) : undefined, action);
+    const parentId = item?.parent_record?.id;
+    return failureWords(o.code, o.message, item, parentId ? parents.get(parentId) ?? items.get(parentId) : undefined, action);
   });
   if (failed.length === 0) return { tone: 'success', title: `${plural(ok.length, 'item')} ${done}.`, lines: [] };
   if (ok.length === 0) {
@@ -65,8 +77,9 @@ export function errorFeedback(action: 'restore' | 'delete', err: unknown, ids: s
     const id = typeof err.details.id === 'string' ? err.details.id : ids.length === 1 ? ids[0] : undefined;
     const item = id ? items.get(id) : undefined;
     const known = ['CANNOT_RESTORE_WITHOUT_PARENT', 'NO_PERMISSION'].includes(err.code) || (err.code === 'INVALID_DATA' && id !== undefined);
+    const parentId = item?.parent_record?.id;
     const line = known && item
-      ? failureWords(err.code, err.message, item, item.parent_record ? parents.get(item.parent_record.id) : undefined, action)
+      ? failureWords(err.code, err.message, item, parentId ? parents.get(parentId) ?? items.get(parentId) : undefined, action)
       : err.message;
     const more = ids.length > 1 && id ? [`None of the ${ids.length} selected items could be ${action === 'restore' ? 'restored' : 'deleted'}; the first reason is above.`] : [];
     return { tone: 'error', title, lines: [line, ...more] };

@@ -81,21 +81,20 @@ export default function UsersPage() {
       <Title order={1}>Users</Title>
 
       <Stack gap="sm" component="section" aria-labelledby="users-list">
-        <Title order={2} size="h4" id="users-list">Users</Title>
+        <Title order={2} size="h4" id="users-list">People</Title>
         {users.isPending ? <LoadingState label="Loading the users" />
           : users.isError ? <ErrorState error={users.error} onRetry={() => users.refetch()} title="The users cannot be loaded" />
             : sorted.length === 0 ? <EmptyState title="No users">The organisation has no users yet.</EmptyState>
               : (
-                <Table.ScrollContainer minWidth={720} type="native">
+                <Table.ScrollContainer minWidth={600} type="native">
                   <Table striped highlightOnHover verticalSpacing="xs">
                     <Table.Thead>
                       <Table.Tr>
                         <Table.Th>Name</Table.Th>
-                        <Table.Th>Email</Table.Th>
                         <Table.Th>Role</Table.Th>
                         <Table.Th>Profile</Table.Th>
                         <Table.Th>Status</Table.Th>
-                        <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
+                        <Table.Th pos="relative"><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
                       </Table.Tr>
                     </Table.Thead>
                     <Table.Tbody>
@@ -103,8 +102,10 @@ export default function UsersPage() {
                         const s = STATUS[u.status] ?? { label: u.status, color: 'gray' };
                         return (
                           <Table.Tr key={u.id}>
-                            <Table.Td fw={500}>{u.full_name}{u.id === session.user.id && <Text span size="xs" c="dimmed"> (you)</Text>}</Table.Td>
-                            <Table.Td>{u.email}</Table.Td>
+                            <Table.Td>
+                              <Text size="sm" fw={500}>{u.full_name}{u.id === session.user.id && <Text span size="xs" c="dimmed"> (you)</Text>}</Text>
+                              <Text size="xs" c="dimmed">{u.email}</Text>
+                            </Table.Td>
                             <Table.Td>{u.role?.name ?? '—'}</Table.Td>
                             <Table.Td>{u.profile?.name ?? '—'}</Table.Td>
                             <Table.Td><Badge color={s.color} variant="light">{s.label}</Badge></Table.Td>

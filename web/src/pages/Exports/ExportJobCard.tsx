@@ -1,5 +1,5 @@
 import { Anchor, Badge, Button, Group, List, Paper, SimpleGrid, Stack, Text, Tooltip } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { consoleLink, downloadExportFile, getPublicKeys, type ExportJob } from '../../api/exports.ts';
 import { formatTime } from '../../lib/time.ts';
 import { supportsEd25519, verifyExportZip, type ExportVerification } from '../../lib/manifest.ts';
@@ -41,11 +41,19 @@ export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: Export
   const links = job.download_links ?? [];
   const expired = job.expiry_date ? Date.parse(job.expiry_date) < now : false;
   const zip = links.find((l) => /\.zip$/i.test(fileName(l)));
-  const check = useMutation({
-    mutationFn: () => verify(zip!),
-    // The download is audited: the audit log's lists may have changed.
-    onSettled: () => client.invalidateQueries({ queryKey: ['audit-log'] }),
+  // Run on demand (it downloads the whole file, an audited download) and kept for the session.
+  const q = useQuery({
+    queryKey: ['export-verification', job.id, zip],
+    queryFn: async () => {
+      try {
+        return await verify(zip!);
+      } finally {
+        void client.invalidateQueries({ queryKey: ['audit-log'] });
+      }
+    },
+    enabled: false, staleTime: Infinity, gcTime: Infinity, retry: false,
   });
+  const check = { data: q.data, isPending: q.isFetching, isError: q.isError && !q.isFetching, error: q.error, mutate: () => void q.refetch() };
   const created = formatTime(job.job_start_time, timeZone);
   return (
     <Paper withBorder p="md" component="article" aria-label={`Export of ${created}`}>
@@ -67,7 +75,7 @@ export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: Export
           <Field label="Entries">{job.entry_count === null ? '—' : job.entry_count.toLocaleString('en-US')}</Field>
           <Field label="Expires">{job.expiry_date ? `${formatTime(job.expiry_date, timeZone)}${expired ? ' (expired)' : ''}` : '—'}</Field>
           <Field label="Created by">{job.created_by.name ?? `User ${job.created_by.id}`}</Field>
-          <Field label="Finished">{job.job_end_time ? formatTime(job.job_end_time, timeZone) : '—'}</Field>
+          <Field label="Ended">{job.job_end_time ? formatTime(job.job_end_time, timeZone) : '—'}</Field>
         </SimpleGrid>
         {job.status === 'Failed' && (
           <Text size="sm" c="red">The export failed. Create it again; if it fails again, the server log says why.</Text>

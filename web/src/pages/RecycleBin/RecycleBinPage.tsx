@@ -67,8 +67,10 @@ export default function RecycleBinPage() {
   const orphans = selectedItems.filter((i) => i.parent_record && parents.has(i.parent_record.id));
   const atLeast = index.data && !index.data.complete ? 'at least ' : '';
 
-  const startJob = (id: string, action: RunningJob['action'], n: number) => {
-    const label = action === 'restore' ? `Restoring ${items(n)}` : action === 'delete' ? `Deleting ${items(n)} permanently` : 'Emptying the recycle bin';
+  const startJob = (id: string, action: RunningJob['action'], ids: string[]) => {
+    const what = ids.length === 1 && byId.get(ids[0]) ? itemName(byId.get(ids[0])!) : items(ids.length);
+    const withDeps = allDeps.length ? ` with ${atLeast}${fmt(allDeps.length)} dependent item${allDeps.length === 1 ? '' : 's'}` : '';
+    const label = action === 'restore' ? `Restoring ${what}${withDeps}` : action === 'delete' ? `Deleting ${what}${withDeps} permanently` : 'Emptying the recycle bin';
     setJobs((js) => [...js, { id, action, label }]);
   };
 
@@ -76,7 +78,7 @@ export default function RecycleBinPage() {
     mutationFn: (ids: string[]) => restoreItems(ids),
     onMutate: () => setFeedback(null),
     onSuccess: (r, ids) => {
-      if (r.scheduled) startJob(r.jobId, 'restore', ids.length);
+      if (r.scheduled) startJob(r.jobId, 'restore', ids);
       else setFeedback(outcomeFeedback('restore', r.outcomes, byId, parents));
       setSelected(new Set());
     },
@@ -87,7 +89,7 @@ export default function RecycleBinPage() {
     mutationFn: (ids: string[]) => deleteItems(ids),
     onMutate: () => setFeedback(null),
     onSuccess: (r, ids) => {
-      if (r.scheduled) startJob(r.jobId, 'delete', ids.length);
+      if (r.scheduled) startJob(r.jobId, 'delete', ids);
       else setFeedback(outcomeFeedback('delete', r.outcomes, byId, parents));
       setSelected(new Set());
       setConfirm(null);
@@ -98,7 +100,7 @@ export default function RecycleBinPage() {
     mutationFn: emptyBin,
     onMutate: () => setFeedback(null),
     onSuccess: (r) => {
-      if (r.scheduled) startJob(r.jobId, 'empty', 0);
+      if (r.scheduled) startJob(r.jobId, 'empty', []);
       else setFeedback({ tone: 'success', title: `The recycle bin is empty: ${items(r.removed)} deleted permanently.`, lines: [] });
       setSelected(new Set());
       setConfirm(null);

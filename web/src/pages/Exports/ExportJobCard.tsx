@@ -7,10 +7,10 @@ import { describeCriteria } from './criteria.ts';
 
 /** The API's status names, as people read them. */
 export const STATUS_LABEL: Record<string, { label: string; color: string }> = {
-  Scheduled: { label: 'Scheduled', color: 'gray' },
-  Progress: { label: 'In Progress', color: 'blue' },
-  Finished: { label: 'Finished', color: 'teal' },
-  Failed: { label: 'Failed', color: 'red' },
+  Scheduled: { label: 'Scheduled', color: 'gray.7' },
+  Progress: { label: 'In Progress', color: 'blue.8' },
+  Finished: { label: 'Finished', color: 'teal.9' },
+  Failed: { label: 'Failed', color: 'red.8' },
 };
 
 const fileName = (link: string) => decodeURIComponent(link.split('/').pop() ?? link);
@@ -37,7 +37,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 /** One export job: its status, entries, expiry, files and (for a signed ZIP) the manifest check. */
 export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: ExportJob; timeZone: string; moduleLabel: (m: string) => string; now: number }) {
   const client = useQueryClient();
-  const status = STATUS_LABEL[job.status] ?? { label: job.status, color: 'gray' };
+  const status = STATUS_LABEL[job.status] ?? { label: job.status, color: 'gray.7' };
   const links = job.download_links ?? [];
   const expired = job.expiry_date ? Date.parse(job.expiry_date) < now : false;
   const zip = links.find((l) => /\.zip$/i.test(fileName(l)));
@@ -60,13 +60,13 @@ export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: Export
       <Stack gap="sm">
         <Group justify="space-between" wrap="wrap" gap="xs">
           <Group gap="xs" wrap="wrap">
-            <Badge color={status.color} variant="light" size="lg">{status.label}</Badge>
+            <Badge color={status.color} variant="filled" size="lg">{status.label}</Badge>
             {check.data?.ok && (
               <Tooltip label={`The manifest's Ed25519 signature (key ${check.data.keyId}) and every file's SHA-256 check out`} withArrow>
-                <Badge color="teal" variant="filled" size="lg" tabIndex={0}>Verified</Badge>
+                <Badge color="teal.9" variant="filled" size="lg" tabIndex={0}>Verified</Badge>
               </Tooltip>
             )}
-            {job.truncated && <Badge color="orange" variant="light">Capped at 1,000,000 entries</Badge>}
+            {job.truncated && <Badge color="orange.9" variant="filled">Capped at 1,000,000 entries</Badge>}
           </Group>
           <Text size="sm" c="dimmed"><time dateTime={job.job_start_time}>{created}</time></Text>
         </Group>

@@ -47,7 +47,7 @@ function OrgSettingsForm({ saved }: { saved: OrgSettings }) {
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
           {NUMBER_SETTINGS.map((f) => (
             <NumberInput key={f.key} label={f.label} description={f.description} min={f.min} max={f.max} allowDecimal={false}
-              allowNegative={false} thousandSeparator="," value={draft[f.key]} onChange={(v) => set({ [f.key]: v } as Partial<SettingsDraft>)}
+              allowNegative={false} clampBehavior="none" thousandSeparator="," value={draft[f.key]} onChange={(v) => set({ [f.key]: v } as Partial<SettingsDraft>)}
               error={problems[f.key]} />
           ))}
         </SimpleGrid>
@@ -122,12 +122,12 @@ function Integrity({ s, tz }: { s: IntegrityStatus; tz: string }) {
             {v ? (
               <>
                 <Group gap="xs">
-                  <Badge color={v.ok ? 'teal' : 'red'} variant="filled">{v.ok ? 'Intact' : 'Broken'}</Badge>
+                  <Badge color={v.ok ? 'teal.9' : 'red.8'} variant="filled">{v.ok ? 'Intact' : 'Broken'}</Badge>
                   <Text size="sm"><time dateTime={v.at}>{formatTime(v.at, tz)}</time></Text>
                 </Group>
                 <Text size="sm">
                   {fmt(v.entries)} entr{v.entries === 1 ? 'y' : 'ies'} checked
-                  {v.from_seq !== undefined && v.last_seq !== undefined ? ` (sequence ${fmt(v.from_seq)} to ${fmt(v.last_seq)})` : ''}
+                  {v.last_seq !== undefined ? ` (through sequence ${fmt(v.last_seq)})` : ''}
                   {v.ok ? '; the chain is unbroken.' : `; ${fmt(v.breaks)} break${v.breaks === 1 ? '' : 's'} found.`}
                 </Text>
                 {!v.ok && v.first_break && <Text size="sm" c="red">First break: {v.first_break}</Text>}
@@ -160,7 +160,7 @@ function Integrity({ s, tz }: { s: IntegrityStatus; tz: string }) {
             <Title order={3} size="h5" id="public-key">Public key ({s.public_key.algorithm}, key {s.public_key.key_id})</Title>
             <CopyButton value={s.public_key.public_key} timeout={2000}>
               {({ copied, copy }) => (
-                <Button size="xs" variant={copied ? 'filled' : 'light'} color={copied ? 'teal' : undefined} onClick={copy}
+                <Button size="xs" variant={copied ? 'filled' : 'light'} color={copied ? 'teal.9' : undefined} onClick={copy}
                   aria-label={copied ? 'Public key copied' : 'Copy public key'}>
                   {copied ? 'Copied' : 'Copy public key'}
                 </Button>
@@ -194,7 +194,7 @@ export default function SettingsPage() {
           <Title order={2} size="h4" id="org-settings">Audit log and recycle bin</Title>
           {settings.isPending ? <LoadingState label="Loading the settings" />
             : settings.isError ? <ErrorState error={settings.error} onRetry={() => settings.refetch()} title="The settings cannot be loaded" />
-              : <OrgSettingsForm key={JSON.stringify(settings.data)} saved={settings.data} />}
+              : <OrgSettingsForm saved={settings.data} />}
         </Stack>
       </Paper>
 

@@ -8,7 +8,7 @@ const ACTIONS = ['view', 'create', 'edit', 'delete'] as const;
 
 function Flag({ on, what }: { on: boolean; what: string }) {
   return (
-    <Text span size="sm" c={on ? 'teal.8' : 'gray.6'} aria-label={`${what}: ${on ? 'allowed' : 'not allowed'}`} role="img">
+    <Text span size="sm" c={on ? 'teal.9' : 'gray.7'} aria-label={`${what}: ${on ? 'allowed' : 'not allowed'}`} role="img">
       {on ? '✓' : '–'}
     </Text>
   );
@@ -56,7 +56,7 @@ function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (
         <Text size="sm" fw={600} mb={4}>Settings permissions</Text>
         <Group gap={6}>
           {settings.map((s) => (
-            <Badge key={s.label} variant={s.enabled ? 'light' : 'outline'} color={s.enabled ? 'teal' : 'gray'} tt="none"
+            <Badge key={s.label} variant={s.enabled ? 'filled' : 'outline'} color={s.enabled ? 'teal.9' : 'gray.7'} tt="none"
               aria-label={`${s.label}: ${s.enabled ? 'allowed' : 'not allowed'}`}>
               {s.enabled ? '✓ ' : '✕ '}{s.label}
             </Badge>
@@ -77,8 +77,8 @@ export function ProfilesList({ profiles, moduleLabel, userCount }: { profiles: P
           <Accordion.Control aria-label={`${p.name} permissions`}>
             <Group gap="xs" wrap="wrap">
               <Text fw={600} size="sm">{p.name}</Text>
-              {p.permission_type === 'crm_admin' && <Badge size="sm" variant="light">Administrator</Badge>}
-              {p.custom && <Badge size="sm" variant="outline" color="gray">Custom</Badge>}
+              {p.permission_type === 'crm_admin' && <Badge size="sm" variant="filled" color="indigo.8">Administrator</Badge>}
+              {p.custom && <Badge size="sm" variant="outline" color="gray.7">Custom</Badge>}
               <Text size="xs" c="dimmed">{userCount(p.id)} user{userCount(p.id) === 1 ? '' : 's'}</Text>
             </Group>
           </Accordion.Control>

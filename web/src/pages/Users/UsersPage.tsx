@@ -10,9 +10,9 @@ import { ProfilesList } from './ProfilePermissions.tsx';
 const USERS_KEY = ['directory', 'users'] as const;
 
 const STATUS: Record<string, { label: string; color: string }> = {
-  active: { label: 'Active', color: 'teal' },
-  disabled: { label: 'Disabled', color: 'gray' },
-  deleted: { label: 'Deleted', color: 'red' },
+  active: { label: 'Active', color: 'teal.9' },
+  disabled: { label: 'Disabled', color: 'gray.7' },
+  deleted: { label: 'Deleted', color: 'red.8' },
 };
 
 /** Changes a user's role, profile or status through PUT /crm/v8/users/{id}; the server's refusal in words. */
@@ -99,7 +99,7 @@ export default function UsersPage() {
                     </Table.Thead>
                     <Table.Tbody>
                       {sorted.map((u) => {
-                        const s = STATUS[u.status] ?? { label: u.status, color: 'gray' };
+                        const s = STATUS[u.status] ?? { label: u.status, color: 'gray.7' };
                         return (
                           <Table.Tr key={u.id}>
                             <Table.Td>
@@ -108,7 +108,7 @@ export default function UsersPage() {
                             </Table.Td>
                             <Table.Td>{u.role?.name ?? '—'}</Table.Td>
                             <Table.Td>{u.profile?.name ?? '—'}</Table.Td>
-                            <Table.Td><Badge color={s.color} variant="light">{s.label}</Badge></Table.Td>
+                            <Table.Td><Badge color={s.color} variant="filled">{s.label}</Badge></Table.Td>
                             <Table.Td>
                               <Button size="xs" variant="default" aria-label={`Edit ${u.full_name}`}
                                 disabled={!roles.data || !profiles.data} onClick={() => setEditing(u)}>Edit</Button>

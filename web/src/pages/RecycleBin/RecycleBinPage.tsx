@@ -205,7 +205,7 @@ export default function RecycleBinPage() {
       )}
 
       {badRange ? (
-        <EmptyState title="No dates to show">{badRange} Change From or To.</EmptyState>
+        <EmptyState title="From is after To">{badRange} Change From or To to see the deleted items.</EmptyState>
       ) : page.isPending ? (
         <LoadingState label="Loading the recycle bin" />
       ) : page.isError ? (
@@ -227,7 +227,9 @@ export default function RecycleBinPage() {
           }}
           onToggleAll={(on) => setSelected(on ? new Set(pageItems.map((i) => i.id)) : new Set())}
           sortBy={view.sortBy} sortOrder={view.sortOrder}
-          onSort={(by: BinSortBy, order?: 'asc' | 'desc') => update({ sortBy: by, sortOrder: order ?? (view.sortBy === by && view.sortOrder === 'desc' ? 'asc' : 'desc') })} />
+          onSort={(by: BinSortBy, order?: 'asc' | 'desc') => update({ sortBy: by,
+            // The other order of the current column; a new column starts A to Z, or newest first for times.
+            sortOrder: order ?? (view.sortBy === by ? (view.sortOrder === 'desc' ? 'asc' : 'desc') : by === 'deleted_time' ? 'desc' : 'asc') })} />
       )}
 
       {!badRange && pages > 1 && (

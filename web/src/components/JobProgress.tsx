@@ -40,11 +40,16 @@ export function JobProgress({ label, jobKey, fetchJob, onEnd, interval = 1000 }:
   const ended = useRef(false);
   const job = q.data;
   useEffect(() => {
-    if (job && (job.state === 'done' || job.state === 'failed') && !ended.current) {
+    if (ended.current) return;
+    if (job && (job.state === 'done' || job.state === 'failed')) {
       ended.current = true;
       onEnd?.(job);
+    } else if (!job && q.isError) {
+      // The job cannot be read at all (gone, or not ours): it ends here for this page.
+      ended.current = true;
+      onEnd?.({ state: 'failed', processed: 0, total: null, message: `Its progress cannot be read: ${q.error instanceof Error ? q.error.message : String(q.error)}` });
     }
-  }, [job, onEnd]);
+  }, [job, onEnd, q.isError, q.error]);
 
   if (q.isError && !job) {
     return <Alert color="red" role="alert" title={label}>The job's progress cannot be read: {q.error instanceof Error ? q.error.message : String(q.error)}</Alert>;

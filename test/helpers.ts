@@ -138,7 +138,8 @@ export async function tokenFor(app: FastifyInstance, env: TestEnv, orgId: string
 }
 
 export async function createApp(env: TestEnv) {
-  return createHttpApp(env.rt);
+  // The API alone: whether web/dist happens to be built must not change what an API test sees.
+  return createHttpApp(env.rt, { console: false });
 }
 
 export interface AppOptions {

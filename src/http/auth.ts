@@ -56,6 +56,8 @@ export async function authenticateToken(oauth: OAuthService, request: FastifyReq
 /** OAUTH_SCOPE_MISMATCH unless the token carries one of the scopes. */
 export function requireScope(principal: Principal, ...anyOf: string[]) {
   if (!anyOf.some((s) => scopeCovers(principal.scopes, s))) {
+    // A console session holds what the user's profile allows: beyond it is a permission it lacks.
+    if (principal.viaSession) throw new AppError('NO_PERMISSION', 'permission denied', { permissions: anyOf });
     throw new AppError('OAUTH_SCOPE_MISMATCH', 'Unauthorized', {});
   }
 }

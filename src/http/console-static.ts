@@ -43,6 +43,8 @@ export async function serveConsole(app: FastifyInstance, dist = CONSOLE_DIST): P
     prefix: '/',
     wildcard: false,
     index: false,
+    // Our own Cache-Control below: hashed assets for a year, the rest revalidated.
+    cacheControl: false,
     // Routes for the built files only: they are public, like any web page's scripts.
     globIgnore: ['**/index.html'],
     setHeaders(res, filePath) {

@@ -8,7 +8,7 @@ import { inTransaction, systemActor, type Actor, type ServiceDeps } from './cont
 import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { profileScopes, secretsEqual } from './authorization.ts';
-import { hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
+import { countFailure, hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
 /** Tokens whose API-limit reservations one process keeps before it forgets past minutes'. */
@@ -177,29 +177,9 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     await store.repos.limits.tallyLoginFailure({ org_id: client.org_id, client_id: client.client_id, minute_start: now - (now % MINUTE), last_ip: ctx.ip });
   }
 
-  /**
-   * Counts a failed login against its client id and IP, and locks either out when it reaches
-   * its limit. Returns whether this failure is past a limit (tallied, not audited on its own)
-   * and, for the one that reached it, when the lockout ends.
-   */
-  async function countFailure(clientId: string | undefined, ctx: RequestContext) {
-    const now = deps.clock();
-    const windowStart = now - (now % TOKEN_LIMITS.failureWindowMs);
-    const until = now + TOKEN_LIMITS.lockoutMs;
-    let over = false;
-    let lockedUntil: number | null = null;
-    for (const [key, max] of [[clientId && clientKey(clientId), TOKEN_LIMITS.failuresPerClient],
-      [ctx.ip && ipKey(ctx.ip), TOKEN_LIMITS.failuresPerIp]] as [string | undefined, number][]) {
-      if (!key) continue;
-      const { count } = await store.repos.limits.hit(`failures:${key}`, windowStart);
-      if (count > max) over = true;
-      if (count === max) {
-        await store.repos.limits.lock(key, until);
-        lockedUntil = until;
-      }
-    }
-    return { over, lockedUntil };
-  }
+  /** Counts a failed login against its client id and IP (rate-limits.countFailure). */
+  const failed = (clientId: string | undefined, ctx: RequestContext) => countFailure(deps,
+    [[clientId && clientKey(clientId), TOKEN_LIMITS.failuresPerClient], [ctx.ip && ipKey(ctx.ip), TOKEN_LIMITS.failuresPerIp]], TOKEN_LIMITS);
 
   /** The token endpoint: issues tokens or answers `{error}` as Zoho's accounts server does. Throws TOO_MANY_REQUESTS. */
   async function grant(req: TokenRequest, ctx: RequestContext): Promise<TokenResponse> {
@@ -217,7 +197,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     if (!req.client_id) return { error: 'invalid_client' };
     const client = await store.repos.oauth.getClient(req.client_id);
     const unknown = async () => {
-      await countFailure(req.client_id, ctx);
+      await failed(req.client_id, ctx);
       return { error: 'invalid_client' };
     };
     if (!client || client.revoked_at) return unknown();
@@ -226,7 +206,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     if (!user) return unknown();
     const actor = userActor(org, user, profile, ctx);
     const fail = async (error: string) => {
-      const { over, lockedUntil } = await countFailure(client.client_id, ctx);
+      const { over, lockedUntil } = await failed(client.client_id, ctx);
       if (over) {
         await tally(client, ctx);
       } else {

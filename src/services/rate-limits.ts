@@ -27,6 +27,31 @@ export async function hitLimits(deps: ServiceDeps, limits: RateLimit[]): Promise
   return refusal;
 }
 
+/**
+ * Counts a failed login against each key (`[key, max]`; a null key is skipped) in the failure
+ * window, and locks a key out for `lockoutMs` when its failures reach `max`. Returns whether this
+ * failure went past a limit (the caller stops auditing failures one by one) and, when it reached
+ * one, when the lockout ends.
+ */
+export async function countFailure(deps: ServiceDeps, keys: [string | null | undefined, number][],
+  opts: { failureWindowMs: number; lockoutMs: number }) {
+  const now = deps.clock();
+  const windowStart = now - (now % opts.failureWindowMs);
+  const until = now + opts.lockoutMs;
+  let over = false;
+  let lockedUntil: number | null = null;
+  for (const [key, max] of keys) {
+    if (!key) continue;
+    const { count } = await deps.store.repos.limits.hit(`failures:${key}`, windowStart);
+    if (count > max) over = true;
+    if (count === max) {
+      await deps.store.repos.limits.lock(key, until);
+      lockedUntil = until;
+    }
+  }
+  return { over, lockedUntil };
+}
+
 /** TOO_MANY_REQUESTS (429) with `details.retry_after` in whole seconds (the HTTP layer sends it as Retry-After). */
 export const tooManyRequests = (refusal: Refusal, message: string) =>
   new AppError('TOO_MANY_REQUESTS', message, { retry_after: Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)) });

@@ -8,7 +8,7 @@ import { consolePages, profileScopes, secretsEqual, visibleUserIds } from './aut
 import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
 import type { Principal, RequestContext } from './oauth-service.ts';
 import { checkPassword, decoyHash, hashPassword } from './passwords.ts';
-import { hitLimits, MINUTE, tooManyRequests } from './rate-limits.ts';
+import { countFailure, hitLimits, MINUTE, tooManyRequests } from './rate-limits.ts';
 
 /** The console's session cookie. Its value is 32 random bytes; the store keeps only its hash. */
 export const SESSION_COOKIE = 'auditrail_session';
@@ -85,25 +85,9 @@ export function createSessionService(deps: ServiceDeps, opts: SessionOptions) {
   const emailKey = (email: string) => `login:email:${email.slice(0, 320)}`;
   const ipKey = (ip: string) => `login:ip:${ip}`;
 
-  /** Counts a failure against the email and IP; returns whether it went past a limit, and the lockout it started. */
-  async function countFailure(email: string, ctx: RequestContext) {
-    const now = deps.clock();
-    const windowStart = now - (now % LOGIN_LIMITS.failureWindowMs);
-    const until = now + LOGIN_LIMITS.lockoutMs;
-    let over = false;
-    let lockedUntil: number | null = null;
-    for (const [key, max] of [[emailKey(email), LOGIN_LIMITS.failuresPerEmail],
-      [ctx.ip && ipKey(ctx.ip), LOGIN_LIMITS.failuresPerIp]] as [string | null, number][]) {
-      if (!key) continue;
-      const { count } = await store.repos.limits.hit(`failures:${key}`, windowStart);
-      if (count > max) over = true;
-      if (count === max) {
-        await store.repos.limits.lock(key, until);
-        lockedUntil = until;
-      }
-    }
-    return { over, lockedUntil };
-  }
+  /** Counts a failed sign-in against the email and IP (rate-limits.countFailure). */
+  const failed = (email: string, ctx: RequestContext) => countFailure(deps,
+    [[emailKey(email), LOGIN_LIMITS.failuresPerEmail], [ctx.ip && ipKey(ctx.ip), LOGIN_LIMITS.failuresPerIp]], LOGIN_LIMITS);
 
   async function principalOf(orgId: string, userId: string): Promise<Principal | null> {
     const [org, user] = await Promise.all([store.repos.directory.getOrg(orgId), store.repos.directory.getUser(orgId, userId)]);
@@ -143,7 +127,7 @@ export function createSessionService(deps: ServiceDeps, opts: SessionOptions) {
       }
     }
     if (!matched || matched.status !== 'active') {
-      const { over, lockedUntil } = await countFailure(email, ctx);
+      const { over, lockedUntil } = await failed(email, ctx);
       // A known user's failures are theirs to see, up to the lockout; an unknown email has no
       // organisation to audit into (the counters still lock it out).
       const known = matched ?? candidates[0];

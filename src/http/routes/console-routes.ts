@@ -76,6 +76,11 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps) {
       body: z.object({ email: z.string(), password: z.string() }),
       responses: { 200: SessionView },
       handler: async (request, reply, input) => {
+        // Login CSRF: another site could post a form that signs the victim in as the attacker. A
+        // form cannot send JSON's content type without a preflight this server never grants.
+        if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '') || request.headers['sec-fetch-site'] === 'cross-site') {
+          throw new AppError('CSRF_TOKEN_INVALID', 'sign in from the console: the request must be JSON from this site', {});
+        }
         const s = await services.sessions.login(input.body, ctxOf(request));
         reply.setCookie(SESSION_COOKIE, s.cookie, { httpOnly: true, sameSite: 'strict', secure: isHttps(request, deps), path: '/' });
         return sessionView(s.principal, s.csrfToken);
@@ -201,11 +206,11 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps) {
     }),
     PATCH: op({
       summary: 'Change the organisation\'s audit log settings (Administrators); audited as org_updated',
-      body: z.looseObject({}).describe('any of audit_log_window_days, retention_years, legal_hold, recycle_bin_days, api_requests_per_minute'),
+      body: z.looseObject({}).optional().describe('any of audit_log_window_days, retention_years, legal_hold, recycle_bin_days, api_requests_per_minute'),
       responses: { 200: Settings },
       handler: async (request, _reply, input) => {
         const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.UPDATE');
-        return services.directory.updateOrgSettings(actor, input.body);
+        return services.directory.updateOrgSettings(actor, input.body ?? {});
       },
     }),
   });

@@ -16,11 +16,14 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: Record<string, unknown>;
-  constructor(code: string, status: number, message: string, details: Record<string, unknown> = {}) {
+  /** When the server refused every item of a request (400 with a wrapper array): each item's error, in order. */
+  readonly items: ApiError[];
+  constructor(code: string, status: number, message: string, details: Record<string, unknown> = {}, items: ApiError[] = []) {
     super(message);
     this.code = code;
     this.status = status;
     this.details = details;
+    this.items = items;
   }
 }
 
@@ -44,13 +47,18 @@ function words(code: string, message: string | undefined): string {
 
 /** Turns one Zoho-shaped error body (or an item of a wrapper array) into an ApiError. */
 export function toApiError(body: unknown, status: number): ApiError {
-  let e = body as { code?: string; message?: string; details?: Record<string, unknown> } | null;
+  type Item = { code?: string; message?: string; details?: Record<string, unknown> } | null;
+  let e = body as Item;
+  let items: ApiError[] = [];
   if (e && typeof e === 'object' && !('code' in e)) {
     const wrapped = Object.values(e).find((v) => Array.isArray(v)) as unknown[] | undefined;
-    if (wrapped && wrapped[0] && typeof wrapped[0] === 'object') e = wrapped[0] as typeof e;
+    if (wrapped && wrapped[0] && typeof wrapped[0] === 'object') {
+      e = wrapped[0] as Item;
+      if (wrapped.length > 1) items = wrapped.map((w) => toApiError(w, status));
+    }
   }
   const code = typeof e?.code === 'string' ? e.code : status === 404 ? 'NOT_FOUND' : 'INTERNAL_ERROR';
-  return new ApiError(code, status, words(code, e?.message), e?.details ?? {});
+  return new ApiError(code, status, words(code, e?.message), e?.details ?? {}, items);
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null | string[]>;

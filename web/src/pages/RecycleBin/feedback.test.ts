@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BinItem } from '../../api/bin.ts';
-import { ApiError } from '../../api/client.ts';
+import { ApiError, toApiError } from '../../api/client.ts';
 import { errorFeedback, outcomeFeedback } from './feedback.ts';
 import { hasAncestorIn, parentsFirst } from './dependents.ts';
 
@@ -58,5 +58,16 @@ describe('feedback', () => {
     expect(f.lines[1]).toMatch(/None of the 2 selected items/);
     expect(errorFeedback('delete', new ApiError('NETWORK_ERROR', 0, 'The server cannot be reached.'), ['1'], byId, new Map()).lines)
       .toEqual(['The server cannot be reached.']);
+  });
+
+  it('says why each item failed when the server refused every one of them', () => {
+    const err = toApiError({ recycle_bin: [
+      { code: 'CANNOT_RESTORE_WITHOUT_PARENT', details: { id: '2' }, message: 'the parent is in the recycle bin', status: 'error' },
+      { code: 'INVALID_DATA', details: { id: '999' }, message: 'the id given seems to be invalid', status: 'error' },
+    ] }, 400);
+    const f = errorFeedback('restore', err, ['2', '999'], byId, new Map());
+    expect(f.lines).toHaveLength(2);
+    expect(f.lines[0]).toMatch(/^Call notes cannot be restored while its parent record Ines Lopez/);
+    expect(f.lines[1]).toMatch(/invalid/i);
   });
 });

@@ -68,11 +68,14 @@ export function outcomeFeedback(action: 'restore' | 'delete', outcomes: BinItemO
 
 /**
  * The feedback for a request the server refused as a whole: when every item failed, the API
- * answers 400 and the first item's error is what the console gets.
+ * answers 400 with each item's error, and each is said in words.
  */
 export function errorFeedback(action: 'restore' | 'delete', err: unknown, ids: string[], items: Map<string, BinItem>,
   parents: Map<string, BinItem>): Feedback {
   const title = action === 'restore' ? 'Nothing was restored.' : 'Nothing was deleted.';
+  if (err instanceof ApiError && err.items.length > 1) {
+    return { tone: 'error', title, lines: err.items.map((e) => errorFeedback(action, e, [], items, parents).lines[0]) };
+  }
   if (err instanceof ApiError) {
     const id = typeof err.details.id === 'string' ? err.details.id : ids.length === 1 ? ids[0] : undefined;
     const item = id ? items.get(id) : undefined;

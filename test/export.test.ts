@@ -96,18 +96,25 @@ describe('Export Audit Log API', () => {
       [{ audit_log_export: {} }, 400, 'INVALID_DATA', { expected_data_type: 'jsonarray' }, false],
       [{ audit_log_export: [{}, {}] }, 400, 'LIMIT_EXCEEDED', { api_name: 'audit_log_export', json_path: '$.audit_log_export[1]', limit: '1' }, true],
       [{ audit_log_export: [{}] }, 400, 'MANDATORY_NOT_FOUND', { api_name: 'criteria' }, true],
-      [c({ comparator: 'in' }), 400, 'EXPECTED_FIELD_MISSING', { expected_fields: [{ api_name: 'group', json_path: '$.audit_log_export[0].criteria.group' }, { api_name: 'field', json_path: '$.audit_log_export[0].criteria.field' }] }, true],
+      [c({ comparator: 'in' }), 400, 'DEPENDENT_FIELD_MISSING', { api_name: 'field', json_path: '$.audit_log_export[0].criteria.field',
+        dependee: { api_name: 'comparator', json_path: '$.audit_log_export[0].criteria.comparator' } }, true],
+      [c({ value: ['added'] }), 400, 'DEPENDENT_FIELD_MISSING', { api_name: 'field', dependee: { api_name: 'value' } }, true],
+      [c({ group_operator: 'and' }), 400, 'DEPENDENT_FIELD_MISSING', { api_name: 'group', dependee: { api_name: 'group_operator' } }, true],
+      [c({ ...f('action', 'in', ['added']), group_operator: 'and' }), 400, 'DEPENDENT_FIELD_MISSING', { api_name: 'group' }, true],
+      [c({ field: {}, comparator: 'in', value: ['added'] }), 400, 'MANDATORY_NOT_FOUND', { api_name: 'api_name', json_path: '$.audit_log_export[0].criteria.field.api_name' }, true],
+      [c(f('', 'in', ['added'])), 400, 'MANDATORY_NOT_FOUND', { api_name: 'api_name' }, true],
+      [c({}), 400, 'EXPECTED_FIELD_MISSING', { expected_fields: [{ api_name: 'group', json_path: '$.audit_log_export[0].criteria.group' }, { api_name: 'field', json_path: '$.audit_log_export[0].criteria.field' }] }, true],
       [c({ ...f('action', 'in', ['added']), group: [] }), 400, 'AMBIGUITY_DURING_PROCESSING', {}, true],
       [c({ field: { api_name: 'action' }, value: ['added'] }), 400, 'DEPENDENT_FIELD_MISSING', { api_name: 'comparator' }, true],
       [c({ field: { api_name: 'action' }, comparator: 'in' }), 400, 'DEPENDENT_FIELD_MISSING', { api_name: 'value', dependee: { api_name: 'comparator', json_path: '$.audit_log_export[0].criteria.comparator' } }, true],
       [c(f('colour', 'in', ['red'])), 400, 'NOT_SUPPORTED', { api_name: 'api_name', json_path: '$.audit_log_export[0].criteria.field.api_name' }, true],
-      [c(f('action', 'between', ['added'])), 400, 'NOT_SUPPORTED', { api_name: 'comparator' }, true],
+      [c(f('action', 'between', ['added'])), 400, 'INVALID_DATA', { api_name: 'comparator', json_path: '$.audit_log_export[0].criteria.comparator' }, true],
       [c(f('audited_time', 'between', '2025-01-01T00:00:00Z')), 400, 'DEPENDENT_MISMATCH', { api_name: 'value', expected_data_type: 'jsonarray' }, true],
-      [c(f('audited_time', 'between', ['2025-01-01T00:00:00Z', '2025-12-31T00:00:00Z'])), 400, 'NOT_ALLOWED', { api_name: 'value', json_path: '$.audit_log_export[0].criteria.value' }, true],
+      [c(f('audited_time', 'between', ['2025-01-01T00:00:00Z', '2025-12-31T00:00:00Z'])), 400, 'INVALID_DATA', { api_name: 'value', json_path: '$.audit_log_export[0].criteria.value' }, true],
       [c(f('audited_time', 'between', ['yesterday', '2025-12-31T00:00:00Z'])), 400, 'INVALID_DATA', { json_path: '$.audit_log_export[0].criteria.value[0]' }, true],
-      [c(f('action', 'in', ['flew'])), 400, 'INVALID_DATA', { json_path: '$.audit_log_export[0].criteria.value[0]' }, true],
+      [c(f('action', 'in', ['flew'])), 400, 'NOT_SUPPORTED', { api_name: 'value', json_path: '$.audit_log_export[0].criteria.value[0]' }, true],
       [c(f('done_by', 'in', [{ id: '1000000000000000001' }])), 400, 'INVALID_DATA', { api_name: 'id' }, true],
-      [c(f('done_by', 'in', [{ name: 'no id' }])), 400, 'INVALID_DATA', { api_name: 'id' }, true],
+      [c(f('done_by', 'in', [{ name: 'no id' }])), 400, 'MANDATORY_NOT_FOUND', { api_name: 'id', json_path: '$.audit_log_export[0].criteria.value[0].id' }, true],
       [c(f('module', 'in', [{ api_name: 'Leads', id: 'x' }])), 400, 'INVALID_DATA', { api_name: 'id' }, true],
       [c(f('module', 'in', [{ api_name: 'Spaceships' }])), 400, 'INVALID_DATA', { api_name: 'api_name' }, true],
       [c({ group_operator: 'and', group: [f('action', 'in', ['added']), f('action', 'in', ['added']), f('action', 'in', ['added'])] }), 400, 'LIMIT_EXCEEDED', { limit: '2' }, true],
@@ -232,6 +239,33 @@ describe('Export Audit Log API', () => {
       t.env.advance(-8 * DAY);
     }
   });
+
+  it('words the documented errors as Zoho does, and answers a scheduled job with Zoho\'s message', async () => {
+    const c = (criteria: unknown) => ({ audit_log_export: [{ criteria }] });
+    const f = (api: string, comparator: string, value: unknown) => ({ field: { api_name: api }, comparator, value });
+    const message = async (body: unknown) => (await create(admin, body)).json().audit_log_export[0].message as string;
+    expect(await message(c(f('audited_time', 'between', ['2025-01-01T00:00:00Z', '2025-12-31T00:00:00Z']))))
+      .toMatch(/^The audited time range exceeds the supported limit/);
+    expect(await message(c(f('action', 'between', ['added'])))).toBe('Specify valid values to the comparator key');
+    expect(await message(c(f('action', 'in', ['flew'])))).toBe('The value given in the value key is not supported');
+    expect(await message(c(f('done_by', 'in', [{ name: 'no id' }])))).toBe('The required key ID seems to be missing');
+  });
+
+  it('exports at most the last 180 days when filtered without a time range, three years unfiltered', async () => {
+    const f = (api: string, comparator: string, value: unknown) => ({ field: { api_name: api }, comparator, value });
+    const resolvedFrom = async (body: unknown) => {
+      const res = await create(admin, body);
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json().audit_log_export[0]).toMatchObject({ code: 'SCHEDULED', message: 'ExportAuditlog scheduled successfully.', status: 'success' });
+      const id = res.json().audit_log_export[0].details.id;
+      const row = await t.env.store.db.selectFrom('audit_exports').select(['resolved', 'created_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      await t.env.store.db.updateTable('audit_exports').set({ status: 'Failed' }).where('id', '=', id).execute();
+      return (Number(row.created_at) - JSON.parse(row.resolved).from) / DAY;
+    };
+    expect(await resolvedFrom({ audit_log_export: [{ criteria: f('action', 'in', ['deleted']) }] })).toBeCloseTo(180, 0);
+    expect(await resolvedFrom({ audit_log_export: [{ criteria: f('module', 'in', [{ api_name: 'Leads' }]) }] })).toBeCloseTo(180, 0);
+    expect(await resolvedFrom(undefined)).toBeCloseTo(3 * 365, 0);
+  });
 });
 
 describe.each(BACKENDS)('export files on %s', (backend) => {
@@ -265,4 +299,5 @@ describe.each(BACKENDS)('export files on %s', (backend) => {
     await second?.close();
     await env.close();
   });
+
 });

@@ -7,7 +7,8 @@ import { parseDateTime } from './time.ts';
  * The Export Audit Log criteria grammar (Zoho, spec §2.2): a simple condition
  * `{field: {api_name}, comparator, value}` or a group `{group_operator: "and", group: [c, c]}`,
  * groups nesting. Fields: action (equal, in), module (equal, in), done_by (equal, in),
- * audited_time (between, at most 180 days).
+ * audited_time (between, at most 180 days). The error codes are those of Zoho's Export Audit Log
+ * documentation, which wins over its OAS examples (spec §2.2).
  */
 export interface ExportCriteria {
   actions?: string[];
@@ -48,6 +49,16 @@ function walk(node: unknown, path: string, out: ExportCriteria, depth: number): 
     throw err('AMBIGUITY_DURING_PROCESSING', 'a criterion has either field or group, not both', {
       ambiguity_due_to: [{ api_name: 'field', json_path: `${path}.field` }, { api_name: 'group', json_path: `${path}.group` }] });
   }
+  // A key that only means something beside another: Zoho names the one missing.
+  if (c.group_operator !== undefined && !hasGroup) {
+    throw err('DEPENDENT_FIELD_MISSING', 'group_operator is given without group', { api_name: 'group', json_path: `${path}.group`,
+      dependee: { api_name: 'group_operator', json_path: `${path}.group_operator` } });
+  }
+  if (!hasField && !hasGroup && (c.comparator !== undefined || c.value !== undefined)) {
+    const present = c.comparator !== undefined ? 'comparator' : 'value';
+    throw err('DEPENDENT_FIELD_MISSING', `${present} is given without field`, { api_name: 'field', json_path: `${path}.field`,
+      dependee: { api_name: present, json_path: `${path}.${present}` } });
+  }
   if (!hasField && !hasGroup) {
     throw err('EXPECTED_FIELD_MISSING', 'a criterion needs field or group', {
       expected_fields: [{ api_name: 'group', json_path: `${path}.group` }, { api_name: 'field', json_path: `${path}.field` }] });
@@ -69,8 +80,14 @@ function walk(node: unknown, path: string, out: ExportCriteria, depth: number): 
     return;
   }
   const field = c.field as Record<string, unknown> | null;
-  if (!field || typeof field !== 'object' || Array.isArray(field) || typeof field.api_name !== 'string') {
+  if (!field || typeof field !== 'object' || Array.isArray(field)) {
     throw err('INVALID_DATA', 'field must be an object with api_name', { api_name: 'field', json_path: `${path}.field`, expected_data_type: 'jsonobject' });
+  }
+  if (field.api_name === undefined || field.api_name === null || field.api_name === '') {
+    throw err('MANDATORY_NOT_FOUND', 'The required key api_name seems to be missing', { api_name: 'api_name', json_path: `${path}.field.api_name` });
+  }
+  if (typeof field.api_name !== 'string') {
+    throw err('INVALID_DATA', 'field.api_name must be text', { api_name: 'api_name', json_path: `${path}.field.api_name`, expected_data_type: 'string' });
   }
   const name = field.api_name;
   if (!FIELDS.includes(name)) {
@@ -86,7 +103,7 @@ function walk(node: unknown, path: string, out: ExportCriteria, depth: number): 
   }
   const comparators: Record<string, string[]> = { action: ['equal', 'in'], module: ['equal', 'in'], done_by: ['equal', 'in'], audited_time: ['between'] };
   if (typeof c.comparator !== 'string' || !comparators[name].includes(c.comparator)) {
-    throw err('NOT_SUPPORTED', `comparator ${String(c.comparator)} is not supported for ${name}`, {
+    throw err('INVALID_DATA', 'Specify valid values to the comparator key', {
       api_name: 'comparator', json_path: `${path}.comparator`, supported_values: comparators[name] });
   }
   const comparator = c.comparator;
@@ -107,8 +124,8 @@ function walk(node: unknown, path: string, out: ExportCriteria, depth: number): 
         : arrayOf(1, AUDIT_ACTIONS.length);
       values.forEach((v, i) => {
         if (typeof v !== 'string' || !(AUDIT_ACTIONS as readonly string[]).includes(v)) {
-          throw err('INVALID_DATA', 'invalid action', { api_name: 'value', json_path: comparator === 'equal' ? valuePath : `${valuePath}[${i}]`,
-            supported_values: AUDIT_ACTIONS });
+          throw err('NOT_SUPPORTED', 'The value given in the value key is not supported', { api_name: 'value',
+            json_path: comparator === 'equal' ? valuePath : `${valuePath}[${i}]`, supported_values: AUDIT_ACTIONS });
         }
       });
       out.actions = intersect(out.actions, values as string[]);
@@ -132,7 +149,11 @@ function walk(node: unknown, path: string, out: ExportCriteria, depth: number): 
     case 'done_by': {
       const values = arrayOf(1, comparator === 'equal' ? 1 : 500);
       const ids = values.map((v, i) => {
-        const id = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>).id : v;
+        const isObject = !!v && typeof v === 'object' && !Array.isArray(v);
+        if (isObject && (v as Record<string, unknown>).id === undefined) {
+          throw err('MANDATORY_NOT_FOUND', 'The required key ID seems to be missing', { api_name: 'id', json_path: `${valuePath}[${i}].id` });
+        }
+        const id = isObject ? (v as Record<string, unknown>).id : v;
         if (!isId(id)) throw err('INVALID_DATA', 'done_by values need user ids', { api_name: 'id', json_path: `${valuePath}[${i}].id`, expected_data_type: 'long' });
         return id;
       });
@@ -148,7 +169,7 @@ function walk(node: unknown, path: string, out: ExportCriteria, depth: number): 
       });
       if (from > to) throw err('INVALID_DATA', 'the start of the range is after its end', { api_name: 'value', json_path: valuePath });
       if (to - from > MAX_EXPORT_RANGE_DAYS * DAY) {
-        throw err('NOT_ALLOWED', `only intervals within ${MAX_EXPORT_RANGE_DAYS} days (6 months) can be exported`, { api_name: 'value', json_path: valuePath });
+        throw err('INVALID_DATA', `The audited time range exceeds the supported limit (${MAX_EXPORT_RANGE_DAYS} days)`, { api_name: 'value', json_path: valuePath });
       }
       out.from = Math.max(out.from ?? from, from);
       out.to = Math.min(out.to ?? to, to);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { AppError } from '../domain/errors.ts';
-import { parseExportCriteria, type ExportCriteria } from '../domain/export-criteria.ts';
+import { MAX_EXPORT_RANGE_DAYS, parseExportCriteria, type ExportCriteria } from '../domain/export-criteria.ts';
 import { isId } from '../domain/ids.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES } from '../domain/modules.ts';
 import { AUDIT_MODULES } from '../domain/audit-query.ts';
@@ -122,8 +122,11 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     let actorIds = await visibleUserIds(store.repos, actor);
     if (doneBy) actorIds = actorIds ? doneBy.filter((id) => actorIds!.includes(id)) : doneBy;
     const head = await store.repos.audit.head(actor.orgId);
+    // Zoho: "With filters ... you can export up to 6 months"; only the unfiltered log reaches back three years.
+    const filtered = !!(parsed?.actions || parsed?.modules || parsed?.doneBy);
+    const earliest = now - (filtered && parsed?.from === undefined ? MAX_EXPORT_RANGE_DAYS * DAY : 3 * YEAR);
     const resolved: ResolvedExport = {
-      from: Math.max(parsed?.from ?? now - 3 * YEAR, now - 3 * YEAR), to: Math.min(parsed?.to ?? now, now),
+      from: Math.max(parsed?.from ?? earliest, now - 3 * YEAR), to: Math.min(parsed?.to ?? now, now),
       maxSeq: head ? Number(head.last_seq) : 0, actorIds, actions: parsed?.actions ?? null, modules, timeZone: org!.time_zone,
     };
     return inTransaction(deps, actor, async (tx) => {

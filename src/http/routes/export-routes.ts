@@ -53,7 +53,7 @@ export function exportRoutes(app: FastifyInstance, deps: HttpDeps) {
         const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.audit_logs.CREATE');
         const job = await services.exports.create(actor, input.body);
         return reply.code(201).send({ audit_log_export: [{ code: 'SCHEDULED', details: { id: job.id },
-          message: 'Audit log export job scheduled', status: 'success' }] });
+          message: 'ExportAuditlog scheduled successfully.', status: 'success' }] });
       },
     }),
     GET: op({

@@ -16,6 +16,11 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 /** Runs the CLI without blocking the test worker's event loop (vitest talks to it meanwhile). */
 function run(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runWithInput(dataDir, null, ...args);
+}
+
+/** As run, with `input` written to the command's standard input (then closed). */
+function runWithInput(dataDir: string, input: string | null, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
       env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'silent' } });
@@ -25,6 +30,8 @@ function run(dataDir: string, ...args: string[]): Promise<{ code: number | null;
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (input !== null) child.stdin.end(input);
+    else child.stdin.end();
   });
 }
 
@@ -73,7 +80,29 @@ describe('auditrail CLI', () => {
     expect((await run(dir, 'retention', 'run')).stdout).toMatch(/Keeper: legal hold, nothing purged/);
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
     expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(2);
+    // Who changed it: the operating-system user and host that ran the command, not only "the CLI".
+    const who = db.prepare("select distinct actor_name from audit_entries where action = 'org_updated'").all() as { actor_name: string }[];
+    expect(who).toEqual([{ actor_name: `auditrail CLI (${os.userInfo().username}@${os.hostname()})` }]);
     db.close();
+    expect((await run(dir, 'verify')).code).toBe(0);
+  });
+
+  it('sets a console password read from standard input, never from the command line, and signs in with it', async () => {
+    const dir = tempDir();
+    await run(dir, 'org', 'create', '--name', 'Pw', '--admin-email', 'p@pw.example');
+    const short = await runWithInput(dir, 'short\n', 'user', 'set-password', '--email', 'p@pw.example');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/at least 10 characters/);
+    const set = await runWithInput(dir, 'a long enough passphrase\n', 'user', 'set-password', '--email', 'p@pw.example');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toMatch(/password set for p@pw.example/);
+    const unknown = await runWithInput(dir, 'a long enough passphrase\n', 'user', 'set-password', '--email', 'nobody@pw.example');
+    expect(unknown.code).toBe(1);
+    const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    const e = db.prepare("select actor_name, details from audit_entries where action = 'user_updated' order by seq desc").get() as { actor_name: string; details: string };
+    db.close();
+    expect(e.actor_name).toMatch(/^auditrail CLI \(.+@.+\)$/);
+    expect(e.details).not.toContain('passphrase');
     expect((await run(dir, 'verify')).code).toBe(0);
   });
 

@@ -2,12 +2,13 @@ import type { Runtime } from '../services/runtime.ts';
 import { systemActor } from '../services/context.ts';
 import { resolveOrg } from './org-option.ts';
 import { CliError } from './output.ts';
+import { cliActorName } from './cli-actor.ts';
 
 /** Finding the organisation, roles, profiles and users that the directory commands (user, role, profile) name. */
 
 export async function actor(rt: Runtime, orgId?: string) {
   const org = await resolveOrg(rt, orgId);
-  return { org, actor: { ...systemActor(org.id, 'auditrail CLI', org.time_zone), userAgent: 'auditrail-cli' } };
+  return { org, actor: { ...systemActor(org.id, cliActorName(), org.time_zone), userAgent: 'auditrail-cli' } };
 }
 
 /** `{ id }` of the role or profile named (case-insensitively) or with that id. */

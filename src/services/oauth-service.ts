@@ -103,7 +103,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
    * Creates a self-client for a user (default: the first active Administrator) and a refresh
    * token for it. Throws INVALID_DATA for an unknown user or scope.
    */
-  async function createClient(orgId: string, opts: { userEmail?: string; scopes?: string[]; name?: string; redirectUri?: string } = {}) {
+  async function createClient(orgId: string, opts: { userEmail?: string; scopes?: string[]; name?: string; redirectUri?: string; actorName?: string } = {}) {
     const org = await store.repos.directory.getOrg(orgId);
     if (!org) throw new AppError('INVALID_DATA', 'no such organisation', { api_name: 'org' });
     const [users, profiles] = await Promise.all([store.repos.directory.listUsers(orgId), store.repos.directory.listProfiles(orgId)]);
@@ -118,7 +118,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     const clientId = `1000.${randomBytes(15).toString('hex').toUpperCase()}`;
     const clientSecret = randomBytes(21).toString('hex');
     const refreshToken = token();
-    const actor = systemActor(orgId, 'auditrail CLI', org.time_zone);
+    const actor = systemActor(orgId, opts.actorName ?? 'auditrail CLI', org.time_zone);
     await inTransaction(deps, actor, async (tx) => {
       await tx.store.oauth.insertClient({
         id: newId(tx.now), org_id: orgId, user_id: user.id, client_id: clientId, secret_hash: sha256(clientSecret),
@@ -139,7 +139,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
    * A one-time grant code (10 minutes) for the authorization_code grant, like Zoho's self-client
    * console, audited with it. Its scopes stay within the client's and the user's profile's.
    */
-  async function createGrantCode(clientId: string, scopes?: string[]) {
+  async function createGrantCode(clientId: string, scopes?: string[], actorName = 'auditrail CLI') {
     const client = await store.repos.oauth.getClient(clientId);
     if (!client || client.revoked_at) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
     const { user, profile } = await loadUser(client.org_id, client.user_id);
@@ -148,7 +148,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     checkScopes(granted, profile, client.scopes.split(','));
     const code = token();
     const org = (await store.repos.directory.getOrg(client.org_id))!;
-    await inTransaction(deps, systemActor(org.id, 'auditrail CLI', org.time_zone), async (tx) => {
+    await inTransaction(deps, systemActor(org.id, actorName, org.time_zone), async (tx) => {
       await tx.store.oauth.insertToken({
         token_hash: sha256(code), kind: 'code', org_id: client.org_id, client_id: client.client_id, user_id: client.user_id,
         scopes: granted.join(','), refresh_hash: null, expires_at: tx.now + CODE_SECONDS * 1000, revoked_at: null, created_at: tx.now,
@@ -359,11 +359,11 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
   }
 
   /** Revokes a client and every token it holds (CLI). */
-  async function revokeClient(orgId: string, clientId: string) {
+  async function revokeClient(orgId: string, clientId: string, actorName = 'auditrail CLI') {
     const client = await store.repos.oauth.getClient(clientId);
     if (!client || client.org_id !== orgId) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
     const org = (await store.repos.directory.getOrg(orgId))!;
-    await inTransaction(deps, systemActor(orgId, 'auditrail CLI', org.time_zone), async (tx) => {
+    await inTransaction(deps, systemActor(orgId, actorName, org.time_zone), async (tx) => {
       await tx.store.oauth.revokeClient(orgId, clientId, tx.now);
       await tx.store.oauth.revokeClientTokens(clientId, tx.now);
       tx.audit({ action: 'oauth_client_revoked', module: 'oauth_clients', recordId: clientId, recordName: client.name,
@@ -377,11 +377,11 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
    * operator does for a client someone locked out by guessing secrets. Audited
    * (`oauth_client_unlocked`). Throws INVALID_DATA for a client not in the organisation.
    */
-  async function unlockClient(orgId: string, clientId: string) {
+  async function unlockClient(orgId: string, clientId: string, actorName = 'auditrail CLI') {
     const client = await store.repos.oauth.getClient(clientId);
     if (!client || client.org_id !== orgId) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
     const org = (await store.repos.directory.getOrg(orgId))!;
-    await inTransaction(deps, systemActor(orgId, 'auditrail CLI', org.time_zone), async (tx) => {
+    await inTransaction(deps, systemActor(orgId, actorName, org.time_zone), async (tx) => {
       await tx.store.limits.unlock([clientKey(clientId)]);
       tx.audit({ action: 'oauth_client_unlocked', module: 'oauth_clients', recordId: clientId, recordName: client.name,
         parentModule: 'users', parentId: client.user_id, batchId: null, fieldHistory: null, extra: null });

@@ -1,3 +1,4 @@
+import { cliActorName } from '../cli-actor.ts';
 import type { Runtime } from '../../services/runtime.ts';
 import { resolveOrg } from '../org-option.ts';
 import type { CliCommand } from '../command.ts';
@@ -7,7 +8,7 @@ import { out, say } from '../output.ts';
 export async function clientCreateCommand(rt: Runtime, opts: { org?: string; user?: string; scopes?: string; json?: boolean; name?: string }) {
   const org = await resolveOrg(rt, opts.org);
   const scopes = opts.scopes?.split(',').map((s) => s.trim()).filter(Boolean);
-  const c = await rt.services.oauth.createClient(org.id, { userEmail: opts.user, scopes, name: opts.name });
+  const c = await rt.services.oauth.createClient(org.id, { userEmail: opts.user, scopes, name: opts.name, actorName: cliActorName() });
   if (opts.json) {
     out(JSON.stringify({ client_id: c.client_id, client_secret: c.client_secret, refresh_token: c.refresh_token }));
   } else {
@@ -22,7 +23,7 @@ export async function clientCreateCommand(rt: Runtime, opts: { org?: string; use
 
 /** `auditrail client code`: a one-time grant code for the authorization_code grant. */
 export async function clientCodeCommand(rt: Runtime, opts: { clientId: string; scopes?: string }) {
-  const code = await rt.services.oauth.createGrantCode(opts.clientId, opts.scopes?.split(',').map((s) => s.trim()).filter(Boolean));
+  const code = await rt.services.oauth.createGrantCode(opts.clientId, opts.scopes?.split(',').map((s) => s.trim()).filter(Boolean), cliActorName());
   out(code);
   return 0;
 }
@@ -37,14 +38,14 @@ export async function clientListCommand(rt: Runtime, opts: { org?: string }) {
 
 export async function clientRevokeCommand(rt: Runtime, opts: { org?: string; clientId: string }) {
   const org = await resolveOrg(rt, opts.org);
-  await rt.services.oauth.revokeClient(org.id, opts.clientId);
+  await rt.services.oauth.revokeClient(org.id, opts.clientId, cliActorName());
   say(`revoked ${opts.clientId} and every token it held`);
   return 0;
 }
 
 export async function clientUnlockCommand(rt: Runtime, opts: { org?: string; clientId: string }) {
   const org = await resolveOrg(rt, opts.org);
-  await rt.services.oauth.unlockClient(org.id, opts.clientId);
+  await rt.services.oauth.unlockClient(org.id, opts.clientId, cliActorName());
   say(`unlocked ${opts.clientId}: its failed logins are forgotten and the token endpoint accepts it again`);
   return 0;
 }

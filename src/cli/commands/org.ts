@@ -1,3 +1,4 @@
+import { cliActorName } from '../cli-actor.ts';
 import type { Runtime } from '../../services/runtime.ts';
 import { systemActor } from '../../services/context.ts';
 import type { CliCommand } from '../command.ts';
@@ -49,7 +50,7 @@ export async function orgSettingsCommand(rt: Runtime, opts: SettingsFlags) {
     api_requests_per_minute: num(opts.apiRequestsPerMinute, 'api-requests-per-minute'),
     legal_hold: legalHold,
   };
-  const actor = { ...systemActor(org.id, 'auditrail CLI', org.time_zone), userAgent: 'auditrail-cli' };
+  const actor = { ...systemActor(org.id, cliActorName(), org.time_zone), userAgent: 'auditrail-cli' };
   const settings = changesSettings(opts)
     ? await rt.services.directory.updateOrgSettings(actor, patch)
     : await rt.services.directory.orgSettings(org.id);

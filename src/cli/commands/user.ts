@@ -4,7 +4,7 @@ import type { CliCommand } from '../command.ts';
 import { actor, profileId, roleId, userByEmail } from '../directory-lookup.ts';
 import { resolveOrg } from '../org-option.ts';
 import { CliError, out, say } from '../output.ts';
-import { hostname, userInfo } from 'node:os';
+import { cliActorName } from '../cli-actor.ts';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 
@@ -66,7 +66,7 @@ export async function readPassword(input: NodeJS.ReadStream = process.stdin): Pr
 /** `auditrail user set-password --email <e>`: the console password, read from standard input; ends the user's sessions. */
 export async function userSetPasswordCommand(rt: Runtime, o: { org?: string; email: string }, password: string) {
   const org = await resolveOrg(rt, o.org);
-  const u = await rt.services.sessions.setPassword(org.id, o.email, password, `auditrail CLI (${userInfo().username}@${hostname()})`);
+  const u = await rt.services.sessions.setPassword(org.id, o.email, password, cliActorName());
   say(`password set for ${u.email}; their console sessions were ended`);
   return 0;
 }

@@ -43,8 +43,11 @@ describe('authentication and authorisation on every route', () => {
     const none = await call(r, {});
     expect(none.statusCode).toBe(401);
     expect(none.json()).toEqual({ code: 'AUTHENTICATION_FAILURE', details: {}, message: 'Authentication failed', status: 'error' });
+    const basic = await call(r, { authorization: 'Basic whatever' });
+    expect(basic.json().code).toBe('AUTHENTICATION_FAILURE');
+    // Bearer is accepted as a scheme (the token endpoint announces token_type Bearer): a bad one is a bad token.
     const bearer = await call(r, { authorization: 'Bearer whatever' });
-    expect(bearer.json().code).toBe('AUTHENTICATION_FAILURE');
+    expect(bearer.json().code).toBe('INVALID_TOKEN');
     const bad = await call(r, { authorization: 'Zoho-oauthtoken 1000.nope' });
     expect(bad.statusCode).toBe(401);
     expect(bad.json()).toMatchObject({ code: 'INVALID_TOKEN', status: 'error' });

@@ -87,11 +87,18 @@ describe('OAuth accounts endpoint', () => {
     const access = (await token(fields)).json().access_token;
     const auth = { authorization: `Zoho-oauthtoken ${access}` };
     expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).statusCode).toBe(200);
+    // The token_type the endpoint announces works as a scheme too.
+    expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: { authorization: `Bearer ${access}` } })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: { authorization: `Basic ${access}` } })).json().code).toBe('AUTHENTICATION_FAILURE');
     const revoke = await t.app.inject({ method: 'POST', url: '/oauth/v2/token/revoke', ...multipart({ token: c.refresh_token }) });
     expect(revoke.json()).toEqual({ status: 'success' });
     expect((await t.app.inject({ method: 'GET', url: '/crm/v8/org', headers: auth })).json().code).toBe('INVALID_TOKEN');
     expect((await token(fields)).json()).toEqual({ error: 'invalid_code' });
     expect((await audit('token_revoked')).length).toBe(1);
+    // Revoking one's own token is signing out, as Zoho's log names it.
+    const out = await audit('logout');
+    expect(out.length).toBe(1);
+    expect(out[0]).toMatchObject({ actor_id: c.user.id, record_id: c.user.id });
   });
 
   it('a disabled user can no longer sign in, and their tokens stop working', async () => {

@@ -159,6 +159,14 @@ describe('recycle bin', () => {
     const yes = await t.app.inject({ method: 'POST', url: '/crm/v8/settings/recycle_bin/actions/empty', headers: adminAuth });
     expect(yes.json()).toMatchObject({ code: 'SUCCESS', message: 'recyclebin is cleared', status: 'success' });
     expect((await binGet(adminAuth)).statusCode).toBe(204);
+    // One summary beside the permanent deletions, in the same batch, even without a job.
+    const entries = await t.env.store.db.selectFrom('audit_entries').select(['action', 'batch_id', 'details']).where('org_id', '=', t.orgId)
+      .where('action', 'in', ['recycle_bin_emptied', 'permanently_deleted']).orderBy('seq', 'desc').execute();
+    const summary = entries.filter((e) => e.action === 'recycle_bin_emptied');
+    expect(summary).toHaveLength(1);
+    const removed = entries.filter((e) => e.action === 'permanently_deleted' && e.batch_id === summary[0].batch_id);
+    expect(JSON.parse(summary[0].details).extra).toEqual({ removed: removed.length });
+    expect(removed.length).toBeGreaterThan(1);
   });
 
   it('runs a restore of more than 1,000 records as a background job (202)', async () => {

@@ -45,7 +45,8 @@ export async function authenticate(services: Pick<Services, 'oauth' | 'sessions'
 export async function authenticateToken(oauth: OAuthService, request: FastifyRequest): Promise<Principal> {
   if (request.principal) return request.principal;
   const header = request.headers.authorization;
-  const m = header ? /^Zoho-oauthtoken\s+(\S+)\s*$/i.exec(header) : null;
+  // Zoho's own scheme, and the standard one the token endpoint's `token_type: Bearer` announces.
+  const m = header ? /^(?:Zoho-oauthtoken|Bearer)\s+(\S+)\s*$/i.exec(header) : null;
   if (!m) throw new AppError('AUTHENTICATION_FAILURE', 'Authentication failed', {});
   const principal = await oauth.authenticate(m[1]);
   await oauth.limitApi(principal, m[1]);

@@ -353,6 +353,11 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
       await tx.store.oauth.revokeTokenTree(row.token_hash, tx.now);
       tx.audit({ action: 'token_revoked', module: 'oauth_clients', recordId: row.client_id, recordName: row.kind,
         parentModule: null, parentId: null, batchId: null, fieldHistory: null, extra: { kind: row.kind } });
+      // Revoking one's token is signing out, as Zoho's log names it (console sign-out writes the same).
+      if (user) {
+        tx.audit({ action: 'logout', module: 'users', recordId: user.id, recordName: actor.name, parentModule: null, parentId: null,
+          batchId: null, fieldHistory: null, extra: { method: 'oauth', client_id: row.client_id, kind: row.kind } });
+      }
     });
     cache.clear();
     return { status: 'success' };

@@ -226,7 +226,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
    * Deletes permanently in one transaction; attachment bytes are freed after commit. As restoreNow,
    * what it needs is read up front and the rows are removed together at the end.
    */
-  async function deleteNow(actor: Actor, ids: string[], source?: 'retention'): Promise<BinOutcome[]> {
+  async function deleteNow(actor: Actor, ids: string[], source?: 'retention', opts: { emptied?: boolean } = {}): Promise<BinOutcome[]> {
     const visible = source ? null : await visibleUsers(actor);
     const freed: string[] = [];
     const result = await inTransaction(deps, actor, async (tx) => {
@@ -258,6 +258,11 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
       }
       const n = removing.length ? await tx.store.bin.removePermanently(actor.orgId, removing, tx.now) : 0;
       if (n !== removing.length) throw conflict();
+      // Emptying the bin is one act as well as many deletions: its summary commits with them.
+      if (opts.emptied) {
+        tx.audit({ action: 'recycle_bin_emptied', module: null, recordId: null, recordName: null, parentModule: null, parentId: null,
+          batchId, fieldHistory: null, extra: { removed: removing.length } });
+      }
       return out;
     });
     for (const key of freed) await blobs.remove(key);
@@ -314,7 +319,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     const total = await store.repos.bin.count({ orgId: actor.orgId, userIds: null });
     if (total > SYNC_LIMIT) return { scheduled: true, jobId: await schedule(actor, { userId: actor.userId, action: 'delete', all: true }) };
     const rows = await store.repos.bin.list({ orgId: actor.orgId, userIds: null, sortBy: 'deleted_at', desc: false, limit: SYNC_LIMIT, offset: 0 });
-    const res = await deleteNow(actor, rows.map((r) => r.id));
+    const res = await deleteNow(actor, rows.map((r) => r.id), undefined, { emptied: true });
     return { scheduled: false, removed: res.reduce((n, r) => n + (r.ok ? r.count : 0), 0) };
   }
 

@@ -133,17 +133,18 @@ describe('auditrail CLI', () => {
     expect(fresh.prepare("select count(*) n from sqlite_master where type = 'table'").get()).toEqual({ n: 0 });
     fresh.close();
     await run(dir, 'org', 'create', '--name', 'Behind', '--admin-email', 'b@behind.example');
-    // The database of the version before 0007_console_sessions: its table and its row gone.
+    // The database of the version before 0008_tombstone_names: its columns and its row gone.
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
-    db.exec("DROP TABLE console_sessions; DELETE FROM auditrail_migrations WHERE name = '0007_console_sessions'");
+    db.exec("ALTER TABLE tombstones DROP COLUMN name; ALTER TABLE tombstones DROP COLUMN deleted_by; ALTER TABLE tombstones DROP COLUMN created_by; "
+      + "DELETE FROM auditrail_migrations WHERE name = '0008_tombstone_names'");
     db.close();
     for (const args of [['verify'], ['org', 'list'], ['org', 'settings'], ['user', 'list'], ['client', 'list']]) {
       const r = await run(dir, ...args);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr).toBe('error: the database schema is older than this version (1 migration to apply, from 0007_console_sessions): run `auditrail migrate`\n');
+      expect(r.stderr).toBe('error: the database schema is older than this version (1 migration to apply, from 0008_tombstone_names): run `auditrail migrate`\n');
       expect(r.stdout).toBe('');
     }
-    expect((await run(dir, 'migrate')).stderr).toMatch(/applied: 0007_console_sessions/);
+    expect((await run(dir, 'migrate')).stderr).toMatch(/applied: 0008_tombstone_names/);
     expect((await run(dir, 'verify')).code).toBe(0);
     expect((await run(dir, 'org', 'list')).stdout).toMatch(/\tBehind\t/);
     const ahead = new BetterSqlite3(path.join(dir, 'auditrail.db'));

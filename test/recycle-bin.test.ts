@@ -107,7 +107,9 @@ describe('recycle bin', () => {
     const kept = await leadWithDependents(rep, 'In bin');
     await records().deleteRecords(rep, 'Leads', [kept.lead]);
     const deleted = (await t.app.inject({ method: 'GET', url: '/crm/v8/Leads/deleted', headers: adminAuth })).json().data;
-    expect(deleted.find((d: { id: string }) => d.id === r.lead)).toMatchObject({ type: 'permanent', display_name: null, deleted_by: null });
+    // Gone for good, it is still named, with who removed it and who created it.
+    expect(deleted.find((d: { id: string }) => d.id === r.lead)).toMatchObject({ type: 'permanent', display_name: 'Doomed',
+      deleted_by: { id: t.admin.userId, name: 'Ada Admin' }, created_by: { id: rep.userId } });
     expect(deleted.find((d: { id: string }) => d.id === kept.lead)).toMatchObject({ type: 'recycle', display_name: 'In bin', deleted_by: { id: rep.userId } });
     expect((await t.app.inject({ method: 'GET', url: '/crm/v8/Leads/deleted?type=recycle', headers: adminAuth })).json().data
       .every((d: { type: string }) => d.type === 'recycle')).toBe(true);

@@ -132,7 +132,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
       await tx.store.bin.updateData(actor.orgId, master.id, { data: JSON.stringify(masterData), name, owner_id: ownerId, modified_by: by, modified_at: tx.now });
       const moved = await moveDependents(tx, actor, dups.map((d) => d.id), master, batchId, 'merge');
       for (const d of dups) await repointLookups(tx, actor, d.id, master.id, batchId);
-      const removed = await tx.store.bin.removeLive(actor.orgId, dups, tx.now);
+      const removed = await tx.store.bin.removeLive(actor.orgId, dups, tx.now, actor.userId);
       if (removed !== dups.length) throw new AppError('INVALID_DATA', 'a duplicate changed while merging; nothing was done', {});
       for (const d of dups) {
         tx.audit({ action: 'permanently_deleted', module: module.apiName, recordId: d.id, recordName: d.name, parentModule: null, parentId: null,

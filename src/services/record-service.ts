@@ -415,7 +415,8 @@ export function createRecordService(deps: ServiceDeps) {
     }
     if (type !== 'recycle') {
       const rows = await store.repos.bin.tombstones(actor.orgId, module.apiName, want, 0);
-      items.push(...rows.map((r) => ({ id: r.id, type: 'permanent' as const, name: null, deletedBy: null, createdBy: null, deletedAt: Number(r.deleted_at) })));
+      items.push(...rows.map((r) => ({ id: r.id, type: 'permanent' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
+        deletedAt: Number(r.deleted_at) })));
     }
     items.sort((a, b) => b.deletedAt - a.deletedAt || (a.id < b.id ? 1 : -1));
     const slice = items.slice((page - 1) * perPage, page * perPage);

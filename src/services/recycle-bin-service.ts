@@ -256,7 +256,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
         }
         out.push({ ok: true, id, count: set.length });
       }
-      const n = removing.length ? await tx.store.bin.removePermanently(actor.orgId, removing, tx.now) : 0;
+      const n = removing.length ? await tx.store.bin.removePermanently(actor.orgId, removing, tx.now, actor.userId) : 0;
       if (n !== removing.length) throw conflict();
       // Emptying the bin is one act as well as many deletions: its summary commits with them.
       if (opts.emptied) {

@@ -138,8 +138,12 @@ export async function markRestored(db: Db, orgId: string, ids: readonly string[]
   return restored;
 }
 
+/** What is kept of a record removed for good: enough for `GET /{module}/deleted` to name it. */
+const tombstone = (orgId: string, r: RecordTable, at: number, by: string | null) =>
+  ({ id: r.id, org_id: orgId, module: r.module, deleted_at: at, name: r.name, deleted_by: by, created_by: r.created_by });
+
 /** Removes rows for good and leaves tombstones; returns how many rows it removed. */
-export async function removePermanently(db: Db, orgId: string, rows: readonly RecordTable[], at: number): Promise<number> {
+export async function removePermanently(db: Db, orgId: string, rows: readonly RecordTable[], at: number, by: string | null): Promise<number> {
   if (rows.length === 0) return 0;
   let removed = 0;
   for (const part of chunks(await idsInOrg(db, orgId, rows.map((r) => r.id)))) {
@@ -148,8 +152,7 @@ export async function removePermanently(db: Db, orgId: string, rows: readonly Re
     removed += Number(r.numDeletedRows);
   }
   for (const part of chunks(rows)) {
-    await db.insertInto('tombstones').values(part.map((r) => ({ id: r.id, org_id: orgId, module: r.module, deleted_at: at })))
-      .onConflict((oc) => oc.column('id').doNothing()).execute();
+    await db.insertInto('tombstones').values(part.map((r) => tombstone(orgId, r, at, by))).onConflict((oc) => oc.column('id').doNothing()).execute();
   }
   return removed;
 }
@@ -162,12 +165,11 @@ export const listTombstones = (db: Db, orgId: string, module: string, limit: num
     .orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
 
 /** Removes live rows for good (merged-away duplicates never enter the bin) and leaves tombstones. */
-export async function removeLive(db: Db, orgId: string, rows: readonly RecordTable[], at: number): Promise<number> {
+export async function removeLive(db: Db, orgId: string, rows: readonly RecordTable[], at: number, by: string | null): Promise<number> {
   if (rows.length === 0) return 0;
   const r = await db.deleteFrom('records').where('org_id', '=', orgId).where('id', 'in', rows.map((x) => x.id))
     .where('deleted_at', 'is', null).executeTakeFirst();
-  await db.insertInto('tombstones').values(rows.map((x) => ({ id: x.id, org_id: orgId, module: x.module, deleted_at: at })))
-    .onConflict((oc) => oc.column('id').doNothing()).execute();
+  await db.insertInto('tombstones').values(rows.map((x) => tombstone(orgId, x, at, by))).onConflict((oc) => oc.column('id').doNothing()).execute();
   return Number(r.numDeletedRows);
 }
 

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKENDS, createPgDatabase } from '../../test/helpers.ts';
 import { openStore, type Store } from './db.ts';
-import { migrateToLatest, schemaStatus } from './migrations.ts';
+import { sql } from 'kysely';
+import { migrateTo, migrateToLatest, schemaStatus } from './migrations.ts';
 
 describe.each(BACKENDS)('schemaStatus on %s', (backend) => {
   let cleanup: (() => Promise<void>)[] = [];
@@ -35,5 +36,22 @@ describe.each(BACKENDS)('schemaStatus on %s', (backend) => {
       .values({ name: '9999_future', timestamp: new Date().toISOString() }).execute();
     expect(await schemaStatus(db, store.dialect)).toEqual({ pending: [], unknown: ['9999_future'] });
     expect(all.length).toBeGreaterThan(1);
+  });
+
+  it('0008 names the tombstones earlier versions left nameless, from the audit log', async () => {
+    const store = await unmigrated();
+    const db = store.db as Kysely<unknown>;
+    await migrateTo(db, store.dialect, '0007_console_sessions');
+    await sql`INSERT INTO orgs (id, name, time_zone, currency, country_code, zgid, settings, created_at)
+      VALUES ('1', 'Acme', 'UTC', 'USD', 'US', 'z1', '{}', 0)`.execute(db);
+    await sql`INSERT INTO tombstones (id, org_id, module, deleted_at) VALUES ('77', '1', 'Leads', 5), ('78', '1', 'Leads', 6)`.execute(db);
+    await sql`INSERT INTO audit_entries (id, org_id, seq, audited_at, actor_type, actor_id, actor_name, action, module, record_id,
+      record_name, parent_module, parent_id, source, ip, user_agent, batch_id, details, prev_hash, hash)
+      VALUES ('900', '1', 1, 5, 'user', '42', 'Ada', 'permanently_deleted', 'Leads', '77', 'Doomed Lead', null, null, 'api', null, null,
+      null, '{}', 'x', 'y')`.execute(db);
+    await migrateToLatest(db, store.dialect);
+    const rows = await sql<{ id: string; name: string | null; deleted_by: string | null }>`SELECT id, name, deleted_by FROM tombstones ORDER BY id`
+      .execute(db);
+    expect(rows.rows).toEqual([{ id: '77', name: 'Doomed Lead', deleted_by: '42' }, { id: '78', name: null, deleted_by: null }]);
   });
 });

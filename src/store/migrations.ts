@@ -327,6 +327,20 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.createIndex('console_sessions_user').on('console_sessions').columns(['org_id', 'user_id']).execute();
       },
     },
+    '0008_tombstone_names': {
+      async up(db: Kysely<unknown>) {
+        for (const column of ['name', 'deleted_by', 'created_by']) {
+          await db.schema.alterTable('tombstones').addColumn(column, 'text').execute();
+        }
+        // What earlier versions dropped, the audit log still knows: the permanent deletion's entry
+        // names the record and who removed it (a merge's entry names the surviving record instead).
+        await sql`UPDATE tombstones SET
+          name = (SELECT e.record_name FROM audit_entries e WHERE e.org_id = tombstones.org_id AND e.record_id = tombstones.id
+            AND e.action = 'permanently_deleted' ORDER BY e.seq DESC LIMIT 1),
+          deleted_by = (SELECT e.actor_id FROM audit_entries e WHERE e.org_id = tombstones.org_id AND e.record_id = tombstones.id
+            AND e.action = 'permanently_deleted' ORDER BY e.seq DESC LIMIT 1)`.execute(db);
+      },
+    },
   };
 }
 
@@ -342,6 +356,12 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: StoreDialect
   const { error, results } = await migrator(db, dialect).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Brings the database up to and including the named migration (tests of a migration's data changes). */
+export async function migrateTo(db: Kysely<unknown>, dialect: StoreDialect, name: string): Promise<void> {
+  const { error } = await migrator(db, dialect).migrateTo(name);
+  if (error) throw error;
 }
 
 export interface SchemaStatus {

@@ -52,6 +52,10 @@ export interface TombstoneTable {
   org_id: string;
   module: string;
   deleted_at: number;
+  /** The record's name when it went, who removed it for good, and who created it (null for tombstones before 0008). */
+  name: string | null;
+  deleted_by: string | null;
+  created_by: string | null;
 }
 
 /** A durable background job; claimed by one worker at a time under a lease. */

@@ -244,7 +244,8 @@ export function recycleBinRoutes(app: FastifyInstance, deps: HttpDeps) {
           data: rows.map((r) => (r.type === 'recycle'
             ? { id: r.id, display_name: r.name, type: 'recycle', deleted_by: r.deletedBy ? userRef(users.get(r.deletedBy), r.deletedBy) : null,
               created_by: r.createdBy ? userRef(users.get(r.createdBy), r.createdBy) : null, deleted_time: formatDateTime(r.deletedAt, tz) }
-            : { id: r.id, display_name: null, type: 'permanent', deleted_by: null, created_by: null, deleted_time: formatDateTime(r.deletedAt, tz) })),
+            : { id: r.id, display_name: r.name, type: 'permanent', deleted_by: r.deletedBy ? userRef(users.get(r.deletedBy), r.deletedBy) : null,
+              created_by: r.createdBy ? userRef(users.get(r.createdBy), r.createdBy) : null, deleted_time: formatDateTime(r.deletedAt, tz) })),
           info: { per_page: perPage, count: rows.length, page, more_records: more },
         };
       },

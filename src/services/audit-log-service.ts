@@ -66,6 +66,9 @@ export function createAuditLogService(deps: ServiceDeps) {
     const rows = await store.rows.auditPage({
       orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
       modules: f.modules, sources: f.sources, recordId: f.recordId, ip: f.ip, recordName: f.recordName, batchId: f.batchId,
+      // Each read writes the reader's audit_log_viewed entry at the top: counted, it would push
+      // page 1's last entry onto page 2. A reader sees their own reads when they ask for them.
+      withoutViewsOf: f.actions?.includes('audit_log_viewed') ? undefined : actor.userId ?? undefined,
       desc: true, after, limit: q.perPage + 1,
       offset: after ? undefined : (q.page - 1) * q.perPage,
     });

@@ -17,6 +17,8 @@ export interface AuditSelect {
   /** The record's name contains this text, case-insensitive (LIKE with its wildcards escaped). */
   recordName?: string;
   batchId?: string;
+  /** Leaves out this actor's own `audit_log_viewed` entries (the reader's reads must not shift their pages). */
+  withoutViewsOf?: string;
   /** Only entries after this sequence number, oldest first (following the log as it grows). */
   afterSeq?: number;
   /** Entries about this record or hanging off it (timeline). */
@@ -72,6 +74,10 @@ export function buildAuditSelect(db: Db, q: AuditSelect) {
   if (q.sources) query = query.where('source', 'in', q.sources);
   if (q.recordId) query = query.where('record_id', '=', q.recordId);
   if (q.ip) query = query.where('ip', '=', q.ip);
+  if (q.withoutViewsOf) {
+    const id = q.withoutViewsOf;
+    query = query.where((eb) => eb.or([eb('action', '!=', 'audit_log_viewed'), eb('actor_id', 'is', null), eb('actor_id', '!=', id)]));
+  }
   if (q.batchId) query = query.where('batch_id', '=', q.batchId);
   if (q.recordName) {
     const pattern = `%${q.recordName.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -198,6 +198,20 @@ for (const backend of BACKENDS) {
       const e = (await entries('org_updated')).at(-1)!;
       expect(e).toMatchObject({ actor_id: t.org.admin.id, source: 'crm_ui' });
       expect(JSON.parse(e.details).field_history).toEqual([{ api_name: 'retention_years', field_label: 'retention_years', old: 3, new: 6 }]);
+      // The same through the API, in Zoho's shape, audited under the token's user.
+      const auth = await t.authFor();
+      const read = await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log_preferences', headers: auth });
+      expect(read.json().audit_log_preferences[0]).toMatchObject({ retention_years: 6, legal_hold: false });
+      const put = await t.app.inject({ method: 'PUT', url: '/crm/v8/settings/audit_log_preferences', headers: auth,
+        payload: { audit_log_preferences: [{ legal_hold: true }] } });
+      expect(put.json().audit_log_preferences[0]).toMatchObject({ code: 'SUCCESS', details: { legal_hold: true, retention_years: 6 } });
+      const viaApi = (await entries('org_updated')).at(-1)!;
+      expect(viaApi).toMatchObject({ actor_id: t.org.admin.id, source: 'api' });
+      expect(JSON.parse(viaApi.details).field_history).toEqual([{ api_name: 'legal_hold', field_label: 'legal_hold', old: false, new: true }]);
+      const wrong = await t.app.inject({ method: 'PUT', url: '/crm/v8/settings/audit_log_preferences', headers: auth,
+        payload: { audit_log_preferences: [{ recycle_bin_days: 'forever' }] } });
+      expect(wrong.json()).toMatchObject({ code: 'INVALID_DATA', details: { api_name: 'recycle_bin_days' } });
+      await t.app.inject({ method: 'PUT', url: '/crm/v8/settings/audit_log_preferences', headers: auth, payload: { audit_log_preferences: [{ legal_hold: false }] } });
     });
 
     it('reports the integrity status: the last verify, the newest signed head, the public key', async () => {

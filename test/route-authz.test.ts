@@ -43,6 +43,8 @@ const BODIES: Record<string, unknown> = {
   'POST /settings/profiles/:id/actions/clone': { profiles: [{ name: 'Intruder' }] },
   'POST /settings/audit_log_export': {},
   'POST /settings/recycle_bin/actions/restore': { ids: [':binned'] },
+  'PUT /settings/audit_log_preferences': { audit_log_preferences: [{ legal_hold: true }] },
+  'PATCH /api/console/settings': { legal_hold: true },
 };
 
 /** Query strings a route needs to get as far as its permission check. */

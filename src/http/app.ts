@@ -14,6 +14,7 @@ import { recycleBinRoutes } from './routes/recycle-bin-routes.ts';
 import { relatedRoutes } from './routes/related-routes.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { consoleRoutes } from './routes/console-routes.ts';
+import { settingsRoutes } from './routes/settings-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
@@ -197,6 +198,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       auditRoutes(scope, deps);
       exportRoutes(scope, deps);
       recycleBinRoutes(scope, deps);
+      settingsRoutes(scope, deps);
       recordRoutes(scope, deps);
       actionRoutes(scope, deps);
       relatedRoutes(scope, deps);

@@ -35,6 +35,7 @@ export const COMMANDS: CommandEntry[] = [
 // go to Node's own ESM loader, which cannot read TypeScript; require() goes through the hook.
 const requireSource = createRequire(import.meta.url);
 const fromSource = async (module: string) => requireSource(`./${module}`) as unknown;
+const VERSION = (requireSource('../package.json') as { version: string }).version;
 
 /** Runs one CLI invocation; resolves to the exit code. `load` imports a module by its path from src/. */
 export async function main(argv: string[], load: (module: string) => Promise<unknown> = fromSource): Promise<number> {
@@ -60,7 +61,7 @@ export async function main(argv: string[], load: (module: string) => Promise<unk
     };
   };
   try {
-    const program = await buildProgram(COMMANDS, argv, ctxFor, (m) => load(m) as Promise<{ command: CliCommand }>);
+    const program = await buildProgram(COMMANDS, argv, ctxFor, (m) => load(m) as Promise<{ command: CliCommand }>, VERSION);
     await program.parseAsync(argv);
     return code;
   } catch (e) {

@@ -28,4 +28,21 @@ describe('the command table in main.ts', () => {
     expect(await loads('help', 'client')).toEqual(['cli/commands/client.ts']);
     expect(await loads('serve', '--port', '0')).toEqual(['entry/serve.ts']);
   });
+
+  it('answers --version, shows help and succeeds when bare, and still refuses an unknown command', async () => {
+    const { main } = await import('../src/main.ts');
+    const { version } = (await import('../package.json', { with: { type: 'json' } })).default;
+    const writes: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => { writes.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    try {
+      expect(await main(['node', 'auditrail', '--version'])).toBe(0);
+      expect(await main(['node', 'auditrail'])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(writes.join('')).toContain(`${version}\n`);
+    expect(writes.join('')).toMatch(/Usage: auditrail/);
+    expect(await main(['node', 'auditrail', 'nosuch'])).toBe(1);
+  });
 });

@@ -104,6 +104,14 @@ describe('auditrail CLI', () => {
     expect(e.actor_name).toMatch(/^auditrail CLI \(.+@.+\)$/);
     expect(e.details).not.toContain('passphrase');
     expect((await run(dir, 'verify')).code).toBe(0);
+    // The lists say what their columns are, and who holds what.
+    const users = (await run(dir, 'user', 'list')).stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(users[0]).toEqual(['ID', 'EMAIL', 'NAME', 'STATUS', 'ROLE', 'PROFILE']);
+    expect(users[1].slice(1)).toEqual(['p@pw.example', 'Administrator', 'active', 'CEO', 'Administrator']);
+    await run(dir, 'client', 'create', '--json');
+    const clients = (await run(dir, 'client', 'list')).stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(clients[0]).toEqual(['CLIENT ID', 'NAME', 'USER', 'STATUS', 'SCOPES']);
+    expect(clients[1].slice(1, 4)).toEqual(['Self Client', 'p@pw.example', 'active']);
   });
 
   it('exports the audit log from the command line and checks a ZIP offline', async () => {

@@ -1,4 +1,5 @@
 import { cliActorName } from '../cli-actor.ts';
+import { systemActor } from '../../services/context.ts';
 import type { Runtime } from '../../services/runtime.ts';
 import { resolveOrg } from '../org-option.ts';
 import type { CliCommand } from '../command.ts';
@@ -30,8 +31,10 @@ export async function clientCodeCommand(rt: Runtime, opts: { clientId: string; s
 
 export async function clientListCommand(rt: Runtime, opts: { org?: string }) {
   const org = await resolveOrg(rt, opts.org);
+  const users = new Map((await rt.services.directory.listEveryUser(systemActor(org.id))).map((u) => [u.id, u.email]));
+  out(['CLIENT ID', 'NAME', 'USER', 'STATUS', 'SCOPES'].join('\t'));
   for (const c of await rt.services.oauth.listClients(org.id)) {
-    out(`${c.client_id}\t${c.name}\t${c.revoked_at ? 'revoked' : 'active'}\t${c.scopes}`);
+    out([c.client_id, c.name, users.get(c.user_id) ?? c.user_id, c.revoked_at ? 'revoked' : 'active', c.scopes].join('\t'));
   }
   return 0;
 }

@@ -32,8 +32,15 @@ export async function userUpdateCommand(rt: Runtime, o: UserFlags) {
 
 export async function userListCommand(rt: Runtime, o: { org?: string }) {
   const org = await resolveOrg(rt, o.org);
-  for (const u of await rt.services.directory.listEveryUser(systemActor(org.id))) {
-    out(`${u.id}\t${u.email}\t${[u.first_name, u.last_name].filter(Boolean).join(' ')}\t${u.status}`);
+  const actor = systemActor(org.id);
+  const [users, roles, profiles] = await Promise.all([rt.services.directory.listEveryUser(actor),
+    rt.services.directory.listRoles(actor), rt.services.directory.listProfiles(actor)]);
+  const roleName = new Map(roles.map((r) => [r.id, r.name]));
+  const profileName = new Map(profiles.map((p) => [p.id, p.name]));
+  out(['ID', 'EMAIL', 'NAME', 'STATUS', 'ROLE', 'PROFILE'].join('\t'));
+  for (const u of users) {
+    out([u.id, u.email, [u.first_name, u.last_name].filter(Boolean).join(' '), u.status, roleName.get(u.role_id) ?? u.role_id,
+      profileName.get(u.profile_id) ?? u.profile_id].join('\t'));
   }
   return 0;
 }

@@ -116,6 +116,11 @@ describe('merge, conversion, mass actions and import', () => {
     expect(JSON.parse(perRecord.find((e) => e.action === 'mass_updated')!.details).extra).toMatchObject({ count: 300, failed: 0 });
     const log = (await t.app.inject({ method: 'GET', url: '/crm/v8/settings/audit_log?action=mass_updated', headers: t.auth })).json().audit_log;
     expect(log[0]).toMatchObject({ action: 'mass_updated', batch_id: batch, details: { count: 300 } });
+    // A bad value is the one set sent as data[0], whichever record it failed on.
+    const bad = await post('/crm/v8/Leads/actions/mass_update', { data: [{ Annual_Revenue: 'lots' }], ids: ids.slice(5, 7) });
+    const items = bad.json().data as { code: string; details: { json_path?: string } }[];
+    expect(items.filter((i) => i.code !== 'SUCCESS').length).toBeGreaterThan(0);
+    expect(items.filter((x) => x.code !== 'SUCCESS').map((x) => x.details.json_path)).toEqual(['$.data[0].Annual_Revenue', '$.data[0].Annual_Revenue']);
     const del = await post('/crm/v8/Leads/actions/mass_delete', { ids: ids.slice(0, 150) });
     expect(del.statusCode).toBe(200);
     const [summary] = await entries('mass_deleted');

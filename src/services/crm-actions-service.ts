@@ -236,7 +236,10 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
     }
     return inTransaction(deps, actor, async (tx) => {
       const batchId = newId(tx.now);
-      const results = await recordService.updateInTx(tx, actor, module, list.map((id) => ({ ...values, id })), undefined, { source: 'mass_action', batchId });
+      const raw = await recordService.updateInTx(tx, actor, module, list.map((id) => ({ ...values, id })), undefined, { source: 'mass_action', batchId });
+      // Every record got the one set of values the caller sent as data[0]: a value's error points there.
+      const results = raw.map((r) => (r.ok || typeof r.error.details.json_path !== 'string' ? r
+        : { ...r, error: { ...r.error, details: { ...r.error.details, json_path: r.error.details.json_path.replace(/^\$\.data\[\d+\]/, '$.data[0]') } } }));
       const updated = results.filter((r) => r.ok).length;
       tx.audit({ action: 'mass_updated', module: module.apiName, recordId: null, recordName: null, parentModule: null, parentId: null, batchId,
         source: 'mass_action', fieldHistory: null, extra: { count: updated, failed: results.length - updated, fields: Object.keys(values) } });

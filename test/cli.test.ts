@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -112,6 +112,20 @@ describe('auditrail CLI', () => {
     const clients = (await run(dir, 'client', 'list')).stdout.trim().split('\n').map((l) => l.split('\t'));
     expect(clients[0]).toEqual(['CLIENT ID', 'NAME', 'USER', 'STATUS', 'SCOPES']);
     expect(clients[1].slice(1, 4)).toEqual(['Self Client', 'p@pw.example', 'active']);
+  });
+
+  it('verify-export creates nothing and asks which key, when given none', async () => {
+    const cwd = tempDir();
+    const zip = path.join(cwd, 'AuditLog.zip');
+    writeFileSync(zip, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(26)]));
+    const noKey = spawnSync(process.execPath, [BIN, 'verify-export', zip], { cwd, encoding: 'utf8', env: { ...process.env, AUDITRAIL_DATA_DIR: '' } });
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toMatch(/Pass --public-key <file>.* or --server <url>/);
+    const unreachable = spawnSync(process.execPath, [BIN, 'verify-export', zip, '--server', 'http://127.0.0.1:9'], { cwd, encoding: 'utf8' });
+    expect(unreachable.status).toBe(2);
+    expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127.0.0.1:9/);
+    // No database, no key, no data directory appeared where it ran.
+    expect(readdirSync(cwd)).toEqual(['AuditLog.zip']);
   });
 
   it('exports the audit log from the command line and checks a ZIP offline', async () => {

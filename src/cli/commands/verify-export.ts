@@ -1,26 +1,54 @@
 import { readFile } from 'node:fs/promises';
 import { isZip, verifyExportZip } from '../../services/export-verify.ts';
 import type { CliCommand } from '../command.ts';
-import { out } from '../output.ts';
+import { CliError, out } from '../output.ts';
 
-/** `auditrail verify-export <file>`: offline check of an export ZIP's signed manifest. */
-export async function verifyExportCommand(file: string, opts: { publicKey?: string }, keysFromStore: () => Promise<{ key_id: string; public_key: string }[]>) {
+type Keys = { key_id: string; public_key: string }[];
+
+/** The keys /api/integrity/public-key answers (also the shape `--public-key` may hold). */
+function keysOf(value: unknown): Keys | null {
+  const parsed = value as { key_id?: string; public_key?: string; keys?: Keys } | null;
+  if (parsed?.keys) return parsed.keys;
+  if (parsed?.public_key && parsed.key_id) return [{ key_id: parsed.key_id, public_key: parsed.public_key }];
+  return null;
+}
+
+/** The installation's public keys from a server's `/api/integrity/public-key` (no token needed). */
+async function keysFromServer(server: string): Promise<Keys> {
+  let url: URL;
+  try {
+    url = new URL('/api/integrity/public-key', server);
+  } catch {
+    throw new CliError(`--server must be a URL such as http://127.0.0.1:4000, not ${server}`, 2);
+  }
+  const res = await fetch(url).catch((e: Error) => { throw new CliError(`cannot reach ${url.origin}: ${e.message}`, 2); });
+  const keys = res.ok ? keysOf(await res.json().catch(() => null)) : null;
+  if (!keys) throw new CliError(`${url} did not answer with public keys (HTTP ${res.status})`, 2);
+  return keys;
+}
+
+/**
+ * `auditrail verify-export <file>`: checks an export ZIP's signed manifest offline, against the
+ * key given (`--public-key`) or fetched from the server that signed it (`--server`). It opens no
+ * database and creates nothing: a verifier must not need, or change, the installation it checks.
+ */
+export async function verifyExportCommand(file: string, opts: { publicKey?: string; server?: string }) {
   if (!(await isZip(file))) {
     out(`${file}: not a ZIP. Only ZIP exports (more than 100,000 entries) carry a signed manifest.`);
     return 2;
   }
-  let keys: { key_id: string; public_key: string }[];
+  let keys: Keys;
   if (opts.publicKey) {
-    const text = await readFile(opts.publicKey, 'utf8');
-    let parsed: { key_id?: string; public_key?: string; keys?: { key_id: string; public_key: string }[] } | null = null;
+    const text = await readFile(opts.publicKey, 'utf8').catch((e: Error) => { throw new CliError(`cannot read ${opts.publicKey}: ${e.message}`, 2); });
+    let parsed = null;
     try { parsed = JSON.parse(text); } catch { parsed = null; }
-    if (parsed?.keys) keys = parsed.keys;
-    else if (parsed?.public_key && parsed.key_id) keys = [{ key_id: parsed.key_id, public_key: parsed.public_key }];
-    else {
-      const manifestKey = '*';
-      keys = [{ key_id: manifestKey, public_key: text }];
-    }
-  } else keys = await keysFromStore();
+    keys = keysOf(parsed) ?? [{ key_id: '*', public_key: text }];
+  } else if (opts.server) {
+    keys = await keysFromServer(opts.server);
+  } else {
+    throw new CliError('which key signed it? Pass --public-key <file> (a PEM, or the JSON of /api/integrity/public-key) '
+      + 'or --server <url> (the auditrail server that made the export)', 2);
+  }
   if (keys.length === 1 && keys[0].key_id === '*') {
     // A bare PEM: trust it for whatever key id the manifest names.
     const probe = await verifyExportZip(file, []);
@@ -40,11 +68,8 @@ export async function verifyExportCommand(file: string, opts: { publicKey?: stri
 export const command: CliCommand = {
   define(cmd, ctx) {
     cmd.argument('<file>')
-      .option('--public-key <file>', 'PEM or the JSON of /api/integrity/public-key (default: this installation\'s key)')
-      .action(ctx.action(async (file: string, o: { publicKey?: string }) => {
-        // With a key given the check is offline: no database at all.
-        if (o.publicKey) return verifyExportCommand(file, o, async () => []);
-        return ctx.withRuntime({ migrate: false }, (rt) => verifyExportCommand(file, o, async () => rt.services.integrity.trustedKeys()));
-      }));
+      .option('--public-key <file>', 'a PEM, or the JSON of /api/integrity/public-key')
+      .option('--server <url>', 'fetch the public key from this auditrail server (/api/integrity/public-key)')
+      .action(ctx.action((file: string, o: { publicKey?: string; server?: string }) => verifyExportCommand(file, o)));
   },
 };

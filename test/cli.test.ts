@@ -140,7 +140,20 @@ describe('auditrail CLI', () => {
     const rows = readFileSync(file, 'utf8').trimEnd().split('\r\n');
     expect(rows[0].startsWith('\uFEFFAudited Time,')).toBe(true);
     expect(rows.slice(1).map((r) => r.split(',')[3]).sort()).toEqual(['role_added', 'role_added', 'user_added']);
-    expect((await run(dir, 'verify-export', file)).code).toBe(2);
+    // A CSV's signed manifest is saved beside it, and verify-export checks the pair offline.
+    expect(res.stderr).toMatch(/verified: manifest signature good, 1 file, 3 entries/);
+    const manifest = file.replace(/\.csv$/, '.manifest.json');
+    const key = path.join(dir, 'key.json');
+    const { createPublicKey } = await import('node:crypto');
+    const publicPem = createPublicKey(readFileSync(path.join(dir, 'integrity', 'ed25519-private.pem'), 'utf8')).export({ type: 'spki', format: 'pem' });
+    writeFileSync(key, JSON.stringify({ keys: [{ key_id: JSON.parse(readFileSync(manifest, 'utf8')).key_id, public_key: publicPem }] }));
+    const good = await run(dir, 'verify-export', file, '--public-key', key);
+    expect(good.code, good.stdout + good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/OK: signature verified, 1 files, 3 entries/);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('role_added', 'role_deleted'));
+    const altered = await run(dir, 'verify-export', file, '--public-key', key);
+    expect(altered.code).toBe(1);
+    expect(altered.stdout).toMatch(/SHA-256 differs from the manifest/);
     const bad = await run(dir, 'export', '--criteria', path.join(dir, 'missing.json'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/cannot read/);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, createEnv, createOrg, tokenFor, unzip, withApp, type Auth } from './helpers.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
-import { verifyExportZip } from '../src/services/export-verify.ts';
+import { verifyExportCsv, verifyExportZip } from '../src/services/export-verify.ts';
 import { ZipWriter } from '../src/services/zip.ts';
 
 const DAY = 86_400_000;
@@ -69,6 +70,19 @@ describe('Export Audit Log API', () => {
     expect(text).toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+05:30,Rita Rep/);
     const again2 = await download(admin, done.download_links[0]);
     expect(again2.rawPayload.equals(file.rawPayload)).toBe(true);
+    // A CSV has a signed manifest too, beside it: the file's SHA-256 and entry count, signed.
+    const m = await t.app.inject({ method: 'GET', url: `/crm/v8/settings/audit_log_export/${done.id}/manifest`, headers: admin });
+    expect(m.statusCode).toBe(200);
+    const csvManifest = m.json();
+    expect(csvManifest).toMatchObject({ format: 'auditrail-export-manifest/1', job_id: done.id, algorithm: 'Ed25519',
+      files: [{ name: 'AuditLog.csv', sha256: createHash('sha256').update(file.rawPayload).digest('hex') }] });
+    const keys = (await t.env.rt.services.integrity.listKeys()).map((k) => ({ key_id: k.key_id, public_key: k.public_key }));
+    const csvPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'csv-export-')), 'AuditLog.csv');
+    writeFileSync(csvPath, file.rawPayload);
+    expect((await verifyExportCsv(csvPath, Buffer.from(m.body), keys)).ok).toBe(true);
+    const forged = Buffer.from(JSON.stringify({ ...csvManifest, entry_count: csvManifest.entry_count + 1 }));
+    expect((await verifyExportCsv(csvPath, forged, keys)).problems.join(' ')).toMatch(/signature does not verify/);
+    expect((await t.app.inject({ method: 'GET', url: `/crm/v8/settings/audit_log_export/${done.id}/manifest`, headers: manager })).statusCode).toBe(404);
     const actions = (await t.env.store.db.selectFrom('audit_entries').select('action').where('org_id', '=', t.orgId)
       .where('action', 'in', ['audit_log_exported', 'audit_log_downloaded']).execute()).map((a) => a.action);
     expect(actions).toEqual(['audit_log_exported', 'audit_log_downloaded', 'audit_log_downloaded']);

@@ -231,12 +231,31 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
       const creator = (await store.repos.directory.listUsers(exp.org_id)).find((u) => u.id === exp.created_by);
       await ctx.progress(0, entries);
       const out = writer = await blobs.writer(`exports/${exp.org_id}/${exp.id}`);
+      /** The signed manifest of the files written: inside a ZIP, and beside a CSV (GET .../{id}/manifest). */
+      const signedManifest = async (lastSeq: number) => {
+        const atLast = lastSeq >= 0 ? await store.repos.integrity.entryAt(exp.org_id, lastSeq) : undefined;
+        if (lastSeq >= 0 && !atLast) throw new Error(`audit entry ${lastSeq} disappeared while it was exported`);
+        const manifest: Record<string, unknown> = {
+          format: 'auditrail-export-manifest/1', org_id: exp.org_id, job_id: exp.id,
+          created_by: { id: exp.created_by, name: creator ? fullName(creator) : null },
+          created_at: new Date(exp.created_at).toISOString(), criteria: exp.criteria ? JSON.parse(exp.criteria) : null,
+          range: { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() },
+          files: files.map(({ name: n, sha256, entries: e, first_seq, last_seq }) => ({ name: n, sha256, entries: e, first_seq, last_seq })),
+          entry_count: entries, truncated: total > maxEntries,
+          first_seq: files.reduce<number | null>((m, f) => (f.first_seq === null ? m : m === null ? f.first_seq : Math.min(m, f.first_seq)), null),
+          last_seq: lastSeq >= 0 ? lastSeq : null, chain_hash_at_last: atLast?.hash ?? null,
+          algorithm: 'Ed25519', key_id: integrity.keyId,
+        };
+        manifest.signature = integrity.signText(canonicalManifest(manifest));
+        return manifest;
+      };
+      let manifest: Record<string, unknown>;
       if (entries <= rowsPerFile) {
         name = 'AuditLog.csv';
         await nextPart(async (chunk) => {
           if (!out.stream.write(chunk)) await once(out.stream, 'drain');
         }, name);
-        await end();
+        manifest = await signedManifest(await end());
         out.stream.end();
       } else {
         name = 'AuditLog.zip';
@@ -247,22 +266,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
           const part = await nextPart(entry.write, partName);
           await entry.end(part.crc, part.size);
         }
-        const lastSeq = await end();
-        const atLast = lastSeq >= 0 ? await store.repos.integrity.entryAt(exp.org_id, lastSeq) : undefined;
-        if (lastSeq >= 0 && !atLast) throw new Error(`audit entry ${lastSeq} disappeared while it was exported`);
-        const chainHashAtLast = atLast?.hash ?? null;
-        const manifest: Record<string, unknown> = {
-          format: 'auditrail-export-manifest/1', org_id: exp.org_id, job_id: exp.id,
-          created_by: { id: exp.created_by, name: creator ? fullName(creator) : null },
-          created_at: new Date(exp.created_at).toISOString(), criteria: exp.criteria ? JSON.parse(exp.criteria) : null,
-          range: { from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() },
-          files: files.map(({ name: n, sha256, entries: e, first_seq, last_seq }) => ({ name: n, sha256, entries: e, first_seq, last_seq })),
-          entry_count: entries, truncated: total > maxEntries,
-          first_seq: files.reduce<number | null>((m, f) => (f.first_seq === null ? m : m === null ? f.first_seq : Math.min(m, f.first_seq)), null),
-          last_seq: lastSeq >= 0 ? lastSeq : null, chain_hash_at_last: chainHashAtLast,
-          algorithm: 'Ed25519', key_id: integrity.keyId,
-        };
-        manifest.signature = integrity.signText(canonicalManifest(manifest));
+        manifest = await signedManifest(await end());
         ctx.holdLease();
         await zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json', mtime, 6);
         await zip.finish();
@@ -276,7 +280,7 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
         await ctx.complete(s, result);
         await s.exports.update(exp.id, {
           status: 'Finished', finished_at: deps.clock(), expires_at: started + EXPIRY_DAYS * DAY, entry_count: entries,
-          truncated: total > maxEntries ? 1 : 0, files: JSON.stringify([{ name, size, parts: files }]),
+          truncated: total > maxEntries ? 1 : 0, files: JSON.stringify([{ name, size, parts: files, manifest }]),
         });
         await out.commit(s);
       });
@@ -336,7 +340,20 @@ export function createExportService(deps: ServiceDeps, blobs: BlobStore, integri
     await s.exports.update(id, { status: 'Failed', finished_at: deps.clock() });
   }
 
-  return { create, list, get, run, download, removeExpired, markFailed, users: (orgId: string) => store.repos.directory.listUsers(orgId) };
+  /**
+   * The signed manifest of a finished export (the one inside a ZIP; for a CSV, the only one).
+   * INVALID_URL_PATTERN for a job the actor may not see, or one that has none (not finished, or
+   * finished before manifests were kept for CSVs).
+   */
+  async function manifest(actor: Actor, id: string): Promise<Record<string, unknown>> {
+    const exp = await get(actor, id);
+    const files = exp.files ? (JSON.parse(exp.files) as { manifest?: Record<string, unknown> }[]) : [];
+    const m = files[0]?.manifest;
+    if (exp.status !== 'Finished' || !m) throw new AppError('INVALID_URL_PATTERN', 'this export has no manifest (it is not finished)', {});
+    return m;
+  }
+
+  return { create, list, get, manifest, run, download, removeExpired, markFailed, users: (orgId: string) => store.repos.directory.listUsers(orgId) };
 }
 
 export type ExportService = ReturnType<typeof createExportService>;

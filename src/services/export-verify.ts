@@ -45,8 +45,36 @@ export async function verifyExportZip(file: string, publicKeys: { key_id: string
   }
   const raw = contents.get('manifest.json');
   if (!raw) return { ok: false, entries: 0, files: [], problems: [...problems, 'the archive has no manifest.json'], manifest: null };
-  const manifest = JSON.parse(raw.toString('utf8')) as Record<string, unknown> & {
-    files: { name: string; sha256: string; entries: number }[]; entry_count: number; key_id: string; signature: string };
+  return checkAgainstManifest(raw, contents, publicKeys, problems, true);
+}
+
+/**
+ * Checks a CSV export offline against its manifest (the JSON of GET .../audit_log_export/{id}/manifest,
+ * which `auditrail export` saves beside the file): the signature, the file's SHA-256 and entry count.
+ */
+export async function verifyExportCsv(file: string, manifestJson: Buffer, publicKeys: { key_id: string; public_key: string }[]): Promise<ExportVerification> {
+  const buf = await readFile(file);
+  let listed: string | undefined;
+  try {
+    listed = (JSON.parse(manifestJson.toString('utf8')) as { files?: { name?: string }[] }).files?.[0]?.name;
+  } catch {
+    return { ok: false, entries: 0, files: [], problems: ['the manifest is not JSON'], manifest: null };
+  }
+  // The file's own name may differ (AuditLog-<job>.csv on disk): it stands for the one file listed.
+  return checkAgainstManifest(manifestJson, new Map([[listed ?? 'AuditLog.csv', buf]]), publicKeys, [], false);
+}
+
+type Manifest = Record<string, unknown> & { files: { name: string; sha256: string; entries: number }[]; entry_count: number; key_id: string; signature: string };
+
+function checkAgainstManifest(raw: Buffer, contents: Map<string, Buffer>, publicKeys: { key_id: string; public_key: string }[],
+  problems: string[], archive: boolean): ExportVerification {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(raw.toString('utf8')) as Manifest;
+  } catch {
+    return { ok: false, entries: 0, files: [], problems: [...problems, 'the manifest is not JSON'], manifest: null };
+  }
+  if (!Array.isArray(manifest.files)) return { ok: false, entries: 0, files: [], problems: [...problems, 'the manifest lists no files'], manifest };
   const key = publicKeys.find((k) => k.key_id === manifest.key_id);
   if (!key) problems.push(`no public key with id ${manifest.key_id}`);
   else {
@@ -71,6 +99,7 @@ export async function verifyExportZip(file: string, publicKeys: { key_id: string
     else if (entries !== f.entries) problems.push(`${f.name}: ${entries} entries, the manifest says ${f.entries}`);
     return { name: f.name, entries, sha256, ok };
   });
+  if (!archive && manifest.files.length !== 1) problems.push(`the manifest lists ${manifest.files.length} files, this is one CSV`);
   for (const name of contents.keys()) {
     if (name !== 'manifest.json' && !manifest.files.some((f) => f.name === name)) problems.push(`${name} is not listed in the manifest`);
   }

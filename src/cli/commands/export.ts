@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import type { Runtime } from '../../services/runtime.ts';
 import { systemActor } from '../../services/context.ts';
-import { isZip, verifyExportZip } from '../../services/export-verify.ts';
+import { isZip, verifyExportCsv, verifyExportZip } from '../../services/export-verify.ts';
 import { resolveOrg } from '../org-option.ts';
 import type { CliCommand } from '../command.ts';
 import { CliError, out, say } from '../output.ts';
@@ -67,11 +67,19 @@ export async function exportCommand(rt: Runtime, opts: { org?: string; user?: st
   await pipeline(file.stream, createWriteStream(target));
   out(target);
   say(`${done.entry_count} entries${done.truncated ? ' (cut at the 1,000,000-entry cap)' : ''}, ${file.size} bytes`);
+  let v;
   if (await isZip(target)) {
-    const v = await verifyExportZip(target, rt.services.integrity.trustedKeys());
-    if (!v.ok) throw new CliError(`verification FAILED: ${v.problems.join('; ')}`);
-    say(`verified: manifest signature good, ${v.files.length} files, ${v.entries} entries`);
+    v = await verifyExportZip(target, rt.services.integrity.trustedKeys());
+  } else {
+    // A CSV carries no manifest inside: it is saved beside it, for verify-export later.
+    const manifest = Buffer.from(JSON.stringify(await rt.services.exports.manifest(actor, job.id), null, 2));
+    const manifestPath = target.replace(/\.csv$/, '') + '.manifest.json';
+    await writeFile(manifestPath, manifest);
+    say(`manifest: ${manifestPath}`);
+    v = await verifyExportCsv(target, manifest, rt.services.integrity.trustedKeys());
   }
+  if (!v.ok) throw new CliError(`verification FAILED: ${v.problems.join('; ')}`);
+  say(`verified: manifest signature good, ${v.files.length} file${v.files.length === 1 ? '' : 's'}, ${v.entries} entries`);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isZip, verifyExportZip } from '../../services/export-verify.ts';
+import { isZip, verifyExportCsv, verifyExportZip } from '../../services/export-verify.ts';
 import type { CliCommand } from '../command.ts';
 import { CliError, out } from '../output.ts';
 
@@ -32,10 +32,14 @@ async function keysFromServer(server: string): Promise<Keys> {
  * key given (`--public-key`) or fetched from the server that signed it (`--server`). It opens no
  * database and creates nothing: a verifier must not need, or change, the installation it checks.
  */
-export async function verifyExportCommand(file: string, opts: { publicKey?: string; server?: string }) {
-  if (!(await isZip(file))) {
-    out(`${file}: not a ZIP. Only ZIP exports (more than 100,000 entries) carry a signed manifest.`);
-    return 2;
+export async function verifyExportCommand(file: string, opts: { publicKey?: string; server?: string; manifest?: string }) {
+  const zip = await isZip(file);
+  // A CSV's manifest is its own file: `auditrail export` saves it as <name>.manifest.json.
+  const manifestFile = zip ? null : opts.manifest ?? file.replace(/\.csv$/i, '') + '.manifest.json';
+  const manifestJson = manifestFile ? await readFile(manifestFile).catch(() => null) : null;
+  if (!zip && !manifestJson) {
+    throw new CliError(`${file}: a CSV export is checked against its manifest, and ${manifestFile} cannot be read: `
+      + 'save it from GET /crm/v8/settings/audit_log_export/{id}/manifest, or pass --manifest <file>', 2);
   }
   let keys: Keys;
   if (opts.publicKey) {
@@ -51,11 +55,11 @@ export async function verifyExportCommand(file: string, opts: { publicKey?: stri
   }
   if (keys.length === 1 && keys[0].key_id === '*') {
     // A bare PEM: trust it for whatever key id the manifest names.
-    const probe = await verifyExportZip(file, []);
+    const probe = zip ? await verifyExportZip(file, []) : await verifyExportCsv(file, manifestJson!, []);
     const id = (probe.manifest?.key_id as string | undefined) ?? '';
     keys = [{ key_id: id, public_key: keys[0].public_key }];
   }
-  const v = await verifyExportZip(file, keys);
+  const v = zip ? await verifyExportZip(file, keys) : await verifyExportCsv(file, manifestJson!, keys);
   if (v.ok) {
     out(`${file}: OK: signature verified, ${v.files.length} files, ${v.entries} entries, sequence ${v.manifest?.first_seq}..${v.manifest?.last_seq}`);
     return 0;
@@ -70,6 +74,7 @@ export const command: CliCommand = {
     cmd.argument('<file>')
       .option('--public-key <file>', 'a PEM, or the JSON of /api/integrity/public-key')
       .option('--server <url>', 'fetch the public key from this auditrail server (/api/integrity/public-key)')
-      .action(ctx.action((file: string, o: { publicKey?: string; server?: string }) => verifyExportCommand(file, o)));
+      .option('--manifest <file>', 'a CSV export\'s manifest (default: <file without .csv>.manifest.json)')
+      .action(ctx.action((file: string, o: { publicKey?: string; server?: string; manifest?: string }) => verifyExportCommand(file, o)));
   },
 };

@@ -80,6 +80,19 @@ export function exportRoutes(app: FastifyInstance, deps: HttpDeps) {
       },
     }),
   });
+
+  route(app, '/settings/audit_log_export/:id/manifest', {
+    GET: op({
+      summary: 'The signed manifest of a finished export, CSV or ZIP (auditrail\'s extension): file names, SHA-256, entry counts, Ed25519 signature',
+      params: idParams,
+      responses: { 200: z.looseObject({ format: z.string(), job_id: z.string(), files: z.array(z.looseObject({ name: z.string(), sha256: z.string() })),
+        entry_count: z.number().int(), key_id: z.string(), signature: z.string() }) },
+      handler: async (request, _reply, input) => {
+        const { actor } = await guard(services.oauth, request, 'ZohoCRM.settings.audit_logs.READ');
+        return services.exports.manifest(actor, input.params.id);
+      },
+    }),
+  });
 }
 
 /** Download links as Zoho writes them: `/v2/crm/{org}/auditlog/{job}/{file}`. */

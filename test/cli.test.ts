@@ -132,7 +132,8 @@ describe('auditrail CLI', () => {
     const dir = tempDir();
     await run(dir, 'org', 'create', '--name', 'Exporter', '--admin-email', 'e@exporter.example');
     const criteria = path.join(dir, 'criteria.json');
-    writeFileSync(criteria, JSON.stringify({ field: { api_name: 'action' }, comparator: 'in', value: ['user_added', 'role_added'] }));
+    // {"criteria": ...} as Zoho's request item has it; the criteria alone and the whole body work too.
+    writeFileSync(criteria, JSON.stringify({ criteria: { field: { api_name: 'action' }, comparator: 'in', value: ['user_added', 'role_added'] } }));
     const res = await run(dir, 'export', '--criteria', criteria, '--out', path.join(dir, 'out'));
     expect(res.code, res.stderr).toBe(0);
     const file = res.stdout.trim();

@@ -31,7 +31,10 @@ export async function exportCommand(rt: Runtime, opts: { org?: string; user?: st
     } catch (e) {
       throw new CliError(`cannot read ${opts.criteria}: ${(e as Error).message}`);
     }
-    body = parsed && typeof parsed === 'object' && 'audit_log_export' in parsed ? parsed : { audit_log_export: [{ criteria: parsed }] };
+    // Three shapes: the whole request body, one export object {"criteria": {...}}, or the criteria alone.
+    body = parsed && typeof parsed === 'object' && 'audit_log_export' in parsed ? parsed
+      : parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length === 1 && 'criteria' in parsed
+        ? { audit_log_export: [parsed] } : { audit_log_export: [{ criteria: parsed }] };
   }
   const job = await rt.services.exports.create(actor, body);
   say(`export ${job.id} scheduled for ${user.email}`);
@@ -85,7 +88,7 @@ export async function exportCommand(rt: Runtime, opts: { org?: string; user?: st
 
 export const command: CliCommand = {
   define(cmd, ctx) {
-    cmd.option('--criteria <file.json>', 'criteria as in the Export Audit Log API (or the whole request body)')
+    cmd.option('--criteria <file.json>', 'criteria as in the Export Audit Log API: the criteria, {"criteria": ...}, or the whole request body')
       .option('--out <dir>', 'where to write the file (default: current directory)')
       .option('--user <email>', 'export as this user (default: the first Administrator)').option('--org <id>')
       .action(ctx.action((o: { org?: string; user?: string; criteria?: string; out?: string }) =>

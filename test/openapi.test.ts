@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { createApp, createEnv, createOrg, tokenFor, type TestEnv } from './helpers.ts';
+import { createApp, createEnv, createOrg, tokenFor, withApp, type TestEnv } from './helpers.ts';
 import { routesOf } from '../src/http/app.ts';
 
 /** The OpenAPI document is built from the routes' own declarations, so it lists what the app serves. */
@@ -73,5 +73,29 @@ describe('GET /api/openapi.json', () => {
       const r = schema!.safeParse(body);
       expect(r.success, `${method} ${url}: ${r.error?.message}`).toBe(true);
     }
+  });
+});
+
+describe('the browsable API reference at /docs', () => {
+  const t = withApp({ token: false });
+
+  it('serves Swagger UI and the same document without a token, every declared route in it', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/docs' });
+    const html = page.statusCode === 302 ? await t.app.inject({ method: 'GET', url: String(page.headers.location).replace(/^\.\//, '/docs/') }) : page;
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toMatch(/^text\/html/);
+    expect(html.body).toMatch(/swagger/i);
+    const json = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(json.statusCode).toBe(200);
+    const doc = json.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\.1/);
+    const own = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    expect(doc.paths).toEqual(own.paths);
+    for (const r of routesOf(t.app)) {
+      const path = r.url.replace(/:(\w+)/g, '{$1}');
+      if (path.startsWith('/crm/v7')) continue;
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${path}`).toBeDefined();
+    }
+    expect(doc.paths['/health']?.get).toBeDefined();
   });
 });

@@ -18,6 +18,8 @@ import { settingsRoutes } from './routes/settings-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import { op, route } from './route.ts';
 import { openApiDocument, type DeclaredRoute } from './openapi.ts';
 import { z } from 'zod';
@@ -44,6 +46,8 @@ const BODY_LIMIT = 8 * 1024 * 1024;
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 /** Node's default limit on the request line and headers together. */
 const HEADER_LIMIT = 16 * 1024;
+/** Where the browsable API reference lives. */
+const DOCS = '/docs';
 
 /** The URL cannot be routed: percent-encoding that decodes to nothing, a path segment over 100 characters. */
 const badUrl = () => new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
@@ -179,9 +183,12 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
     if (r.config?.declared && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, public: r.config.public === true, operation: r.config.operation });
   });
   declaredRoutes.set(app, routes);
-  // The console's built files are web pages anyone may load (@fastify/static marks its routes with the file served).
+  // The console's built files are web pages anyone may load (@fastify/static marks its routes with
+  // the file served), as is the API reference at /docs.
   app.addHook('onRoute', (r) => {
-    if ((r.config as { file?: string } | undefined)?.file !== undefined) r.config = { ...r.config, public: true };
+    if ((r.config as { file?: string } | undefined)?.file !== undefined || r.url === DOCS || r.url.startsWith(`${DOCS}/`)) {
+      r.config = { ...r.config, public: true };
+    }
   });
   const consoleServed = deps.console === false ? false : await serveConsole(app, deps.console?.dist);
   app.setNotFoundHandler((request, reply) => {
@@ -210,7 +217,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   route(app, '/health', {
     GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),
   }, { public: true });
-  let document: unknown;
+  let document: ReturnType<typeof openApiDocument> | undefined;
   route(app, '/api/openapi.json', {
     GET: op({
       summary: 'This document (no token)',
@@ -219,5 +226,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       handler: async () => (document ??= openApiDocument(routes, VERSION)),
     }),
   }, { public: true });
+  // A browsable reference of the same document, built from the routes' own schemas.
+  await app.register(swagger, { mode: 'static', specification: { document: (document ??= openApiDocument(routes, VERSION)) as never } });
+  await app.register(swaggerUi, { routePrefix: DOCS, staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: true } });
   return app;
 }

@@ -22,7 +22,7 @@ function pageHeaders(reply: FastifyReply | { setHeader(k: string, v: string): vo
 }
 
 /** Paths the API owns: a miss there is the API's 404, never the console's page. */
-const API_PATH = /^\/(crm\/v\d+|api|oauth|v2|health)(\/|$)/;
+const API_PATH = /^\/(crm\/v\d+|api|oauth|v2|health|docs)(\/|$)/;
 
 /** Whether an unrouted request is a console page (its client-side router decides what it shows). */
 export function isConsolePage(request: FastifyRequest): boolean {

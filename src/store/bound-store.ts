@@ -61,7 +61,8 @@ function area<R extends Record<string, Query>, W extends Record<string, Query>>(
 const RECORD_WRITES = { insert: records.insertRecords, update: records.updateRecordRow, updateMany: records.updateRecordRows, markDeleted: records.markDeleted };
 const Records = area(
   { byIds: records.getRecordsByIds, liveAnyModule: records.getLiveRecordsAnyModule, names: records.getRecordNames,
-    liveChildren: records.getLiveChildren, list: records.listRecords, liveDependents: records.liveDependents },
+    liveChildren: records.getLiveChildren, list: records.listRecords, liveDependents: records.liveDependents,
+    countLive: records.countLiveRecords },
   RECORD_WRITES,
 );
 

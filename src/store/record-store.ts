@@ -154,3 +154,10 @@ export async function listRecords(db: Db, q: ListQuery): Promise<RecordTable[]> 
   if (q.offset) query = query.offset(q.offset);
   return query.execute();
 }
+
+/** How many live records a module holds (converted leads included): what an export is about to send. */
+export async function countLiveRecords(db: Db, orgId: string, module: string): Promise<number> {
+  const row = await db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId)
+    .where('module', '=', module).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,51 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, withApp, type Auth } from './helpers.ts';
+
+/** Data leaving: a module's records as CSV, allowed by the profile's export permission, and never without a trace. */
+for (const backend of BACKENDS) {
+  describe(`module data export (${backend})`, () => {
+    const t = withApp({ backend });
+    let noExport: Auth;
+
+    beforeAll(async () => {
+      const dir = t.env.rt.services.directory;
+      for (const start of [0, 100]) {
+        await t.env.rt.services.records.createRecords(t.admin, 'Leads', Array.from({ length: start ? 20 : 100 }, (_, j) => start + j).map((i) => ({
+          Last_Name: `Lead ${String(i).padStart(3, '0')}`, Company: i === 7 ? '=HYPERLINK("http://evil.example")' : `Co, "${i}"` })));
+      }
+      const profile = await dir.cloneProfile(t.admin, t.org.profiles.standard.id, { name: 'No Export', permissions: {
+        modules: { '*': { view: true, create: true, edit: true, delete: false } }, settings: { audit_log: true } } });
+      const role = (await dir.createRole(t.admin, { name: 'Trainees', reporting_to: { id: t.org.roles.manager.id } })).id;
+      await dir.createUser(t.admin, { last_name: 'Trainee', email: 'trainee@acme.example', role: { id: role }, profile: { id: profile.id } });
+      noExport = await t.authFor({ userEmail: 'trainee@acme.example' });
+    });
+
+    const exported = () => t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId)
+      .where('action', '=', 'exported').orderBy('seq').execute();
+
+    it('streams every live record as CSV, spreadsheet-safe, and audits it with the count before the first byte', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export?fields=Last_Name,Company', headers: t.auth });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/csv/);
+      expect(res.headers['content-disposition']).toBe('attachment; filename="Leads.csv"');
+      const lines = res.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+      expect(lines[0]).toBe('id,Last_Name,Company');
+      expect(lines).toHaveLength(121);
+      expect(lines[1]).toMatch(/^\d{19},Lead 000,"Co, ""0"""$/);
+      expect(res.body).toContain(`,"'=HYPERLINK(""http://evil.example"")"`);
+      const [e] = await exported();
+      expect(e).toMatchObject({ module: 'Leads', actor_id: t.org.admin.id, source: 'api' });
+      expect(JSON.parse(e.details).extra).toEqual({ count: 120, format: 'csv', fields: ['Last_Name', 'Company'] });
+    });
+
+    it('needs the profile\'s export permission; refused, nothing leaves and nothing is written', async () => {
+      const before = (await exported()).length;
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export', headers: noExport });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'NO_PERMISSION', details: { permissions: ['export'] } });
+      expect((await exported()).length).toBe(before);
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/modules/Spaceships/export', headers: t.auth })).json().code).toBe('INVALID_MODULE');
+      expect((await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export' })).json().code).toBe('AUTHENTICATION_FAILURE');
+    });
+  });
+}

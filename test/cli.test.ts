@@ -70,7 +70,7 @@ describe('auditrail CLI', () => {
     const dir = tempDir();
     await run(dir, 'org', 'create', '--name', 'Keeper', '--admin-email', 'k@keeper.example');
     expect(JSON.parse((await run(dir, 'org', 'settings')).stdout)).toEqual({ audit_log_window_days: 60, retention_years: 3, legal_hold: false, recycle_bin_days: 60,
-      api_requests_per_minute: 6000 });
+      api_requests_per_minute: 6000, audit_record_views: [] });
     expect(JSON.parse((await run(dir, 'org', 'settings', '--api-requests-per-minute', '120')).stdout)).toMatchObject({ api_requests_per_minute: 120 });
     expect((await run(dir, 'org', 'settings', '--api-requests-per-minute', '0')).stderr).toMatch(/api_requests_per_minute must be an integer from 1 to 1000000/);
     const bad = await run(dir, 'org', 'settings', '--retention-years', '11');

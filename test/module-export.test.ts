@@ -47,5 +47,28 @@ for (const backend of BACKENDS) {
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/modules/Spaceships/export', headers: t.auth })).json().code).toBe('INVALID_MODULE');
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export' })).json().code).toBe('AUTHENTICATION_FAILURE');
     });
+
+    it('audits record reads as viewed, one entry per request, only in the modules the organisation chose', async () => {
+      const viewed = () => t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId)
+        .where('action', '=', 'viewed').orderBy('seq').execute();
+      await t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name&per_page=5', headers: t.auth });
+      expect(await viewed()).toEqual([]);
+      const bad = await t.app.inject({ method: 'PUT', url: '/crm/v8/settings/audit_log_preferences', headers: t.auth,
+        payload: { audit_log_preferences: [{ audit_record_views: ['Spaceships'] }] } });
+      expect(bad.json()).toMatchObject({ code: 'INVALID_DATA', details: { api_name: 'audit_record_views' } });
+      const on = await t.app.inject({ method: 'PUT', url: '/crm/v8/settings/audit_log_preferences', headers: t.auth,
+        payload: { audit_log_preferences: [{ audit_record_views: ['leads'] }] } });
+      expect(on.json().audit_log_preferences[0].details.audit_record_views).toEqual(['Leads']);
+      const list = (await t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name&per_page=5', headers: noExport })).json().data;
+      const one = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${list[0].id}`, headers: noExport });
+      expect(one.statusCode).toBe(200);
+      await t.app.inject({ method: 'GET', url: '/crm/v8/Contacts?fields=Last_Name', headers: noExport });
+      const entries = await viewed();
+      expect(entries).toHaveLength(2);
+      expect(JSON.parse(entries[0].details).extra).toEqual({ count: 5, ids: list.map((r: { id: string }) => r.id) });
+      expect(entries[1]).toMatchObject({ module: 'Leads', record_id: list[0].id, record_name: list[0].Last_Name });
+      await t.app.inject({ method: 'PUT', url: '/crm/v8/settings/audit_log_preferences', headers: t.auth,
+        payload: { audit_log_preferences: [{ audit_record_views: [] }] } });
+    });
   });
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /** Every action the audit log records. Zoho's own literals where Zoho has them. */
 export const AUDIT_ACTIONS = [
   'added', 'updated', 'deleted', 'restored', 'permanently_deleted', 'merged', 'converted', 'recycle_bin_emptied',
-  'mass_updated', 'mass_deleted', 'imported', 'exported',
+  'mass_updated', 'mass_deleted', 'imported', 'exported', 'viewed',
   'login', 'login_failed', 'logout',
   'user_added', 'user_updated', 'user_deleted',
   'role_added', 'role_updated', 'role_deleted',

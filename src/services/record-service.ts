@@ -10,6 +10,7 @@ import * as records from '../store/record-store.ts';
 import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from '../domain/display.ts';
+import { parseOrgSettings } from '../domain/org-settings.ts';
 import { binVisibleUserIds, requireModulePermission, requireSetting } from './authorization.ts';
 
 export const MAX_WRITE = 100;
@@ -382,7 +383,23 @@ export function createRecordService(deps: ServiceDeps) {
     requireModulePermission(actor, module, 'view');
     if (!isId(id)) return undefined;
     const [row] = await store.repos.records.byIds(actor.orgId, module.apiName, [id]);
-    return row && row.deleted_at === null ? row : undefined;
+    const live = row && row.deleted_at === null ? row : undefined;
+    if (live) await auditViews(actor, module.apiName, [live]);
+    return live;
+  }
+
+  /**
+   * Record reads are audited where the organisation asks for it (`audit_record_views`, per
+   * module, off by default): one `viewed` entry per request, naming the records read.
+   */
+  async function auditViews(actor: Actor, module: string, rows: RecordTable[]) {
+    if (rows.length === 0) return;
+    const org = await store.repos.directory.getOrg(actor.orgId);
+    if (!parseOrgSettings(org?.settings).audit_record_views.includes(module)) return;
+    await inTransaction(deps, actor, async (tx) => {
+      tx.audit({ action: 'viewed', module, recordId: rows.length === 1 ? rows[0].id : null, recordName: rows.length === 1 ? rows[0].name : null,
+        parentModule: null, parentId: null, batchId: null, fieldHistory: null, extra: { count: rows.length, ids: rows.map((r) => r.id) } });
+    });
   }
 
   /** A page of live records; the caller validates and encodes paging parameters. */
@@ -391,7 +408,9 @@ export function createRecordService(deps: ServiceDeps) {
     requireModulePermission(actor, module, 'view');
     const rows = await store.repos.records.list({ ...q, orgId: actor.orgId, module: module.apiName, limit: q.limit + 1 });
     const more = rows.length > q.limit;
-    return { module, rows: more ? rows.slice(0, q.limit) : rows, more };
+    const page = more ? rows.slice(0, q.limit) : rows;
+    await auditViews(actor, module.apiName, page);
+    return { module, rows: page, more };
   }
 
   /** What rendering a page of records needs: the org's users and the names of referenced records. */

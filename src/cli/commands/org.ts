@@ -24,11 +24,11 @@ export async function orgListCommand(rt: Runtime) {
 }
 
 interface SettingsFlags { org?: string; auditLogWindowDays?: string; retentionYears?: string; legalHold?: string;
-  recycleBinDays?: string; apiRequestsPerMinute?: string }
+  recycleBinDays?: string; apiRequestsPerMinute?: string; auditRecordViews?: string }
 
 /** Whether `org settings` was asked to change anything (otherwise it only reads). */
 const changesSettings = (o: SettingsFlags) =>
-  [o.auditLogWindowDays, o.retentionYears, o.legalHold, o.recycleBinDays, o.apiRequestsPerMinute].some((v) => v !== undefined);
+  [o.auditLogWindowDays, o.retentionYears, o.legalHold, o.recycleBinDays, o.apiRequestsPerMinute, o.auditRecordViews].some((v) => v !== undefined);
 
 /** `auditrail org settings`: show or change the audit log window, retention, legal hold, bin period, API rate limit. */
 export async function orgSettingsCommand(rt: Runtime, opts: SettingsFlags) {
@@ -49,6 +49,7 @@ export async function orgSettingsCommand(rt: Runtime, opts: SettingsFlags) {
     recycle_bin_days: num(opts.recycleBinDays, 'recycle-bin-days'),
     api_requests_per_minute: num(opts.apiRequestsPerMinute, 'api-requests-per-minute'),
     legal_hold: legalHold,
+    audit_record_views: opts.auditRecordViews === undefined ? undefined : opts.auditRecordViews.split(',').map((m) => m.trim()).filter(Boolean),
   };
   const actor = { ...systemActor(org.id, cliActorName(), org.time_zone), userAgent: 'auditrail-cli' };
   const settings = changesSettings(opts)
@@ -69,6 +70,7 @@ export const command: CliCommand = {
       .option('--org <id>').option('--audit-log-window-days <n>').option('--retention-years <n>', '1 to 10')
       .option('--legal-hold <on|off>').option('--recycle-bin-days <n>')
       .option('--api-requests-per-minute <n>', 'API requests each access token may make per minute (default 6000)')
+      .option('--audit-record-views <modules>', 'comma-separated modules whose record reads are audited as viewed ("" for none)')
       .action(ctx.action((o: SettingsFlags) => ctx.withRuntime({ migrate: changesSettings(o) }, (rt) => orgSettingsCommand(rt, o))));
   },
 };

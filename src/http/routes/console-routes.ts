@@ -30,7 +30,7 @@ const SessionView = z.object({
   csrf_token: z.string(), idle_timeout_seconds: z.number().int(),
 });
 const Settings = z.object({ audit_log_window_days: z.number().int(), retention_years: z.number().int(), legal_hold: z.boolean(),
-  recycle_bin_days: z.number().int(), api_requests_per_minute: z.number().int() });
+  recycle_bin_days: z.number().int(), api_requests_per_minute: z.number().int(), audit_record_views: z.array(z.string()) });
 
 /** `Secure` when the browser reached us over HTTPS (directly, through a trusted proxy, or as the configured public URL says). */
 const isHttps = (request: FastifyRequest, deps: HttpDeps) => request.protocol === 'https' || (deps.publicUrl?.startsWith('https:') ?? false);

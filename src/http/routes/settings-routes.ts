@@ -5,7 +5,7 @@ import type { HttpDeps } from '../app.ts';
 import { op, route } from '../route.ts';
 
 const Preferences = z.object({ audit_log_window_days: z.number().int(), retention_years: z.number().int(), legal_hold: z.boolean(),
-  recycle_bin_days: z.number().int(), api_requests_per_minute: z.number().int() });
+  recycle_bin_days: z.number().int(), api_requests_per_minute: z.number().int(), audit_record_views: z.array(z.string()) });
 
 /**
  * `/settings/audit_log_preferences` (auditrail's own, in Zoho's shape): the organisation's audit

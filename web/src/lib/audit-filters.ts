@@ -9,7 +9,7 @@ import type { SearchQuery } from './search.ts';
 /** The server's vocabulary (src/domain/audit.ts), mirrored: the console shares no code with it. */
 export const AUDIT_ACTIONS = [
   'added', 'updated', 'deleted', 'restored', 'permanently_deleted', 'merged', 'converted', 'recycle_bin_emptied',
-  'mass_updated', 'mass_deleted', 'imported', 'exported',
+  'mass_updated', 'mass_deleted', 'imported', 'exported', 'viewed',
   'login', 'login_failed', 'logout',
   'user_added', 'user_updated', 'user_deleted',
   'role_added', 'role_updated', 'role_deleted',

@@ -11,7 +11,7 @@ import type { ModuleInfo } from '../../api/records.ts';
 
 const ACTION_GROUPS: { group: string; items: string[] }[] = [
   { group: 'Records', items: ['added', 'updated', 'deleted', 'restored', 'permanently_deleted', 'merged', 'converted',
-    'recycle_bin_emptied', 'mass_updated', 'mass_deleted', 'imported', 'exported'] },
+    'recycle_bin_emptied', 'mass_updated', 'mass_deleted', 'imported', 'exported', 'viewed'] },
   { group: 'Sign-in', items: ['login', 'login_failed', 'logout'] },
   { group: 'Users, roles and profiles', items: ['user_added', 'user_updated', 'user_deleted', 'role_added', 'role_updated', 'role_deleted',
     'profile_added', 'profile_updated', 'profile_deleted'] },

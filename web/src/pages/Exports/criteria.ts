@@ -9,7 +9,7 @@ import { zonedIso } from '../../lib/time.ts';
 /** The audit log's actions, as the API names them (AUDIT_ACTIONS). */
 export const EXPORT_ACTIONS = [
   'added', 'updated', 'deleted', 'restored', 'permanently_deleted', 'merged', 'converted', 'recycle_bin_emptied',
-  'mass_updated', 'mass_deleted', 'imported', 'exported',
+  'mass_updated', 'mass_deleted', 'imported', 'exported', 'viewed',
   'login', 'login_failed', 'logout',
   'user_added', 'user_updated', 'user_deleted',
   'role_added', 'role_updated', 'role_deleted',

@@ -78,8 +78,11 @@ describe('auditrail CLI', () => {
     expect(bad.stderr).toMatch(/retention_years must be an integer from 1 to 10/);
     expect(JSON.parse((await run(dir, 'org', 'settings', '--legal-hold', 'on', '--retention-years', '7')).stdout)).toMatchObject({ legal_hold: true, retention_years: 7 });
     expect((await run(dir, 'retention', 'run')).stdout).toMatch(/Keeper: legal hold, nothing purged/);
+    await run(dir, 'org', 'settings', '--legal-hold', 'off');
+    // Nothing to purge says why.
+    expect((await run(dir, 'retention', 'run')).stdout).toMatch(/Keeper: purged 0 entries: the oldest entry is 0 days old, and entries are kept 7 years/);
     const db = new BetterSqlite3(path.join(dir, 'auditrail.db'));
-    expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(2);
+    expect((db.prepare("select count(*) n from audit_entries where action = 'org_updated'").get() as { n: number }).n).toBe(3);
     // Who changed it: the operating-system user and host that ran the command, not only "the CLI".
     const who = db.prepare("select distinct actor_name from audit_entries where action = 'org_updated'").all() as { actor_name: string }[];
     expect(who).toEqual([{ actor_name: `auditrail CLI (${os.userInfo().username}@${os.hostname()})` }]);
@@ -253,14 +256,27 @@ describe('auditrail CLI', () => {
     const before = (db.prepare('select count(*) n from audit_entries').get() as { n: number }).n;
     db.close();
     expect((await run(dir, 'demo')).stderr).toMatch(/already present/);
-    const history = await run(dir, 'demo', '--history', '3000');
-    expect(history.code).toBe(0);
-    const db2 = new BetterSqlite3(path.join(dir, 'auditrail.db'));
+    // History cannot be back-dated behind activity already in the chain...
+    const late = await run(dir, 'demo', '--history', '3000');
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/cannot be back-dated/);
+    // ...so it comes with a new demo, before its six months of activity, in time order.
+    const fresh = tempDir();
+    const history = await run(fresh, 'demo', '--history', '3000');
+    expect(history.code, history.stderr).toBe(0);
+    const db2 = new BetterSqlite3(path.join(fresh, 'auditrail.db'));
     const after = db2.prepare('select count(*) n, min(audited_at) lo from audit_entries').get() as { n: number; lo: number };
+    const outOfOrder = db2.prepare('select count(*) n from audit_entries a join audit_entries b on b.org_id = a.org_id and b.seq = a.seq + 1 '
+      + 'where b.audited_at < a.audited_at').get() as { n: number };
     db2.close();
     expect(after.n).toBe(before + 3000);
     expect((Date.now() - after.lo) / 86_400_000).toBeGreaterThan(3 * 365 - 30);
-    expect((await run(dir, 'verify')).code).toBe(0);
+    expect(outOfOrder.n).toBe(0);
+    expect((await run(fresh, 'verify')).code).toBe(0);
+    // With three-year retention, retention now reaches the oldest history.
+    const purge = await run(fresh, 'org', 'settings', '--retention-years', '1');
+    expect(purge.code).toBe(0);
+    expect((await run(fresh, 'retention', 'run')).stdout).toMatch(/Zylker: purged [1-9]\d* entries/);
   });
 
   it('serve on an empty database creates one Administrator, prints the login once, and answers HTTP', async () => {

@@ -61,11 +61,14 @@ export function createDemoService(deps: ServiceDeps) {
    * in a role tree under them, and six months of CRM activity made through the services, so
    * every record change is in the audit log with its real (back-dated) time.
    */
-  async function seedDemo(opts: { now?: number } = {}): Promise<DemoResult> {
+  async function seedDemo(opts: { now?: number; history?: number; onHistory?: (done: number) => void } = {}): Promise<DemoResult> {
     const existing = await findDemoOrg();
     if (existing) return { created: false, orgId: existing.id, adminEmail: DEMO_ADMIN_EMAIL, password: null };
     const end = opts.now ?? deps.clock();
-    let clock = end - 183 * DAY;
+    const activityStart = end - 183 * DAY;
+    // With history, the organisation dates from three years back and the history fills the time
+    // before the six months of activity: the chain stays in time order.
+    let clock = opts.history ? end - (3 * 365 + 2) * DAY : activityStart;
     const timed: ServiceDeps = { ...deps, clock: () => clock };
     const dirSvc = createDirectoryService(timed);
     const records = createRecordService(timed);
@@ -110,6 +113,10 @@ export function createDemoService(deps: ServiceDeps) {
       }));
     }
     const sellers = teams.flatMap((t) => [t.manager, ...t.trainees]);
+    if (opts.history) {
+      await appendHistory(org.id, opts.history, clock + 3600_000, activityStart - DAY, opts.onHistory);
+      clock = activityStart;
+    }
 
     const ok = (rs: ItemResult[]) => rs.flatMap((r) => (r.ok ? [r.row] : []));
     const accounts: { id: string; owner: string }[] = [];
@@ -124,9 +131,11 @@ export function createDemoService(deps: ServiceDeps) {
       const dayStart = end - (180 - day) * DAY;
       const weekday = new Date(dayStart).getUTCDay();
       if (weekday === 0 || weekday === 6) continue;
-      for (const seller of sellers) {
+      // The sellers' days start at random hours, taken in order: the chain stays in time order.
+      const starts = sellers.map(() => rnd.int(0, 8 * 3600_000)).sort((a, b) => a - b);
+      for (const [i, seller] of sellers.entries()) {
         const actor = actors.get(seller.id)!;
-        clock = dayStart + 13 * 3600_000 + rnd.int(0, 8 * 3600_000);
+        clock = Math.max(clock + 1000, dayStart + 13 * 3600_000 + starts[i]);
         const act = rnd.next();
         if (act < 0.18 || accounts.length < 5) {
           const company = `${rnd.pick(COMPANIES)} ${rnd.pick(['Inc', 'LLC', 'Group', 'Ltd', 'Co'])}`;
@@ -197,7 +206,7 @@ export function createDemoService(deps: ServiceDeps) {
       // The managers clean up now and then: junk leads go to the recycle bin.
       if (day % 30 === 29 && leads.length > 10) {
         const team = teams[day % 2];
-        clock = dayStart + 22 * 3600_000;
+        clock = Math.max(clock + 1000, dayStart + 22 * 3600_000);
         const doomed = leads.filter((l) => team.trainees.some((t) => t.id === l.owner)).slice(0, 3);
         if (doomed.length) {
           await records.deleteRecords(actors.get(team.manager.id)!, 'Leads', doomed.map((l) => l.id));
@@ -213,13 +222,22 @@ export function createDemoService(deps: ServiceDeps) {
    * other, in transactions of 10,000. Bypasses the record services on purpose: these describe
    * activity on records that predate this server.
    */
+  /**
+   * Appends `count` historic entries after the organisation's newest entry, up to now (at most
+   * three years back): the chain stays in time order, so on an organisation with recent activity
+   * the history is recent too. `seedDemo({ history })` places it before the seeded activity.
+   */
   async function loadHistory(orgId: string, count: number, onProgress?: (done: number) => void) {
+    const last = await deps.store.repos.integrity.lastChainEntry(orgId);
+    const end = deps.clock();
+    return appendHistory(orgId, count, Math.max(end - 3 * 365 * DAY, last ? Number(last.audited_at) + 1 : 0), end, onProgress);
+  }
+
+  async function appendHistory(orgId: string, count: number, start: number, end: number, onProgress?: (done: number) => void) {
     const org = await deps.store.repos.directory.getOrg(orgId);
     if (!org) throw new Error(`no organisation ${orgId}`);
     const users = (await deps.store.repos.directory.listUsers(orgId)).filter((u) => u.status !== 'deleted');
     const rnd = prng(count);
-    const end = deps.clock();
-    const start = end - 3 * 365 * DAY;
     const modules = ['Leads', 'Contacts', 'Accounts', 'Deals', 'Calls', 'Events', 'Tasks', 'Notes', 'Campaigns', 'Cases', 'Quotes'];
     const recordActions = ['added', 'updated', 'updated', 'updated', 'deleted'] as const;
     const fieldsFor: Record<string, [string, string, () => unknown][]> = {

@@ -6,7 +6,11 @@ import { LeaseLostError } from './job-queue.ts';
 
 const YEAR = 365.25 * 24 * 3600 * 1000;
 
-export interface RetentionResult { orgId: string; purged: number; throughSeq: number | null; skipped?: 'legal_hold' | 'failed' }
+export interface RetentionResult {
+  orgId: string; purged: number; throughSeq: number | null; skipped?: 'legal_hold' | 'failed';
+  /** When nothing was purged: the oldest entry left (ms) and the retention it is measured against, to say why. */
+  oldestAt?: number | null; retentionYears?: number;
+}
 
 export interface RetentionOptions {
   batchSize?: number;
@@ -62,6 +66,11 @@ export function createRetentionService(deps: ServiceDeps, signer: IntegrityServi
       total += purged;
       if (purged < batchSize) break;
       await opts.progress?.(total);
+    }
+    if (total === 0) {
+      const last = await deps.store.repos.integrity.latestCheckpoint(orgId);
+      const [oldest] = await deps.store.repos.integrity.chainPrefix(orgId, last ? Number(last.seq) : 0, 1);
+      return { orgId, purged: 0, throughSeq, oldestAt: oldest ? Number(oldest.audited_at) : null, retentionYears: settings.retention_years };
     }
     return { orgId, purged: total, throughSeq };
   }

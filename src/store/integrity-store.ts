@@ -46,5 +46,5 @@ export const entryAt = (db: Db, orgId: string, seq: number) =>
 
 /** The last entry actually in the chain (not what the mutable audit_heads row says). */
 export const lastChainEntry = (db: Db, orgId: string) =>
-  db.selectFrom('audit_entries').select(['seq', 'hash']).where('org_id', '=', orgId).orderBy('seq', 'desc').limit(1)
+  db.selectFrom('audit_entries').select(['seq', 'hash', 'audited_at']).where('org_id', '=', orgId).orderBy('seq', 'desc').limit(1)
     .executeTakeFirst();

@@ -103,7 +103,7 @@ export interface AxeViolation {
   id: string;
   impact: string | null;
   help: string;
-  /** Each offending element: its CSS selector, and what axe found wrong with it. */
+  /** Each offending element (the first eight): its CSS selector, and what axe found wrong with it. */
   nodes: string[];
 }
 
@@ -131,15 +131,16 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     const { axe, document } = globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<AxeResult> }; document: unknown };
     const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? null, help: v.help,
-      nodes: v.nodes.map((n) => [n.target.join(' '), ...[...n.any, ...n.all, ...n.none].slice(0, 1).map((c) => c.message)].join(': ')) }));
+      nodes: v.nodes.slice(0, 8).map((n) => [n.target.join(' '), ...[...n.any, ...n.all, ...n.none].slice(0, 1).map((c) => c.message)].join(': '))
+        .concat(v.nodes.length > 8 ? [`...and ${v.nodes.length - 8} more`] : []) }));
   });
   return result;
 }
 
 /**
  * Screenshots of the page at a desktop width (1280 x 900) and a phone's (390 x 844), written to
- * docs/screenshots/<name>-<width>.png, with `check` (axe, say) run at each width. The page is left
- * at its first viewport.
+ * docs/screenshots/<name>-<width>.png, with `check` (axe, say) run at each width after its
+ * screenshot. The page is left at its first viewport.
  */
 export async function screenshots(page: Page, name: string, opts: { heading?: string | RegExp; check?: (width: number) => Promise<void> } = {}) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -148,10 +149,11 @@ export async function screenshots(page: Page, name: string, opts: { heading?: st
   for (const size of [DESKTOP, PHONE]) {
     await page.setViewportSize(size);
     await settled(page, opts.heading);
-    await opts.check?.(size.width);
     const file = path.join(SCREENSHOT_DIR, `${name}-${size.width}.png`);
     await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
     files.push(file);
+    // After the picture: a page that fails its check is still shown as it is.
+    await opts.check?.(size.width);
   }
   if (original) await page.setViewportSize(original);
   return files;

@@ -1,4 +1,4 @@
-import { demoEntryCount } from './common.ts';
+import { ensureDemoDatabase, intEnv, percentile, ROOT } from './common.ts';
 /**
  * Read benchmark: the audit log API against the same SQL run raw, on SQLite, over an
  * organisation loaded with `auditrail demo --history N` (N = BENCH_HISTORY, default 5,000,000).
@@ -17,11 +17,9 @@ import { demoEntryCount } from './common.ts';
  * read adds an audit_log_viewed entry, and a cache that kept them grew by thousands of entries a
  * run, moving what page 1,000 holds and slowing query A from run to run. Env: BENCH_HISTORY, BENCH_WARMUP (30), BENCH_ITERATIONS (200), BENCH_CACHE_DIR.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import { loadConfig } from '../src/config/config.ts';
@@ -37,48 +35,17 @@ const WINDOW_DAYS = 3650;
 const PER_PAGE = 200;
 const DEPTH = 1000;
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const intEnv = (name: string, fallback: number) => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-};
 const HISTORY = intEnv('BENCH_HISTORY', 5_000_000);
 const WARMUP = intEnv('BENCH_WARMUP', 30);
 const ITERATIONS = Math.max(1, intEnv('BENCH_ITERATIONS', 200));
-const dataDir = path.resolve(process.env.BENCH_CACHE_DIR ?? path.join(root, 'bench', '.cache', 'read-sqlite'));
-const dbFile = path.join(dataDir, 'auditrail.db');
+const dataDir = path.resolve(process.env.BENCH_CACHE_DIR ?? path.join(ROOT, 'bench', '.cache', 'read-sqlite'));
 const runDir = `${dataDir}-run`;
 const runDbFile = path.join(runDir, 'auditrail.db');
 
 const log = (s: string) => console.log(s);
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
 
-const cachedCount = () => demoEntryCount(dbFile);
-
-function ensureDatabase() {
-  const n = cachedCount();
-  if (n >= HISTORY) {
-    log(`cache: ${dbFile} holds ${n.toLocaleString('en-US')} entries (>= ${HISTORY.toLocaleString('en-US')}), reused`);
-    return;
-  }
-  log(n < 0 ? `cache: no usable database at ${dataDir}` : `cache: ${n.toLocaleString('en-US')} entries < ${HISTORY.toLocaleString('en-US')}, rebuilding`);
-  rmSync(dataDir, { recursive: true, force: true });
-  log(`building: node bin/auditrail.js --data-dir ${path.relative(root, dataDir)} demo --history ${HISTORY} (minutes for millions)`);
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'auditrail.js'), '--data-dir', dataDir, 'demo', '--history', String(HISTORY)],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, AUDITRAIL_LOG_LEVEL: 'warn' } });
-  if (r.status !== 0) throw new Error(`auditrail demo failed (exit ${r.status ?? r.signal})`);
-  log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${cachedCount().toLocaleString('en-US')} entries`);
-}
-
-function percentile(sorted: number[], p: number) {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
+const ensureDatabase = () => ensureDemoDatabase(dataDir, HISTORY, log);
 
 type Timing = { p50: number; p95: number };
 
@@ -123,7 +90,7 @@ async function main() {
   const c0 = performance.now();
   rmSync(runDir, { recursive: true, force: true });
   cpSync(dataDir, runDir, { recursive: true });
-  log(`copied the cached database to ${path.relative(root, runDir)} for this run in ${((performance.now() - c0) / 1000).toFixed(1)} s`);
+  log(`copied the cached database to ${path.relative(ROOT, runDir)} for this run in ${((performance.now() - c0) / 1000).toFixed(1)} s`);
 
   const config = loadConfig({ dataDir: runDir }, { ...process.env, AUDITRAIL_LOG_LEVEL: 'warn' });
   const rt = await openRuntime(config);

@@ -3,6 +3,7 @@ import type { CliCommand } from '../cli/command.ts';
 import { out, say } from '../cli/output.ts';
 import { createHttpApp } from '../http/create-http-app.ts';
 import { createAppWorker } from '../jobs/index.ts';
+import { consoleBuildState, ensureConsoleBuilt, ViteMissingError } from './console-build.ts';
 import { openRuntime } from './runtime.ts';
 import { onStopSignal } from './signals.ts';
 
@@ -18,6 +19,27 @@ export const command: CliCommand = {
         serve(ctx.config(opts), opts)));
   },
 };
+
+/**
+ * Builds the console when web/dist is missing or older than its sources. Without Vite (an install
+ * without devDependencies) or when the build fails, the server still starts: with the build there
+ * is, or with the API alone, and says so.
+ */
+async function buildConsole() {
+  try {
+    await ensureConsoleBuilt({ log: say });
+  } catch (e) {
+    const state = consoleBuildState();
+    const why = e instanceof ViteMissingError ? 'vite is not installed' : `the build failed: ${(e as Error).message}`;
+    if (state.state === 'missing') {
+      say(`warning: the console is not built (web/dist is missing) and ${why}: serving the API alone. `
+        + 'Build it with `npm run build:web` where the devDependencies are installed.');
+    } else {
+      say(`warning: the console's build is older than its sources${state.state === 'stale' ? ` (web/${state.newer})` : ''} and ${why}: `
+        + 'serving the existing build.');
+    }
+  }
+}
 
 /** Runs until SIGINT or SIGTERM, then closes the server, the worker and the store and exits 0. */
 async function serve(config: Config, opts: { demo?: boolean; worker?: boolean }): Promise<number> {
@@ -37,6 +59,8 @@ async function serve(config: Config, opts: { demo?: boolean; worker?: boolean })
     }
     out('create API credentials with: npx auditrail client create');
   }
+  // Before the app is built: it serves web/dist only if web/dist is there when it starts.
+  await buildConsole();
   const app = await createHttpApp(rt, { logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, publicUrl: config.publicUrl,
     trustProxy: config.trustProxy });
   await app.listen({ port: config.port, host: config.host });

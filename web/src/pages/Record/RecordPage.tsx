@@ -175,7 +175,7 @@ function BinBanner({ module, recordId, data, singular }: { module: string; recor
         </Text>
         {session.pages.recycle_bin ? (
           <Group>
-            <Button color="orange" onClick={() => restore.mutate()} loading={restore.isPending || jobId !== null}>Restore</Button>
+            <Button onClick={() => restore.mutate()} loading={restore.isPending || jobId !== null}>Restore</Button>
           </Group>
         ) : (
           <Text size="sm">Someone with access to the recycle bin can restore it.</Text>

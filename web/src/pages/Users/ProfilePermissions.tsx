@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Accordion, Badge, Group, Stack, Table, Text } from '@mantine/core';
+import { Accordion, Badge, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { getProfile, type Profile, type ProfileDetail } from '../../api/directory.ts';
 import { ErrorState, LoadingState } from '../../components/States.tsx';
@@ -74,9 +74,9 @@ export function ProfilesList({ profiles, moduleLabel, userCount }: { profiles: P
     <Accordion variant="separated" multiple chevronPosition="left" value={open} onChange={setOpen}>
       {profiles.map((p) => (
         <Accordion.Item key={p.id} value={p.id}>
-          <Accordion.Control aria-label={`${p.name} permissions`}>
+          <Accordion.Control>
             <Group gap="xs" wrap="wrap">
-              <Text fw={600} size="sm">{p.name}</Text>
+              <Text fw={600} size="sm">{p.name}<VisuallyHidden> permissions</VisuallyHidden></Text>
               {p.permission_type === 'crm_admin' && <Badge size="sm" variant="filled" color="indigo.8">Administrator</Badge>}
               {p.custom && <Badge size="sm" variant="outline" color="gray.7">Custom</Badge>}
               <Text size="xs" c="dimmed">{userCount(p.id)} user{userCount(p.id) === 1 ? '' : 's'}</Text>

@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useMemo, useRef, useState, type KeyboardEvent, Fragment } from 'react';
 import { Box, Text } from '@mantine/core';
 import type { DirectoryUser, Role } from '../../api/directory.ts';
 import { buildRoleTree, nodeIndex, visibleIds, type RoleNode } from './roleTree.ts';
@@ -73,9 +73,13 @@ export function RoleTree({ roles, users }: { roles: Role[]; users: DirectoryUser
     const open = expanded.has(id);
     const members = people.get(id) ?? [];
     const kids = n.children.length > 0;
+    // The sub-roles sit beside the item, owned by it (aria-owns), not inside it: an item's name is
+    // its own row's text (the role and its users), not its descendants' too.
     return (
-      <li key={id} role="treeitem" aria-label={n.role.name} aria-level={n.level} aria-expanded={kids ? open : undefined}
-        aria-describedby={`role-users-${id}`} data-id={id} tabIndex={current === id ? 0 : -1}
+      <Fragment key={id}>
+      <li role="treeitem" aria-level={n.level} aria-expanded={kids ? open : undefined}
+        aria-owns={kids && open ? `role-group-${id}` : undefined}
+        data-id={id} tabIndex={current === id ? 0 : -1}
         ref={(el) => { if (el) refs.current.set(id, el); else refs.current.delete(id); }}
         onFocus={(e) => { if (e.target === e.currentTarget) setFocused(id); }}
         style={{ listStyle: 'none', outlineOffset: 2 }}>
@@ -83,18 +87,22 @@ export function RoleTree({ roles, users }: { roles: Role[]; users: DirectoryUser
           onClick={() => { if (kids) toggle(id); move(id); }}>
           <Text span w={14} c="dimmed" aria-hidden>{kids ? (open ? '▾' : '▸') : '•'}</Text>
           <div>
-            <Text span fw={600} size="sm">{n.role.name}</Text>
+            <Text span fw={600} size="sm" id={`role-name-${id}`}>{n.role.name}</Text>
             <Text size="xs" c="dimmed" id={`role-users-${id}`}>
               {members.length === 0 ? 'No users' : members.map((u) => u.full_name).join(', ')}
             </Text>
           </div>
         </Box>
-        {kids && open && (
-          <ul role="group" style={{ margin: 0, paddingInlineStart: 22, borderInlineStart: '1px solid var(--mantine-color-gray-3)', marginInlineStart: 12 }}>
+      </li>
+      {kids && open && (
+        <li role="none" style={{ listStyle: 'none' }}>
+          <ul role="group" id={`role-group-${id}`}
+            style={{ margin: 0, paddingInlineStart: 22, borderInlineStart: '1px solid var(--mantine-color-gray-3)', marginInlineStart: 12 }}>
             {render(n.children)}
           </ul>
-        )}
-      </li>
+        </li>
+      )}
+      </Fragment>
     );
   });
 

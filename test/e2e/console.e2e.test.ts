@@ -438,5 +438,8 @@ describe.skipIf(skip)('the console in Chromium', () => {
     expect(csv.split(/\r?\n/)[0]).toContain(EXPORT_COLUMNS.join(','));
     expect(csv).toContain(NAMES.grace);
     expect(csv).toContain(NAMES.binnedDeal);
+    // The browser checks the CSV against its signed manifest with the installation's public key.
+    await page.getByRole('button', { name: 'Verify signature' }).first().click();
+    await page.getByText('Verified', { exact: true }).first().waitFor();
   }, FLOW_TIMEOUT);
 });

@@ -79,3 +79,10 @@ export async function getPublicKeys(): Promise<PublicKey & { keys: PublicKey[] }
   if (!r) throw new Error('The server sent no public key.');
   return r;
 }
+
+/** The export's signed manifest (auditrail's extension), as text: for checking a single-CSV export. */
+export async function getExportManifest(id: string): Promise<string> {
+  const manifest = await apiGet<Record<string, unknown>>(`/crm/v8/settings/audit_log_export/${encodeURIComponent(id)}/manifest`);
+  if (!manifest) throw new Error('The export has no manifest yet.');
+  return JSON.stringify(manifest);
+}

@@ -169,6 +169,31 @@ export async function verifyExportZip(zip: Uint8Array, keys: { key_id: string; p
   if (!Array.isArray(manifest.files) || typeof manifest.signature !== 'string') {
     return { ok: false, signatureOk: false, keyId: null, entries: 0, files: [], problems: [...problems, 'manifest.json is incomplete'] };
   }
+  return checkFiles(manifest, byName, (e) => entryContent(zip, e), keys, problems, subtle);
+}
+
+/**
+ * Checks a single-CSV export against its manifest (GET .../audit_log_export/{id}/manifest): the
+ * signature, and the file's SHA-256 and entry count.
+ */
+export async function verifyExportCsv(csv: Uint8Array, manifestJson: string, keys: { key_id: string; public_key: string }[],
+  subtle: SubtleCrypto = crypto.subtle): Promise<ExportVerification> {
+  let manifest: ExportManifest;
+  try {
+    manifest = JSON.parse(manifestJson) as ExportManifest;
+  } catch {
+    return { ok: false, signatureOk: false, keyId: null, entries: 0, files: [], problems: ['the manifest is not valid JSON'] };
+  }
+  if (!Array.isArray(manifest.files) || manifest.files.length !== 1 || typeof manifest.signature !== 'string') {
+    return { ok: false, signatureOk: false, keyId: null, entries: 0, files: [], problems: ['the manifest does not describe one CSV file'] };
+  }
+  const only = new Map([[manifest.files[0].name, csv]]);
+  return checkFiles(manifest, only, async (c) => c, keys, [], subtle);
+}
+
+/** The manifest's signature, then every listed file's SHA-256 and entry count, and nothing unlisted. */
+async function checkFiles<E>(manifest: ExportManifest, byName: Map<string, E>, content: (e: E) => Promise<Uint8Array>,
+  keys: { key_id: string; public_key: string }[], problems: string[], subtle: SubtleCrypto): Promise<ExportVerification> {
   const key = keys.find((k) => k.key_id === manifest.key_id);
   let signatureOk = false;
   if (!key) problems.push(`no public key with id ${manifest.key_id}`);
@@ -184,9 +209,9 @@ export async function verifyExportZip(zip: Uint8Array, keys: { key_id: string; p
       files.push({ name: f.name, entries: 0, ok: false });
       continue;
     }
-    const content = await entryContent(zip, e);
-    const sha256 = toHex(await subtle.digest('SHA-256', content as BufferSource));
-    const count = countCsvRecords(content);
+    const bytes = await content(e);
+    const sha256 = toHex(await subtle.digest('SHA-256', bytes as BufferSource));
+    const count = countCsvRecords(bytes);
     if (sha256 !== f.sha256) problems.push(`${f.name}: SHA-256 differs from the manifest (the file was altered)`);
     else if (count !== f.entries) problems.push(`${f.name}: ${count} entries, the manifest says ${f.entries}`);
     files.push({ name: f.name, entries: count, ok: sha256 === f.sha256 && count === f.entries });

@@ -1,8 +1,8 @@
 import { Anchor, Badge, Button, Group, List, Paper, SimpleGrid, Stack, Text, Tooltip } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { consoleLink, downloadExportFile, getPublicKeys, type ExportJob } from '../../api/exports.ts';
+import { consoleLink, downloadExportFile, getExportManifest, getPublicKeys, type ExportJob } from '../../api/exports.ts';
 import { formatTime } from '../../lib/time.ts';
-import { supportsEd25519, verifyExportZip, type ExportVerification } from '../../lib/manifest.ts';
+import { supportsEd25519, verifyExportCsv, verifyExportZip, type ExportVerification } from '../../lib/manifest.ts';
 import { describeCriteria } from './criteria.ts';
 
 /** The API's status names, as people read them. */
@@ -15,14 +15,18 @@ export const STATUS_LABEL: Record<string, { label: string; color: string }> = {
 
 const fileName = (link: string) => decodeURIComponent(link.split('/').pop() ?? link);
 
-/** Downloads the ZIP and checks its manifest against the installation's public key. */
-async function verify(link: string): Promise<ExportVerification> {
+/**
+ * Downloads the file and checks it against its signed manifest and the installation's public
+ * key: a ZIP's manifest is inside it, a CSV's comes from the manifest endpoint.
+ */
+async function verify(jobId: string, link: string): Promise<ExportVerification> {
   if (!(await supportsEd25519())) {
     throw new Error('This browser cannot check Ed25519 signatures. Download the file and run `auditrail verify-export` on it.');
   }
-  const [keys, bytes] = await Promise.all([getPublicKeys(), downloadExportFile(link)]);
+  const zip = /\.zip$/i.test(fileName(link));
+  const [keys, bytes, manifest] = await Promise.all([getPublicKeys(), downloadExportFile(link), zip ? null : getExportManifest(jobId)]);
   const trusted = [{ key_id: keys.key_id, public_key: keys.public_key }, ...keys.keys.filter((k) => k.key_id !== keys.key_id)];
-  return verifyExportZip(new Uint8Array(bytes), trusted);
+  return zip ? verifyExportZip(new Uint8Array(bytes), trusted) : verifyExportCsv(new Uint8Array(bytes), manifest!, trusted);
 }
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
@@ -40,13 +44,13 @@ export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: Export
   const status = STATUS_LABEL[job.status] ?? { label: job.status, color: 'gray.7' };
   const links = job.download_links ?? [];
   const expired = job.expiry_date ? Date.parse(job.expiry_date) < now : false;
-  const zip = links.find((l) => /\.zip$/i.test(fileName(l)));
+  const file = links[0];
   // Run on demand (it downloads the whole file, an audited download) and kept for the session.
   const q = useQuery({
-    queryKey: ['export-verification', job.id, zip],
+    queryKey: ['export-verification', job.id, file],
     queryFn: async () => {
       try {
-        return await verify(zip!);
+        return await verify(job.id, file!);
       } finally {
         void client.invalidateQueries({ queryKey: ['audit-log'] });
       }
@@ -90,17 +94,12 @@ export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: Export
                 Download {fileName(l)}
               </Button>
             ))}
-            {!expired && zip && !check.data?.ok && (
+            {!expired && file && !check.data?.ok && (
               <Button size="xs" variant="default" onClick={() => check.mutate()} loading={check.isPending}>
                 Verify signature
               </Button>
             )}
           </Group>
-        )}
-        {!expired && links.length > 0 && !zip && (
-          <Text size="xs" c="dimmed">
-            A single CSV (100,000 entries or fewer) carries no signed manifest: only ZIP exports can be verified.
-          </Text>
         )}
         {check.isPending && <Text size="sm" role="status">Downloading the export and checking its manifest…</Text>}
         {check.isError && (

@@ -73,7 +73,7 @@ export default function ExportsPage() {
             <Title order={2} size="h4" id="new-export">New export</Title>
             <Text size="sm" c="dimmed">
               Leave every filter empty to export the last three years of the audit log. A filtered time range covers at most 180 days.
-              Exports of more than 100,000 entries come as a ZIP with a signed manifest; links work for 7 days.
+              Exports of more than 100,000 entries come as a ZIP; every export has a signed manifest you can check here; links work for 7 days.
             </Text>
             <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm">
               <MultiSelect label="Action" placeholder={form.actions.length ? undefined : 'All actions'} searchable clearable

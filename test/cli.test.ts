@@ -292,7 +292,8 @@ describe('auditrail CLI', () => {
         const poll = setInterval(() => { if (out.includes('listening')) { clearInterval(poll); resolve(); } }, 50);
       });
       expect(out).toMatch(/administrator login: admin@example\.com {2}password: \S+/);
-      expect(out).toContain('npx auditrail client create');
+      // The next steps name this server's address and data directory, so they work as printed.
+      expect(out).toContain(`sign in to the console at http://127.0.0.1:${port}; create API credentials with: AUDITRAIL_DATA_DIR=${dir} npx auditrail client create`);
       const res = await fetch(`http://127.0.0.1:${port}/crm/v8/org`);
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'AUTHENTICATION_FAILURE', status: 'error' });

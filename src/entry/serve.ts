@@ -41,6 +41,9 @@ async function buildConsole() {
   }
 }
 
+/** A path as a POSIX shell reads it back unchanged. */
+const shellQuote = (s: string) => (/^[\w./:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
 /** Runs until SIGINT or SIGTERM, then closes the server, the worker and the store and exits 0. */
 async function serve(config: Config, opts: { demo?: boolean; worker?: boolean }): Promise<number> {
   const rt = await openRuntime(config);
@@ -57,7 +60,9 @@ async function serve(config: Config, opts: { demo?: boolean; worker?: boolean })
       out(`organisation created (${r.org.id})`);
       out(`administrator login: ${r.admin.email}  password: ${r.password}  (shown only now)`);
     }
-    out('create API credentials with: npx auditrail client create');
+    // The next steps name this server's own database and address, so they work as printed.
+    const where = config.databaseUrl ? 'DATABASE_URL=<the same URL> ' : `AUDITRAIL_DATA_DIR=${shellQuote(config.dataDir)} `;
+    out(`sign in to the console at ${base}; create API credentials with: ${where}npx auditrail client create`);
   }
   // Before the app is built: it serves web/dist only if web/dist is there when it starts.
   await buildConsole();

@@ -84,7 +84,7 @@ async function seed(s: ConsoleServer): Promise<Seeded> {
   return { ids };
 }
 
-describe.skipIf(skip)('the console in Chromium', () => {
+describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
   let browser: Browser;
   let data: Seeded;

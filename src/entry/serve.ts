@@ -30,14 +30,16 @@ async function buildConsole() {
     await ensureConsoleBuilt({ log: say });
   } catch (e) {
     const state = consoleBuildState();
-    const why = e instanceof ViteMissingError ? 'vite is not installed' : `the build failed: ${(e as Error).message}`;
+    const missingVite = e instanceof ViteMissingError;
+    const why = missingVite ? 'vite is not installed' : 'its build failed';
     if (state.state === 'missing') {
       say(`warning: the console is not built (web/dist is missing) and ${why}: serving the API alone. `
-        + 'Build it with `npm run build:web` where the devDependencies are installed.');
+        + (missingVite ? 'Build it with `npm run build:web` where the devDependencies are installed.' : 'Fix the error below and restart.'));
     } else {
       say(`warning: the console's build is older than its sources${state.state === 'stale' ? ` (web/${state.newer})` : ''} and ${why}: `
         + 'serving the existing build.');
     }
+    if (!missingVite) say(String((e as Error).message));
   }
 }
 

@@ -52,7 +52,8 @@ const MARKS = {
   entriesStart: 'GET .../audit_log sent',
   entriesEnd: 'GET .../audit_log answered',
   firstRow: 'first data row in the DOM',
-  seen: 'Playwright sees it visible (the figure above)',
+  firstRowPainted: 'the frame showing it painted (the figure above)',
+  seen: 'Playwright notices (its polling adds its own delay)',
 } as const;
 
 /**
@@ -60,7 +61,7 @@ const MARKS = {
  * named function inside: tsx would wrap it in a helper the page does not have.
  */
 function readMarks(auditLog: string) {
-  const g = globalThis as unknown as { __firstRowAt?: number; performance: { timeOrigin: number;
+  const g = globalThis as unknown as { __firstRowAt?: number; __firstRowPaintedAt?: number; performance: { timeOrigin: number;
     getEntriesByType(t: string): { name: string; startTime: number; responseEnd: number; domContentLoadedEventEnd?: number }[] } };
   let session = null;
   let chunk = null;
@@ -79,6 +80,7 @@ function readMarks(auditLog: string) {
     entriesStart: entries?.startTime ?? null,
     entriesEnd: entries?.responseEnd ?? null,
     firstRow: g.__firstRowAt ?? null,
+    firstRowPainted: g.__firstRowPaintedAt ?? null,
   };
 }
 
@@ -127,12 +129,16 @@ async function main() {
     });
     // The page's own clock: when the first data row entered the DOM (set by a script of the browser, not of the page).
     await context.addInitScript(() => {
-      const g = globalThis as unknown as { __firstRowAt?: number; document: { querySelector(s: string): unknown; documentElement: unknown };
-        MutationObserver: new (cb: () => void) => { observe(n: unknown, o: unknown): void; disconnect(): void }; performance: { now(): number } };
+      const g = globalThis as unknown as { __firstRowAt?: number; __firstRowPaintedAt?: number;
+        document: { querySelector(s: string): unknown; documentElement: unknown };
+        MutationObserver: new (cb: () => void) => { observe(n: unknown, o: unknown): void; disconnect(): void }; performance: { now(): number };
+        requestAnimationFrame(cb: () => void): number };
       const observer = new g.MutationObserver(() => {
         if (g.__firstRowAt === undefined && g.document.querySelector('tr td')) {
           g.__firstRowAt = g.performance.now();
           observer.disconnect();
+          // Visible: the frame that paints it has run (the second animation frame starts after it).
+          g.requestAnimationFrame(() => g.requestAnimationFrame(() => { g.__firstRowPaintedAt = g.performance.now(); }));
         }
       });
       observer.observe(g.document, { childList: true, subtree: true });
@@ -141,16 +147,20 @@ async function main() {
     const loadConsole = async () => {
       const wall0 = Date.now();
       const t0 = performance.now();
-      await page.goto('/audit-log');
+      await page.goto('/audit-log', { waitUntil: 'commit' });
       await firstRow.waitFor({ state: 'visible' }).catch((e: Error) => {
         throw new Error(`no table row on /audit-log (${e.message.split('\n')[0]}): is the page built (not the placeholder), and does it show entries?`);
       });
-      const t = performance.now() - t0;
+      const seen = performance.now() - t0;
+      await page.waitForFunction(() => (globalThis as unknown as { __firstRowPaintedAt?: number }).__firstRowPaintedAt !== undefined);
       const { timeOrigin, ...marks } = await page.evaluate(readMarks, AUDIT_LOG);
       // The page's clock starts at its navigation: shifted to start when page.goto was called.
       const shift = timeOrigin - wall0;
       const fromGoto = Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, v === null ? null : v + shift]));
-      return { t, marks: { ...fromGoto, navigationStart: shift, seen: t } };
+      // The figure: from the call to page.goto to the frame that shows the first row, by the
+      // page's own clock; Playwright's noticing it later is its polling, not the console.
+      const t = (marks.firstRowPainted ?? seen - shift) + shift;
+      return { t, marks: { ...fromGoto, navigationStart: shift, seen } };
     };
     await loadConsole();
     if (!apiPath) throw new Error('the audit log page made no request to GET /crm/v8/settings/audit_log');
@@ -190,7 +200,7 @@ async function main() {
     log('');
     log(`API page: ${entries} entries`);
     log('                       p50          p95');
-    log(`console (first row)    ${ms(con.p50).padEnd(12)} ${ms(con.p95)}`);
+    log(`console (first row shown) ${ms(con.p50).padEnd(12)} ${ms(con.p95)}`);
     log(`API (fetch, Node)      ${ms(api.p50).padEnd(12)} ${ms(api.p95)}`);
     log('  where a load\'s time goes (p50 of each milestone, from the call to page.goto; the page\'s own clock where it can tell):');
     for (const [k, label] of Object.entries(MARKS)) {

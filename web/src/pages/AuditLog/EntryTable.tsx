@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { Anchor, Box, Group, Paper, Stack, Table, Text, UnstyledButton } from '@mantine/core';
 import { Link } from 'react-router';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
@@ -10,6 +10,8 @@ import { formatTime } from '../../lib/time.ts';
 
 /** Past this many rows only those near the viewport are in the page (the rest are spacers). */
 export const VIRTUALIZE_AFTER = 300;
+/** Rows painted before the rest of a page. */
+const FIRST_PAINT = 20;
 
 /** The Changes column: the first changes as "Label: old → new" ("Label: new" when it was empty), and how many more. */
 export function changeSummary(e: AuditEntry): string {
@@ -92,6 +94,15 @@ function useWindowRows<E extends Element>(entries: AuditEntry[]) {
   const startRef = useRef<E>(null);
   const [margin, setMargin] = useState(0);
   const virtual = entries.length > VIRTUALIZE_AFTER;
+  // The first screenful paints at once and the rest a frame later: a hundred rows of Mantine take
+  // a few hundred milliseconds, and the reader sees the top ones first (bench:console).
+  const [all, setAll] = useState(false);
+  useEffect(() => {
+    if (all || entries.length <= FIRST_PAINT) return;
+    const frame = requestAnimationFrame(() => setTimeout(() => setAll(true), 0));
+    return () => cancelAnimationFrame(frame);
+  }, [all, entries.length]);
+  const shown = all || virtual ? entries : entries.slice(0, FIRST_PAINT);
   useLayoutEffect(() => {
     if (!virtual || !startRef.current) return;
     setMargin(startRef.current.getBoundingClientRect().top + window.scrollY);
@@ -103,7 +114,7 @@ function useWindowRows<E extends Element>(entries: AuditEntry[]) {
   const items = virtual ? v.getVirtualItems() : [];
   return {
     startRef,
-    rows: virtual ? items.map((it) => ({ index: it.index, entry: entries[it.index] })) : entries.map((entry, index) => ({ index, entry })),
+    rows: virtual ? items.map((it) => ({ index: it.index, entry: entries[it.index] })) : shown.map((entry, index) => ({ index, entry })),
     top: virtual && items.length ? items[0].start - margin : 0,
     bottom: virtual && items.length ? v.getTotalSize() - (items[items.length - 1].end - margin) : 0,
     measure: virtual ? v.measureElement : undefined,

@@ -1,13 +1,14 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { getAuditLog, openAuditStream, type AuditEntry, type StreamState } from '../../api/audit.ts';
+import { openAuditStream, type AuditEntry, type StreamState } from '../../api/audit.ts';
+import { auditLogQuery } from './prefetch.ts';
 import { listModules } from '../../api/records.ts';
 import type { User } from '../../api/users.ts';
 import { useUsers } from '../../components/UserPicker.tsx';
 import { AUDIT_ACTIONS, AUDIT_SOURCES, SETUP_MODULES } from '../../lib/audit-filters.ts';
 import { hasQualifier, parseSearch, type SearchQuery } from '../../lib/search.ts';
 
-export const PER_PAGE = 100;
+export { PER_PAGE } from './prefetch.ts';
 
 /** The CRM modules (GET /crm/v8/settings/modules), shared by the pages. */
 export function useModules() {
@@ -51,12 +52,8 @@ export function useResolvedSearch(text: string) {
 /** The audit log for the API query, page by page with the keyset cursor (next_page_token). */
 export function useAuditLog(query: Record<string, string>, enabled: boolean) {
   return useInfiniteQuery({
-    queryKey: ['audit-log', query],
-    queryFn: ({ pageParam }) => getAuditLog(query, pageParam, PER_PAGE),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => (last.info?.more_records && last.info.next_page_token ? last.info.next_page_token : undefined),
+    ...auditLogQuery(query),
     enabled,
-    staleTime: 30_000,
   });
 }
 

@@ -5,13 +5,20 @@
  * that bench/console.ts can use it too.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SCREENSHOT_DIR = path.join(ROOT, 'docs', 'screenshots');
+/**
+ * Where the pages' pictures go: the committed ones in docs/screenshots when asked
+ * (`AUDITRAIL_SCREENSHOTS=docs npm run test:e2e`), else a scratch folder, so that a test run
+ * leaves the working tree as it found it.
+ */
+export const SCREENSHOT_DIR = process.env.AUDITRAIL_SCREENSHOTS === 'docs' ? path.join(ROOT, 'docs', 'screenshots')
+  : path.join(os.tmpdir(), 'auditrail-screenshots');
 
 /**
  * How long one browser step may wait (an element to appear, a navigation). Generous on purpose:

@@ -45,6 +45,9 @@ for (const backend of BACKENDS) {
       expect(res.json()).toMatchObject({ code: 'NO_PERMISSION', details: { permissions: ['export'] } });
       expect((await exported()).length).toBe(before);
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/modules/Spaceships/export', headers: t.auth })).json().code).toBe('INVALID_MODULE');
+      const badField = await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export?fields=Last_Name,Shoe_Size', headers: t.auth });
+      expect(badField.statusCode).toBe(400);
+      expect(badField.json()).toMatchObject({ code: 'INVALID_DATA', details: { param_name: 'fields' } });
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export' })).json().code).toBe('AUTHENTICATION_FAILURE');
     });
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
 import { requireModule } from '../../domain/modules.ts';
 import { z } from 'zod';
 import { moduleScope } from '../../domain/scopes.ts';
@@ -37,6 +38,8 @@ export function moduleExportRoutes(app: FastifyInstance, deps: HttpDeps) {
         const { principal, actor } = await guard(services.oauth, request, moduleScope(input.params.module, 'READ'));
         const defs = allFields(requireModule(input.params.module));
         const wanted = listParam(request, 'fields');
+        const unknown = wanted?.find((f) => !defs.some((d) => d.apiName === f));
+        if (unknown) throw new AppError('INVALID_DATA', `the field ${unknown} is not in ${input.params.module}`, { param_name: 'fields' });
         const fields = wanted?.length ? defs.filter((f) => wanted.includes(f.apiName)).map((f) => f.apiName) : undefined;
         const exp = await services.records.exportModule(actor, input.params.module, { fields });
         const columns = ['id', ...(fields ?? defs.map((f) => f.apiName))];

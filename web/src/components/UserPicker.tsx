@@ -5,7 +5,7 @@ import { listUsers, type User } from '../api/users.ts';
 
 /** The organisation's users (GET /crm/v8/users), cached for the session's pages. */
 export function useUsers() {
-  return useQuery({ queryKey: ['users', 'all'], queryFn: listUsers, staleTime: 5 * 60_000 });
+  return useQuery({ queryKey: ['directory', 'users'], queryFn: () => listUsers(), staleTime: 60_000 });
 }
 
 export const userLabel = (u: User) => `${u.full_name}${u.status !== 'active' ? ` (${u.status})` : ''}`;

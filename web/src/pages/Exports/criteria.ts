@@ -6,24 +6,10 @@ import { zonedIso } from '../../lib/time.ts';
  * The console checks the same limits before asking, to say why at once; the server decides.
  */
 
-/** The audit log's actions, as the API names them (AUDIT_ACTIONS). */
-export const EXPORT_ACTIONS = [
-  'added', 'updated', 'deleted', 'restored', 'permanently_deleted', 'merged', 'converted', 'recycle_bin_emptied',
-  'mass_updated', 'mass_deleted', 'imported', 'exported', 'viewed',
-  'login', 'login_failed', 'logout',
-  'user_added', 'user_updated', 'user_deleted',
-  'role_added', 'role_updated', 'role_deleted',
-  'profile_added', 'profile_updated', 'profile_deleted',
-  'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
-  'org_created', 'org_updated',
-  'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
-] as const;
+// One list of actions and one way to name them for the whole console (lib/audit-filters.ts).
+import { AUDIT_ACTIONS, actionLabel } from '../../lib/audit-filters.ts';
 
-/** "permanently_deleted" -> "Permanently deleted"; OAuth spelled as such. */
-export function actionLabel(a: string): string {
-  const s = a.replace(/_/g, ' ').replace(/\boauth\b/, 'OAuth');
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+export { AUDIT_ACTIONS as EXPORT_ACTIONS, actionLabel };
 
 export const MAX_RANGE_DAYS = 180;
 export const MAX_VALUES = 500;

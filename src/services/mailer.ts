@@ -32,7 +32,7 @@ export function createMailer(smtpUrl: string | undefined, from: string): Mailer 
     };
   }
   // Short timeouts: a delivery job must fail and back off, not hold its lease on a dead relay.
-  const transport = nodemailer.createTransport(smtpUrl, { from, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }, { from });
   return {
     configured: true,
     async send(message) {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { ReadFilter } from '../domain/sharing.ts';
 import type { Db } from './db.ts';
+import { readableBy } from './record-store.ts';
 import type { RecordTable } from './schema.ts';
 
 /** The recycle bin: deleted rows of `records`, and tombstones of permanently deleted ones. */
@@ -8,6 +10,8 @@ export interface BinSelect {
   orgId: string;
   /** Only items owned or deleted by these users; null = all. */
   userIds: string[] | null;
+  /** Data sharing: only items whose record the viewer may read; absent or null, all. */
+  readable?: ReadFilter | null;
   ids?: string[];
   /** Only items of modules the viewer's profile may view; undefined = all. */
   readableModules?: string[];
@@ -39,6 +43,7 @@ export function binQuery(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' 
     query = query.where((eb) => eb.or([eb('owner_id', 'in', ids), eb('deleted_by', 'in', ids)]));
   }
   if (q.ids) query = query.where('id', 'in', q.ids.length ? q.ids : ['']);
+  if (q.readable) query = query.where(readableBy(q.readable));
   if (q.readableModules) query = query.where('module', 'in', q.readableModules.length ? q.readableModules : ['']);
   for (const m of q.modules ?? []) query = query.where('module', m.op === 'equal' ? '=' : '<>', m.value);
   for (const n of q.names ?? []) {

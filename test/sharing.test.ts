@@ -206,6 +206,15 @@ describe.each(BACKENDS)('data sharing on %s', (backend) => {
     expect((await call('POST', `/crm/v8/settings/recycle_bin/${id}/actions/restore`, auth.pam)).statusCode).toBeGreaterThanOrEqual(400);
     expect(await binIds(auth.mia)).toContain(id);
     expect(await binIds(auth.owen)).toContain(id);
+
+    // Deleted for good: the tombstone keeps the name, shown to those who could read the record only.
+    expect((await call('DELETE', `/crm/v8/settings/recycle_bin?ids=${id}`, t.auth)).statusCode).toBe(200);
+    const permanent = async (who: Auth) => {
+      const res = await call('GET', '/crm/v8/Leads/deleted?type=permanent', who);
+      return res.statusCode === 204 ? [] : (res.json() as { data: { id: string; display_name: string }[] }).data.map((r) => r.display_name);
+    };
+    expect(await permanent(auth.mia)).toContain('Binned lead');
+    expect(await permanent(auth.pam)).not.toContain('Binned lead');
   });
 });
 

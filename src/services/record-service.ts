@@ -457,7 +457,13 @@ export function createRecordService(deps: ServiceDeps) {
         deletedAt: Number(r.deleted_at) })));
     }
     if (type !== 'recycle') {
-      const rows = await store.repos.bin.tombstones(actor.orgId, module.apiName, want, 0);
+      // A tombstone keeps no owner: where the module is not open to the reader under the data
+      // sharing settings, only those created or removed by someone whose records they may read.
+      const readable = await readFilterOf(store.repos, actor);
+      const followed = readable?.parentModules.includes(module.apiName);
+      const owners = !readable ? null : followed ? [...new Set(Object.values(readable.owners).flat())]
+        : readable.owners[module.apiName] ?? null;
+      const rows = await store.repos.bin.tombstones(actor.orgId, module.apiName, want, 0, owners);
       items.push(...rows.map((r) => ({ id: r.id, type: 'permanent' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
         deletedAt: Number(r.deleted_at) })));
     }

@@ -165,9 +165,15 @@ export async function removePermanently(db: Db, orgId: string, rows: readonly Re
 export const tombstonesByIds = (db: Db, orgId: string, ids: readonly string[]) =>
   ids.length === 0 ? Promise.resolve([]) : db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('id', 'in', [...ids]).execute();
 
-export const listTombstones = (db: Db, orgId: string, module: string, limit: number, offset: number) =>
-  db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('module', '=', module)
-    .orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+/** Tombstones of a module, newest first; with `byUsers`, only those those users created or removed. */
+export const listTombstones = (db: Db, orgId: string, module: string, limit: number, offset: number, byUsers?: readonly string[] | null) => {
+  let query = db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('module', '=', module);
+  if (byUsers) {
+    const ids = byUsers.length ? [...byUsers] : [''];
+    query = query.where((eb) => eb.or([eb('created_by', 'in', ids), eb('deleted_by', 'in', ids)]));
+  }
+  return query.orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+};
 
 /** Removes live rows for good (merged-away duplicates never enter the bin) and leaves tombstones. */
 export async function removeLive(db: Db, orgId: string, rows: readonly RecordTable[], at: number, by: string | null): Promise<number> {

@@ -109,6 +109,11 @@ describe('auditrail records export', () => {
     expect(csv[0].split(',').slice(0, 3)).toEqual(['id', 'Salutation', 'First_Name']);
     expect(csv[0]).toContain(',Owner,Created_By,Modified_By,Created_Time,Modified_Time');
     expect(JSON.parse((await exported())[1].details).extra).toMatchObject({ count: 2, fields: 'all' });
+
+    // A reader that stops early (`| head`) is no failure; anything else is.
+    const closing = (code: string) => new Writable({ write(_c, _e, done) { done(Object.assign(new Error(`write ${code}`), { code })); } });
+    expect(await run({ module: 'Leads', fields: 'Last_Name' }, closing('EPIPE'))).toBe(0);
+    await expect(run({ module: 'Leads', fields: 'Last_Name' }, closing('EIO'))).rejects.toThrow(/EIO/);
   });
 
   it('refuses a user without the export permission: no file, no entry', async () => {

@@ -30,12 +30,12 @@ describe('record criteria (Zoho Bulk Read grammar)', () => {
   });
 
   it('joins groups with and / or, nesting', () => {
-    const c = { group_operator: 'or', group: [cond('Lead_Source', 'equal', 'Web Download'),
-      { group_operator: 'AND', group: [cond('Company', 'contains', 'acme'), cond('Email_Opt_Out', 'equal', true)] }] };
+    const inner = [cond('Company', 'contains', 'acme'), cond('Email_Opt_Out', 'equal', true)];
+    const c = { group_operator: 'or', group: [cond('Lead_Source', 'equal', 'Web Download'), { group_operator: 'AND', group: inner }] };
     expect(match(leads, c, { Lead_Source: 'Chat', Company: 'ACME Ltd', Email_Opt_Out: true })).toBe(true);
     expect(match(leads, c, { Lead_Source: 'Chat', Company: 'ACME Ltd', Email_Opt_Out: false })).toBe(false);
     expect(recordCriteriaJson(parseRecordCriteria(leads, c))).toEqual({ ...c, group_operator: 'or',
-      group: [c.group[0], { group_operator: 'and', group: c.group[1].group }] });
+      group: [c.group[0], { group_operator: 'and', group: inner }] });
   });
 
   it('refuses what it cannot apply, naming the key', () => {

@@ -40,7 +40,14 @@ export async function recordsExportCommand(rt: Runtime, opts: RecordsExportFlags
     }
     out(opts.output);
   } else {
-    await pipeline(body, stdout, { end: false });
+    try {
+      await pipeline(body, stdout, { end: false });
+    } catch (e) {
+      // A reader that stops early (`| head`) closes the pipe: the export was audited in full and
+      // the reader has what it wanted, so that is no error.
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+      return 0;
+    }
   }
   say(`exported ${exp.count} ${exp.count === 1 ? exp.module.singular : exp.module.plural} as ${user.email} (audited as exported)`);
   return 0;

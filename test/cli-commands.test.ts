@@ -84,14 +84,14 @@ describe('auditrail records export', () => {
       { field: { api_name: 'Company' }, comparator: 'not_equal', value: 'Globex' }] }));
     expect(await run({ module: 'leads', fields: 'Company,Last_Name', criteria, output: file })).toBe(0);
     const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('id,Last_Name,Company');
-    expect(lines.slice(1).map((l) => l.split(',').slice(1, 2)[0])).toEqual(['Lead 00', 'Lead 03', 'Lead 06', 'Lead 09']);
-    expect(lines[1]).toMatch(/^\d{19},Lead 00,"Acme, Inc\."$/);
-    expect(lines[2]).toMatch(/^\d{19},Lead 03,"'=cmd\|""\/c calc""!A1"$/);
+    expect(lines[0]).toBe('id,Company,Last_Name');
+    expect(lines.slice(1).map((l) => l.split(',').at(-1))).toEqual(['Lead 00', 'Lead 03', 'Lead 06', 'Lead 09']);
+    expect(lines[1]).toMatch(/^\d{19},"Acme, Inc\.",Lead 00$/);
+    expect(lines[2]).toMatch(/^\d{19},"'=cmd\|""\/c calc""!A1",Lead 03$/);
     const [e] = await exported();
     expect(e).toMatchObject({ module: 'Leads', actor_id: t.org.admin.id, source: 'api', record_id: null });
     expect(e.user_agent).toMatch(/^auditrail CLI \(.+@.+\)$/);
-    expect(JSON.parse(e.details).extra).toEqual({ count: 4, format: 'csv', fields: ['Last_Name', 'Company'], criteria: {
+    expect(JSON.parse(e.details).extra).toEqual({ count: 4, format: 'csv', fields: ['Company', 'Last_Name'], criteria: {
       group_operator: 'and', group: [{ field: { api_name: 'Lead_Source' }, comparator: 'equal', value: 'web download' },
         { field: { api_name: 'Company' }, comparator: 'not_equal', value: 'Globex' }] } });
 

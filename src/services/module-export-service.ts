@@ -13,7 +13,7 @@ export const MAX_MODULE_EXPORT = 200_000;
 const PAGE = 500;
 
 export interface ModuleExportInput {
-  /** Field api names, in any order; the file keeps the module's order. Default: every field. */
+  /** Field api names: the file's columns after `id`, in this order. Default: every field, in the module's order. */
   fields?: string[];
   /** Zoho's Bulk Read criteria, as JSON text or an object (domain/record-criteria.ts). */
   criteria?: unknown;
@@ -78,7 +78,7 @@ export function createModuleExportService(deps: ServiceDeps, records: RecordServ
     const defs = allFields(module);
     const unknown = input.fields?.find((f) => !defs.some((d) => d.apiName === f));
     if (unknown) throw new AppError('INVALID_DATA', `the field ${unknown} is not in ${module.apiName}`, { param_name: 'fields' });
-    const fields = input.fields?.length ? defs.filter((f) => input.fields!.includes(f.apiName)).map((f) => f.apiName) : undefined;
+    const fields = input.fields?.length ? [...new Set(input.fields)] : undefined;
     const criteria = input.criteria === undefined ? undefined : parseRecordCriteria(module, input.criteria);
     const meets = (row: RecordTable) => {
       if (!criteria) return true;

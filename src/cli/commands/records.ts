@@ -46,7 +46,6 @@ export async function recordsExportCommand(rt: Runtime, opts: RecordsExportFlags
       // A reader that stops early (`| head`) closes the pipe: the export was audited in full and
       // the reader has what it wanted, so that is no error.
       if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
-      return 0;
     }
   }
   say(`exported ${exp.count} ${exp.count === 1 ? exp.module.singular : exp.module.plural} as ${user.email} (audited as exported)`);

@@ -8,7 +8,7 @@ import { COMMANDS } from '../src/main.ts';
 import { buildProgram } from '../src/cli/program.ts';
 import type { CliCommand, CliContext } from '../src/cli/command.ts';
 import { recordsExportCommand, type RecordsExportFlags } from '../src/cli/commands/records.ts';
-import { withApp } from './helpers.ts';
+import { BACKENDS, withApp } from './helpers.ts';
 
 const load = (module: string) => import(/* @vite-ignore */ new URL(`../src/${module}`, import.meta.url).href) as Promise<{ command: CliCommand }>;
 const unused = () => { throw new Error('not in this test'); };
@@ -53,8 +53,8 @@ describe('the command table in main.ts', () => {
   });
 });
 
-describe('auditrail records export', () => {
-  const t = withApp();
+for (const backend of BACKENDS) describe(`auditrail records export (${backend})`, () => {
+  const t = withApp({ backend });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'auditrail-records-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const exported = () => t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId)

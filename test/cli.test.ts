@@ -153,7 +153,7 @@ describe('auditrail CLI', () => {
     writeFileSync(key, JSON.stringify({ keys: [{ key_id: JSON.parse(readFileSync(manifest, 'utf8')).key_id, public_key: publicPem }] }));
     const good = await run(dir, 'verify-export', file, '--public-key', key);
     expect(good.code, good.stdout + good.stderr).toBe(0);
-    expect(good.stdout).toMatch(/OK: signature verified, 1 files, 3 entries/);
+    expect(good.stdout).toMatch(/OK: signature verified, 1 file, 3 entries/);
     writeFileSync(file, readFileSync(file, 'utf8').replace('role_added', 'role_deleted'));
     const altered = await run(dir, 'verify-export', file, '--public-key', key);
     expect(altered.code).toBe(1);

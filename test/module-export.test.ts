@@ -38,6 +38,22 @@ for (const backend of BACKENDS) {
       expect(JSON.parse(e.details).extra).toEqual({ count: 120, format: 'csv', fields: ['Last_Name', 'Company'] });
     });
 
+    it('sends only the records that meet the criteria, and records the criteria in the entry', async () => {
+      const criteria = JSON.stringify({ group_operator: 'or', group: [
+        { field: { api_name: 'Last_Name' }, comparator: 'in', value: ['lead 005', 'Lead 110'] },
+        { field: { api_name: 'Company' }, comparator: 'starts_with', value: '=hyper' }] });
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/modules/Leads/export?fields=Last_Name&criteria=${encodeURIComponent(criteria)}`,
+        headers: t.auth });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-record-count']).toBe('3');
+      expect(res.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n').map((l) => l.split(',')[1])).toEqual(['Last_Name', 'Lead 005', 'Lead 007', 'Lead 110']);
+      expect(JSON.parse((await exported()).at(-1)!.details).extra).toEqual({ count: 3, format: 'csv', fields: ['Last_Name'],
+        criteria: JSON.parse(criteria) });
+      const bad = await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export?criteria=%7B%22field%22%3A1%7D', headers: t.auth });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ code: 'MANDATORY_NOT_FOUND', details: { param_name: 'criteria', json_path: '$.field.api_name' } });
+    });
+
     it('needs the profile\'s export permission; refused, nothing leaves and nothing is written', async () => {
       const before = (await exported()).length;
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/modules/Leads/export', headers: noExport });

@@ -175,7 +175,9 @@ describe.each(BACKENDS)('tampering with the audit trail on %s', (backend) => {
     expect((await verify()).ok).toBe(false);
     await rewriteFrom(10, (rows) => rows);
     expect(await reasons({ since: signedAt })).toMatch(new RegExp(`^${signedAt}: entry ${signedAt}'s hash no longer matches the head signed`, 'm'));
-    expect(await reasons({ since: 5 })).toMatch(/no signed head at or before entry 5/);
+    // No signed head at or before 5: the walk starts where a full verify does, and finds what it finds.
+    expect(await reasons({ since: 5 })).toBe(await reasons());
+    expect(await reasons({ since: 5 })).toMatch(/the history up to it was rewritten/);
   });
 
   it('never signs a head over a chain rewritten or cut below the last signed head', async () => {

@@ -1,3 +1,4 @@
+import type { AuditSource } from '../domain/audit.ts';
 import type { Runtime } from '../services/runtime.ts';
 import { systemActor } from '../services/context.ts';
 import { resolveOrg } from './org-option.ts';
@@ -24,6 +25,19 @@ export async function roleId(rt: Runtime, orgId: string, nameOrId: string | unde
 
 export async function profileId(rt: Runtime, orgId: string, nameOrId: string | undefined) {
   return nameOrId ? byNameOrId('profile', await rt.services.directory.listProfiles({ ...systemActor(orgId) }), nameOrId) : undefined;
+}
+
+/**
+ * The user a command acts as, with their own permissions (`--user <email>`, default: the first
+ * active Administrator), as an actor whose user agent names the operating-system user and host.
+ */
+export async function actingUser(rt: Runtime, opts: { org?: string; user?: string }, source: AuditSource = 'api') {
+  const org = await resolveOrg(rt, opts.org);
+  const user = opts.user
+    ? (await rt.services.directory.listEveryUser(systemActor(org.id))).find((u) => u.email === opts.user!.toLowerCase() && u.status === 'active')
+    : (await rt.services.directory.listUsers(systemActor(org.id), 'ActiveConfirmedAdmins'))[0];
+  if (!user) throw new CliError(`no active user ${opts.user ?? 'with the Administrator profile'}`);
+  return { org, user, actor: await rt.services.directory.actorForUser(org.id, user.id, { source, userAgent: cliActorName() }) };
 }
 
 export async function userByEmail(rt: Runtime, orgId: string, email: string) {

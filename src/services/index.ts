@@ -1,6 +1,7 @@
 import type { ServiceDeps } from './context.ts';
 import { createDirectoryService } from './directory-service.ts';
 import { createRecordService } from './record-service.ts';
+import { createModuleExportService } from './module-export-service.ts';
 import { createOAuthService, type RequestContext } from './oauth-service.ts';
 import { createAuditService } from './audit-service.ts';
 import { createAuditLogService } from './audit-log-service.ts';
@@ -32,6 +33,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     retention: createRetentionService(deps, integrity),
     directory: createDirectoryService(deps),
     records,
+    moduleExports: createModuleExportService(deps, records),
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
     audit: createAuditService(deps, integrity, heads),
     sharing: createSharingService(deps),

@@ -11,9 +11,7 @@ import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
-import {
-  accessToRows, binVisibleUserIds, readFilterOf, requireModulePermission, requireSetting,
-} from './authorization.ts';
+import { accessToRows, binVisibleUserIds, readFilterOf, requireModulePermission } from './authorization.ts';
 import { ACCESS } from '../domain/sharing.ts';
 import { permissionName } from '../domain/permissions.ts';
 
@@ -133,9 +131,6 @@ function withName(v: unknown, names: Map<string, string | null>): unknown {
 const isFailure = (p: ParsedItem | { ok: false; error: ItemError }): p is { ok: false; error: ItemError } => 'ok' in p;
 
 /** Records CRUD through Zoho's rules, every write audited in the same transaction. */
-/** The most records one module data export sends. */
-export const MAX_MODULE_EXPORT = 200_000;
-
 export function createRecordService(deps: ServiceDeps) {
   const { store } = deps;
 
@@ -472,43 +467,7 @@ export function createRecordService(deps: ServiceDeps) {
     return { rows: slice, more: items.length > page * perPage };
   }
 
-  /**
-   * A module's records leaving as a file (the module data export): the profile's `export`
-   * permission and the module's view permission are needed, and the `exported` entry (module,
-   * count, fields) is written before the first record is read, so that no data leaves without
-   * its trace, even if the transfer is cut. Pages of live records follow, in id order.
-   * Throws NO_PERMISSION, LIMIT_EXCEEDED beyond MAX_MODULE_EXPORT records.
-   */
-  async function exportModule(actor: Actor, moduleName: string, opts: { fields?: string[] } = {}) {
-    const module = requireModule(moduleName);
-    requireModulePermission(actor, module, 'view');
-    requireSetting(actor, 'export');
-    // The records the exporter may read under the data sharing settings, no more.
-    const readable = await readFilterOf(store.repos, actor);
-    const count = await store.repos.records.countLive(actor.orgId, module.apiName, readable);
-    if (count > MAX_MODULE_EXPORT) {
-      throw new AppError('LIMIT_EXCEEDED', `a module export holds at most ${MAX_MODULE_EXPORT} records; this module has ${count}`,
-        { limit: MAX_MODULE_EXPORT });
-    }
-    await inTransaction(deps, actor, async (tx) => {
-      tx.audit({ action: 'exported', module: module.apiName, recordId: null, recordName: null, parentModule: null, parentId: null,
-        batchId: null, fieldHistory: null, extra: { count, format: 'csv', fields: opts.fields ?? 'all' } });
-    });
-    async function* pages(): AsyncGenerator<RecordTable[]> {
-      let after: { value: string; id: string } | undefined;
-      for (;;) {
-        const rows = await store.repos.records.list({ orgId: actor.orgId, module: module.apiName, sort: 'id', desc: false, limit: 500,
-          after, converted: 'both', readable });
-        if (rows.length === 0) return;
-        yield rows;
-        const last = rows[rows.length - 1];
-        after = { value: last.id, id: last.id };
-      }
-    }
-    return { module, count, pages };
-  }
-
-  return { createRecords, updateRecords, deleteRecords, getRecord, listRecords, referenceData, deletedRecords, exportModule, createInTx, updateInTx, deleteInTx };
+  return { createRecords, updateRecords, deleteRecords, getRecord, listRecords, referenceData, deletedRecords, createInTx, updateInTx, deleteInTx };
 }
 
 export type RecordService = ReturnType<typeof createRecordService>;

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import type { Runtime } from '../../services/runtime.ts';
-import { systemActor } from '../../services/context.ts';
 import { isZip, verifyExportCsv, verifyExportZip } from '../../services/export-verify.ts';
-import { resolveOrg } from '../org-option.ts';
+import { actingUser } from '../directory-lookup.ts';
 import type { CliCommand } from '../command.ts';
 import { CliError, out, say } from '../output.ts';
 
@@ -17,12 +16,7 @@ import { CliError, out, say } from '../output.ts';
  */
 export async function exportCommand(rt: Runtime, opts: { org?: string; user?: string; criteria?: string; out?: string },
   startWorker: () => { stop: () => Promise<void> }) {
-  const org = await resolveOrg(rt, opts.org);
-  const users = await rt.services.directory.listEveryUser(systemActor(org.id));
-  const admins = await rt.services.directory.listUsers(systemActor(org.id), 'ActiveConfirmedAdmins');
-  const user = opts.user ? users.find((u) => u.email === opts.user!.toLowerCase() && u.status === 'active') : admins[0];
-  if (!user) throw new CliError(`no active user ${opts.user ?? 'with the Administrator profile'}`);
-  const actor = await rt.services.directory.actorForUser(org.id, user.id, { source: 'api', userAgent: 'auditrail-cli' });
+  const { org, user, actor } = await actingUser(rt, opts);
   let body: unknown;
   if (opts.criteria) {
     let parsed: unknown;

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { findModule, moduleFields } from '../../domain/modules.ts';
 import type { Runtime } from '../../services/runtime.ts';
-import { systemActor } from '../../services/context.ts';
-import { resolveOrg } from '../org-option.ts';
+import { actingUser } from '../directory-lookup.ts';
 import type { CliCommand } from '../command.ts';
 import { CliError, out, say } from '../output.ts';
 
@@ -16,11 +15,7 @@ import { CliError, out, say } from '../output.ts';
 export async function importCommand(rt: Runtime, opts: { module: string; file: string; user?: string; org?: string }) {
   const module = findModule(opts.module);
   if (!module) throw new CliError(`unknown module ${opts.module}`);
-  const org = await resolveOrg(rt, opts.org);
-  const users = await rt.services.directory.listEveryUser(systemActor(org.id));
-  const admins = await rt.services.directory.listUsers(systemActor(org.id), 'ActiveConfirmedAdmins');
-  const user = opts.user ? users.find((u) => u.email === opts.user!.toLowerCase() && u.status === 'active') : admins[0];
-  if (!user) throw new CliError(`no active user ${opts.user ?? 'with the Administrator profile'}`);
+  const { actor } = await actingUser(rt, opts, 'import');
   let text: string;
   try {
     text = await readFile(opts.file, 'utf8');
@@ -47,7 +42,6 @@ export async function importCommand(rt: Runtime, opts: { module: string; file: s
     return item;
   });
   if (items.length === 0) throw new CliError(`${opts.file} has no rows`);
-  const actor = await rt.services.directory.actorForUser(org.id, user.id, { source: 'import', userAgent: 'auditrail-cli' });
   const r = await rt.services.actions.importRecords(actor, module.apiName, items, path.basename(opts.file));
   const failed = r.results.map((x, i) => ({ x, line: i + 2 })).filter(({ x }) => !x.ok);
   for (const { x, line } of failed) if (!x.ok) say(`line ${line}: ${x.error.code}: ${x.error.message} ${JSON.stringify(x.error.details)}`);

@@ -61,7 +61,7 @@ export async function verifyExportCommand(file: string, opts: { publicKey?: stri
   }
   const v = zip ? await verifyExportZip(file, keys) : await verifyExportCsv(file, manifestJson!, keys);
   if (v.ok) {
-    out(`${file}: OK: signature verified, ${v.files.length} files, ${v.entries} entries, sequence ${v.manifest?.first_seq}..${v.manifest?.last_seq}`);
+    out(`${file}: OK: signature verified, ${v.files.length} ${v.files.length === 1 ? 'file' : 'files'}, ${v.entries} entries, sequence ${v.manifest?.first_seq}..${v.manifest?.last_seq}`);
     return 0;
   }
   out(`${file}: FAILED`);

@@ -9,11 +9,12 @@ export interface VerifyFlags { org?: string; json?: boolean; since?: string; hea
 /** At most this many breaks are printed an organisation; `--json` has them all. */
 const PRINTED = 50;
 
-function describe(name: string, r: VerifyResult): string[] {
+function describe(name: string, r: VerifyResult, since: number | undefined): string[] {
   if (r.ok) {
     const against = r.signedHead ? `, matches the head signed at ${new Date(r.signedHead.signedAt).toISOString()} (entry ${r.signedHead.seq})`
       : ', no signed head yet';
-    const from = r.fromSeq > 0 ? ` after entry ${r.fromSeq}` : '';
+    const from = r.fromSeq > 0 ? ` after entry ${r.fromSeq}`
+      : since ? ` (no signed head at or before entry ${since}: checked from the start)` : '';
     return [`${name}: chain intact, ${r.entries} entries${from}, head ${r.lastSeq} ${r.lastHash}${against}`];
   }
   const total = r.breaks.length + r.moreBreaks;
@@ -44,7 +45,7 @@ export async function verifyCommand(rt: Runtime, opts: VerifyFlags) {
     const r = await rt.services.audit.verifyChain(org.id, { since, headsFiles: opts.heads ?? [] });
     ok &&= r.ok;
     if (opts.json) out(JSON.stringify(r));
-    else for (const line of describe(`${org.name} (${org.id})`, r)) out(line);
+    else for (const line of describe(`${org.name} (${org.id})`, r, since)) out(line);
   }
   return ok ? 0 : 1;
 }

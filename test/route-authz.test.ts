@@ -45,6 +45,7 @@ const BODIES: Record<string, unknown> = {
   'POST /settings/recycle_bin/actions/restore': { ids: [':binned'] },
   'PUT /settings/audit_log_preferences': { audit_log_preferences: [{ legal_hold: true }] },
   'PATCH /api/console/settings': { legal_hold: true },
+  'PUT /api/v1/findings/settings': { settings: { mass_deletion: { min_records: 1 } } },
 };
 
 /** Query strings a route needs to get as far as its permission check. */

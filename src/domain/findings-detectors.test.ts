@@ -105,7 +105,7 @@ describe('the detectors', () => {
     const late = [ev(night, 'login'), ...Array.from({ length: 4 }, (_, i) => ev(night + (i + 1) * MIN, 'exported', { details: { count: 20 } }))];
     const [f] = detectAll([...history(), ...late], ctx);
     expect(f).toMatchObject({ kind: 'off_hours', severity: 'medium' });
-    expect(f.explanation).toBe('worked from 03:00 to 03:04 (5 entries, 4 of them deletions, exports or permission changes); '
+    expect(f.explanation).toBe('worked from 03:00 to 03:04 (5 actions, 4 of them deletions, exports or permission changes); '
       + 'usual: active between 02:00 and 05:00 on 0 of their last 20 active days');
     // 03:00 UTC is 08:30 in Kolkata: 14:30 to 22:30 there is the usual; 08:30 is not either.
     expect(detectAll([...history(), ...late], { ...ctx, timeZone: 'Asia/Kolkata' })[0].explanation).toMatch(/^worked from 08:30 to 08:34/);

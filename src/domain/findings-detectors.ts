@@ -32,7 +32,7 @@ interface DeletionEpisode extends Episode { records: string[]; count: number; mo
 interface LeavingEpisode extends Episode { records: number; exports: number; modules: Record<string, number>; recThreshold: number;
   opsThreshold: number; usual: number | null }
 interface PermissionEpisode extends Episode { severity: Severity; what: string[] }
-interface OffHoursEpisode extends Episode { count: number; sensitive: number; days: number; activeDays: number; lo: number; hi: number }
+interface OffHoursEpisode extends Episode { count: number; actions: number; batches: string[]; sensitive: number; days: number; activeDays: number; lo: number; hi: number }
 interface BurstEpisode extends Episode { actions: number; peak: number; threshold: number; usual: number | null }
 interface LoginEpisode extends Episode { attempts: number; users: [string, string][]; ips: string[]; clients: string[]; success: boolean }
 
@@ -378,26 +378,32 @@ export function runDetectors(state: DetectorState | null, events: readonly Detec
     if (history < c.min_history_days || usual * 100 >= c.rare_percent * history) return;
     let ep = u.offHours;
     if (!ep || e.at - ep.last > c.gap_minutes * MINUTE) {
-      ep = u.offHours = { key: `off_hours:${e.id}`, start: e.at, last: e.at, ids: [], reported: false, count: 0, sensitive: 0, days: usual,
-        activeDays: history, lo: (when.hour + 23) % 24, hi: (when.hour + 2) % 24 };
+      ep = u.offHours = { key: `off_hours:${e.id}`, start: e.at, last: e.at, ids: [], reported: false, count: 0, actions: 0, batches: [],
+        sensitive: 0, days: usual, activeDays: history, lo: (when.hour + 23) % 24, hi: (when.hour + 2) % 24 };
     }
     ep.last = e.at;
     pushId(ep.ids, e.id);
     ep.count += 1;
-    if (SENSITIVE(e.action)) ep.sensitive += 1;
-    if (ep.count < c.min_entries) return;
+    // One mass action or cascade (one batch) is one action of the person, however many entries it writes.
+    if (!e.batchId || !ep.batches.includes(e.batchId)) {
+      if (e.batchId && ep.batches.length < MAX_ENTRY_IDS) ep.batches.push(e.batchId);
+      ep.actions += 1;
+      if (SENSITIVE(e.action)) ep.sensitive += 1;
+    }
+    if (ep.actions < c.min_actions) return;
     ep.reported = true;
     const snap = ep;
-    const userId = e.userId!;
     report(ep.key, () => {
       const from = local(snap.start, tz).clock;
       const to = local(snap.last, tz).clock;
       const pad = (n: number) => `${String(n).padStart(2, '0')}:00`;
-      const severity: Severity = snap.sensitive > 0 && snap.count >= c.medium_entries ? 'high'
-        : snap.sensitive > 0 || snap.count >= c.medium_entries ? 'medium' : 'low';
+      const sensitive = snap.sensitive >= c.sensitive_actions;
+      const severity: Severity = sensitive && snap.actions >= c.medium_actions ? 'high'
+        : sensitive || snap.actions >= c.medium_actions ? 'medium' : 'low';
       return {
-        key: snap.key, kind: 'off_hours', severity, userId, userName: u.name, startedAt: snap.start, endedAt: snap.last, entryIds: [...snap.ids],
-        explanation: `worked from ${from} to ${to} (${plural(snap.count, 'entry', 'entries')}`
+        key: snap.key, kind: 'off_hours', severity, userId: e.userId!, userName: u.name, startedAt: snap.start, endedAt: snap.last,
+        entryIds: [...snap.ids],
+        explanation: `worked from ${from} to ${to} (${plural(snap.actions, 'action')}`
           + `${snap.sensitive ? `, ${num(snap.sensitive)} of them deletions, exports or permission changes` : ''}); `
           + `usual: active between ${pad(snap.lo)} and ${pad(snap.hi)} on ${num(snap.days)} of their last ${plural(snap.activeDays, 'active day')}`,
       };

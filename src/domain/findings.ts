@@ -65,8 +65,8 @@ export interface FindingSettings {
   data_leaving: { enabled: boolean; gap_minutes: number; min_records: number; min_exports: number; baseline_multiplier: number;
     baseline_days: number; min_baseline_days: number; high_multiplier: number };
   permission_change: { enabled: boolean; gap_minutes: number };
-  off_hours: { enabled: boolean; baseline_days: number; min_history_days: number; rare_percent: number; min_entries: number;
-    medium_entries: number; gap_minutes: number };
+  off_hours: { enabled: boolean; baseline_days: number; min_history_days: number; rare_percent: number; min_actions: number;
+    medium_actions: number; sensitive_actions: number; gap_minutes: number };
   activity_burst: { enabled: boolean; gap_minutes: number; min_per_minute: number; baseline_multiplier: number; baseline_days: number;
     min_baseline_days: number; high_multiplier: number };
 }
@@ -79,7 +79,8 @@ export const DEFAULT_FINDING_SETTINGS: FindingSettings = {
   data_leaving: { enabled: true, gap_minutes: 60, min_records: 1000, min_exports: 5, baseline_multiplier: 5, baseline_days: 30,
     min_baseline_days: 7, high_multiplier: 4 },
   permission_change: { enabled: true, gap_minutes: 10 },
-  off_hours: { enabled: true, baseline_days: 60, min_history_days: 14, rare_percent: 5, min_entries: 3, medium_entries: 20, gap_minutes: 60 },
+  off_hours: { enabled: true, baseline_days: 60, min_history_days: 14, rare_percent: 5, min_actions: 3, medium_actions: 20, sensitive_actions: 3,
+    gap_minutes: 60 },
   activity_burst: { enabled: true, gap_minutes: 5, min_per_minute: 30, baseline_multiplier: 4, baseline_days: 30, min_baseline_days: 7,
     high_multiplier: 3 },
 };
@@ -89,7 +90,7 @@ const RANGES: Record<string, [number, number]> = {
   window_minutes: [1, 1440], gap_minutes: [1, 1440], min_failures: [2, 100_000], high_failures: [2, 1_000_000],
   min_records: [1, 10_000_000], min_exports: [1, 100_000], baseline_multiplier: [1, 1000], baseline_days: [1, 366],
   min_baseline_days: [0, 366], high_multiplier: [1, 1000], min_history_days: [1, 366], rare_percent: [0, 100],
-  min_entries: [1, 100_000], medium_entries: [1, 100_000], min_per_minute: [2, 1_000_000],
+  min_actions: [1, 100_000], medium_actions: [1, 100_000], sensitive_actions: [1, 100_000], min_per_minute: [2, 1_000_000],
 };
 
 /** Stored settings (JSON, possibly written by an older version) with the defaults filled in. */

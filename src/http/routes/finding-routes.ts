@@ -29,7 +29,8 @@ const Settings = z.object({
   data_leaving: kindSettings({ gap_minutes: int, min_records: int, min_exports: int, baseline_multiplier: int, baseline_days: int,
     min_baseline_days: int, high_multiplier: int }),
   permission_change: kindSettings({ gap_minutes: int }),
-  off_hours: kindSettings({ baseline_days: int, min_history_days: int, rare_percent: int, min_entries: int, medium_entries: int, gap_minutes: int }),
+  off_hours: kindSettings({ baseline_days: int, min_history_days: int, rare_percent: int, min_actions: int, medium_actions: int,
+    sensitive_actions: int, gap_minutes: int }),
   activity_burst: kindSettings({ gap_minutes: int, min_per_minute: int, baseline_multiplier: int, baseline_days: int, min_baseline_days: int,
     high_multiplier: int }),
 }).describe('thresholds by finding kind (docs/findings.md)');

@@ -114,8 +114,8 @@ describe.each(BACKENDS)('anomaly findings on %s', (backend) => {
 
   it('lets a manager acknowledge a subordinate\'s finding, audited; not their own, not twice, not a hidden one', async () => {
     const self = await ack(auth.trainee, ids.tess);
-    expect(self.statusCode).toBe(403);
-    expect(self.json().code).toBe('NO_PERMISSION');
+    expect(self.statusCode).toBe(400);
+    expect(self.json()).toEqual({ code: 'NOT_ALLOWED', details: {}, message: 'a finding about yourself is for someone else to acknowledge', status: 'error' });
     const hidden = await ack(auth.manager, ids.pete);
     const missing = await ack(auth.manager, '1234567890123456789');
     expect(hidden.statusCode).toBe(400);

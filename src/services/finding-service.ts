@@ -142,9 +142,9 @@ export function createFindingService(deps: ServiceDeps) {
 
   /**
    * Acknowledges a finding the actor may see, with an optional note, audited as
-   * `finding_acknowledged`. NO_PERMISSION without the audit log permission or for a finding about
-   * oneself (unless an Administrator); INVALID_DATA for an id that is not a visible finding (a
-   * foreign or hidden one looks exactly like a missing one); NOT_ALLOWED when already acknowledged.
+   * `finding_acknowledged`. NO_PERMISSION without the audit log permission; INVALID_DATA for an id
+   * that is not a visible finding (a foreign or hidden one looks exactly like a missing one);
+   * NOT_ALLOWED for a finding about oneself (unless an Administrator) or one already acknowledged.
    */
   async function acknowledge(actor: Actor, id: string, note?: unknown) {
     requireSetting(actor, 'audit_log');
@@ -157,7 +157,7 @@ export function createFindingService(deps: ServiceDeps) {
       const sees = f && (visible === null || (f.user_id !== null && visible.includes(f.user_id)));
       if (!f || !sees) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 3 });
       if (f.user_id !== null && f.user_id === actor.userId && !isAdministrator(actor)) {
-        throw new AppError('NO_PERMISSION', 'a finding about yourself is for someone else to acknowledge', { permissions: ['audit_log'] });
+        throw new AppError('NOT_ALLOWED', 'a finding about yourself is for someone else to acknowledge', {});
       }
       const text = typeof note === 'string' && note.trim() ? note.trim() : null;
       if (!(await tx.store.findings.acknowledge(actor.orgId, f.id, { id: actor.userId, name: actor.name }, tx.now, text))) {

@@ -114,7 +114,7 @@ export default function FindingsPage() {
                   {shown.map((f) => (
                     <Table.Tr key={f.id}>
                       <Table.Td><Text size="sm">{formatTime(f.started_at, tz, false)}</Text></Table.Td>
-                      <Table.Td><Badge color={SEVERITY_COLORS[f.severity]} variant="light">{f.severity}</Badge></Table.Td>
+                      <Table.Td miw={96}><Badge color={SEVERITY_COLORS[f.severity]} variant="light" style={{ overflow: 'visible' }}>{f.severity}</Badge></Table.Td>
                       <Table.Td><Text size="sm">{KIND_LABELS[f.kind] ?? f.kind}</Text></Table.Td>
                       <Table.Td><Text size="sm">{f.user.name}</Text></Table.Td>
                       <Table.Td>

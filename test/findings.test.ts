@@ -85,6 +85,19 @@ describe.each(BACKENDS)('anomaly findings on %s', (backend) => {
     t.env.advance(3600_000);
   });
 
+  it('applies a batch once when two scanners race for it', async () => {
+    await deleteLeads(actors.trainee, 3);
+    const state = await t.env.store.db.selectFrom('finding_detector_state').selectAll().where('org_id', '=', t.orgId).executeTakeFirstOrThrow();
+    const rows = await t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId)
+      .where('seq', '>', Number(state.finding_scan_cursor)).orderBy('seq').execute();
+    const findings = t.env.rt.services.findings;
+    const results = await Promise.allSettled([findings.runDetectors(t.orgId, rows), findings.runDetectors(t.orgId, rows)]);
+    // One moved the cursor; the other stored nothing (it lost the compare-and-set, or saw the moved cursor first).
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value !== null)).toHaveLength(1);
+    const after = await t.env.store.db.selectFrom('finding_detector_state').selectAll().where('org_id', '=', t.orgId).executeTakeFirstOrThrow();
+    expect(Number(after.finding_scan_cursor)).toBe(Number(rows.at(-1)!.seq));
+  });
+
   it('refuses entries that do not follow the cursor', async () => {
     const rows = await t.env.store.db.selectFrom('audit_entries').selectAll().where('org_id', '=', t.orgId).orderBy('seq').limit(3).execute();
     await expect(t.env.rt.services.findings.runDetectors(t.orgId, rows)).rejects.toMatchObject({ code: 'INVALID_DATA' });

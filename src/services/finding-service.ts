@@ -86,6 +86,9 @@ export function createFindingService(deps: ServiceDeps) {
    * detectors. Returns how many entries were read and findings made or extended.
    */
   async function scanOrganisation(orgId: string, opts: { maxBatches?: number } = {}) {
+    // Every minute for every organisation: one with nothing new costs two reads.
+    const [head, saved] = await Promise.all([store.repos.audit.head(orgId), store.repos.findings.state(orgId)]);
+    if (Number(head?.last_seq ?? 0) <= Number(saved?.finding_scan_cursor ?? 0)) return { orgId, scanned: 0, findings: 0 };
     const ctx = await contextOf(orgId);
     let scanned = 0;
     let found = 0;

@@ -20,6 +20,12 @@ export interface Config {
   headsIntervalMs: number;
   /** A console session unused this long ends. */
   sessionIdleMinutes: number;
+  /** Outgoing email for alerts and scheduled reports (`smtp://host:port`); unset: no email. */
+  smtpUrl?: string;
+  /** The From address of that email. */
+  smtpFrom: string;
+  /** Allow plain-http webhooks to any host, not only loopback (a trusted internal network). */
+  webhookAllowHttp: boolean;
 }
 
 const schema = z.object({
@@ -34,6 +40,9 @@ const schema = z.object({
   headsUrl: z.string().url().optional(),
   headsIntervalMs: z.coerce.number().int().min(1000).max(60_000),
   sessionIdleMinutes: z.coerce.number().int().min(1).max(24 * 60),
+  smtpUrl: z.string().regex(/^smtps?:\/\//, 'AUDITRAIL_SMTP_URL must be an smtp:// or smtps:// URL').optional(),
+  smtpFrom: z.string().min(3),
+  webhookAllowHttp: z.boolean(),
 });
 
 export interface ConfigFlags { port?: string | number; host?: string; dataDir?: string }
@@ -51,6 +60,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     headsUrl: env.AUDITRAIL_HEADS_URL || undefined,
     headsIntervalMs: env.AUDITRAIL_HEADS_INTERVAL_MS || 60_000,
     sessionIdleMinutes: env.AUDITRAIL_SESSION_IDLE_MINUTES || 30,
+    smtpUrl: env.AUDITRAIL_SMTP_URL || undefined,
+    smtpFrom: env.AUDITRAIL_SMTP_FROM || 'auditrail <auditrail@localhost>',
+    webhookAllowHttp: ['1', 'true', 'yes'].includes((env.AUDITRAIL_WEBHOOK_ALLOW_HTTP ?? '').toLowerCase()),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

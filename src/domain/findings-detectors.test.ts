@@ -88,9 +88,12 @@ describe('the detectors', () => {
       fields: [{ api_name: 'profile', field_label: 'Profile', old: '901', new: '900' }] });
     const role = ev(at + DAY, 'role_added', { userId: '1', userName: 'Ada Admin', module: 'roles', recordName: 'Ops' });
     const rename = ev(at + 2 * DAY, 'role_updated', { userId: '1', module: 'roles', fields: [{ api_name: 'name', field_label: 'Name', old: 'a', new: 'b' }] });
-    const found = detectAll([grant, role, rename], ctx);
+    const sharing = ev(at + 3 * DAY, 'sharing_updated', { userId: '1', module: null, fields: [
+      { api_name: 'Leads', field_label: 'Leads default access', old: 'private', new: 'public_read_write_delete' }] });
+    const found = detectAll([grant, role, rename, sharing], ctx);
     expect(found.map((f) => [f.severity, f.explanation])).toEqual([
-      ['high', 'gave Ravi Kumar the Administrator profile'], ['low', 'added the role Ops']]);
+      ['high', 'gave Ravi Kumar the Administrator profile'], ['low', 'added the role Ops'],
+      ['medium', 'set the default access to Leads to public_read_write_delete']]);
   });
 
   it('learn which profile is the Administrator from the entries themselves', () => {

@@ -166,7 +166,12 @@ function permissionChange(e: DetectorEvent, admins: ReadonlySet<string>, names: 
     case 'role_updated':
       return field('reporting_to') || field('share_with_peers') ? { severity: 'medium', what: `moved the role ${subject} in the hierarchy` } : null;
     case 'role_deleted': return { severity: 'medium', what: `deleted the role ${subject}` };
-    case 'sharing_updated': return { severity: 'medium', what: `changed the sharing rules${e.module ? ` of ${e.module}` : ''}` };
+    case 'sharing_updated': {
+      const said = e.fields.map((f) => (f.api_name.startsWith('sharing_rule:')
+        ? `${f.old === null || f.old === undefined ? 'added' : f.new === null || f.new === undefined ? 'removed' : 'changed'} a sharing rule`
+        : `set the default access to ${f.api_name} to ${typeof f.new === 'string' ? f.new : 'another level'}`));
+      return { severity: 'medium', what: said.length ? said.slice(0, 2).join(', ') + (said.length > 2 ? ', ...' : '') : 'changed the data sharing settings' };
+    }
     default: return null;
   }
 }

@@ -10,6 +10,8 @@
  * reps create and update leads, contacts, deals, calls and tasks; support works cases; managers
  * review, clean up a few records a day and export a weekly report; the administrator adds users
  * and profiles). Mass updates and imports come as batches. Now and then someone stays late.
+ * Near misses are ordinary too: a manager's month-end cleanup just under the deletion floor, a
+ * rep's monthly export of several hundred contacts, a minute of fast data entry now and then.
  *
  * Planted, three of each kind (labels hold kind, user or IP, and the time span): bursts of
  * failed sign-ins (one user, a tally summary, a spray from one IP across users), mass deletions,
@@ -161,6 +163,18 @@ export function generateOrg(opts: { days?: number; seed?: number; timeZone?: str
         add(p, at + count * 15, 'mass_updated', 'Leads', { batch, details: { count }, source: 'mass_action' });
       }
       if (p.role === 'support' && rnd.chance(0.1)) add(p, dayStart + 2 * 3600_000, 'exported', 'Cases', { details: { count: rnd.int(10, 200) } });
+      // Near misses that are ordinary all the same: a month-end cleanup just under the floor, a
+      // large but usual export, a minute of fast data entry.
+      if (p.role === 'manager' && new Date(dayUtc).getUTCDate() === 28) {
+        const at = dayStart + 5 * 3600_000;
+        for (let k = rnd.int(30, 45); k > 0; k--) add(p, at + k * 40_000, 'deleted', 'Leads', { record: 'Stale lead' });
+      }
+      if (p.role === 'rep' && new Date(dayUtc).getUTCDate() === 1) add(p, dayStart + 2 * 3600_000, 'exported', 'Contacts',
+        { details: { count: rnd.int(300, 900) } });
+      if (p.role !== 'admin' && rnd.chance(0.2)) {
+        const at = dayStart + rnd.int(1, 6) * 3600_000;
+        for (let k = rnd.int(8, 12); k > 0; k--) add(p, at + k * 5000, 'updated', rnd.pick(MODULES[p.role]), { record: 'Quick edit' });
+      }
       // The administrator adds a user or a profile now and then (low findings).
       if (p.role === 'admin' && rnd.chance(0.05)) add(p, dayStart + 3600_000, 'user_added', 'users', { record: `New hire ${d}`,
         details: { profile_id: profiles.standard.id, role_id: roles.rep.id } });
@@ -284,7 +298,7 @@ export function generateOrg(opts: { days?: number; seed?: number; timeZone?: str
   });
 
   // activity_burst: scripts making changes one by one.
-  for (const [k, p, count, every] of [[1, reps[6], 200, 1500], [5, reps[7], 150, 1600], [10, support[4], 90, 1300]] as const) {
+  for (const [k, p, count, every] of [[1, reps[6], 200, 500], [5, reps[7], 150, 800], [10, support[4], 90, 600]] as const) {
     plant({ kind: 'activity_burst', userId: p.id, name: `${count} changes by script` }, () => {
       const t0 = workAt(p, k, p.startHour + 5);
       return Array.from({ length: count }, (_, i) => { const at = t0 + i * every; add(p, at, 'updated', 'Contacts', { record: 'Contact', source: 'api' }); return at; });

@@ -24,6 +24,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'demo', term: 'demo [options]', description: 'seed the demo organisation if absent', module: 'cli/commands/demo.ts' },
   { name: 'verify', term: 'verify [options]', description: 'walk the hash chain and check it against the signed heads; exit 0 only when intact',
     module: 'cli/commands/verify.ts' },
+  { name: 'findings', term: 'findings [options]', description: 'anomaly findings: list, acknowledge, scan, evaluate a file offline',
+    module: 'cli/commands/findings.ts' },
   { name: 'client', term: 'client', description: 'OAuth clients', module: 'cli/commands/client.ts' },
   { name: 'org', term: 'org', description: 'organisations', module: 'cli/commands/org.ts' },
   { name: 'retention', term: 'retention', description: 'audit log retention', module: 'cli/commands/retention.ts' },

@@ -19,6 +19,8 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       { name: 'expired_exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
       { name: 'recycle_bin_purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
       { name: 'refused_login_summaries', everyMs: 5 * 60_000, run: () => services.oauth.summariseRefusedLogins() },
+      // Anomaly findings within a minute of the entries they look at (docs/findings.md).
+      { name: 'findings_scan', everyMs: 60_000, run: () => services.findings.scanAll() },
       { name: 'ended_sessions', everyMs: HOUR, run: async () => Number((await services.sessions.pruneSessions())[0]?.numDeletedRows ?? 0) },
     ],
     onFailed: async (store, job) => {

@@ -59,6 +59,7 @@ export function consolePages(actor: Actor) {
     exports: hasSetting(actor, 'export_audit_log') || hasSetting(actor, 'audit_log'),
     users: isAdministrator(actor),
     settings: isAdministrator(actor),
+    findings: hasSetting(actor, 'audit_log'),
     empty_recycle_bin: hasSetting(actor, 'recycle_bin_admin'),
   };
 }
@@ -195,7 +196,8 @@ export function profileScopes(isAdmin: boolean, permissions: ProfilePermissions 
   const has = (p: SettingsPermission) => permissions !== null && settingsPermission(permissions, p);
   const scopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ', 'ZohoCRM.org.READ', 'ZohoCRM.settings.modules.READ',
     'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.roles.READ', 'ZohoCRM.settings.profiles.READ', 'ZohoFiles.files.READ'];
-  if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ');
+  // UPDATE on the audit log is acknowledging findings (the only change it allows).
+  if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ', 'ZohoCRM.settings.audit_logs.UPDATE');
   if (has('export_audit_log')) scopes.push('ZohoCRM.settings.audit_logs.CREATE');
   scopes.push('ZohoCRM.settings.recycle_bin.READ', 'ZohoCRM.settings.recycle_bin.UPDATE');
   if (has('recycle_bin_admin')) scopes.push('ZohoCRM.settings.recycle_bin.DELETE');

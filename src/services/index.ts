@@ -14,6 +14,7 @@ import { createAttachmentService } from './attachment-service.ts';
 import { createCrmActionsService } from './crm-actions-service.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { createSessionService, type SessionOptions } from './session-service.ts';
+import { createFindingService } from './finding-service.ts';
 import { createSharingService } from './sharing-service.ts';
 
 /** Every service, wired to the same store, clock and logger. */
@@ -36,6 +37,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     moduleExports: createModuleExportService(deps, records),
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
     audit: createAuditService(deps, integrity, heads),
+    findings: createFindingService(deps),
     sharing: createSharingService(deps),
     sessions: createSessionService(deps, opts.sessions ?? { idleMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 }),
   };

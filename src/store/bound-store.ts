@@ -6,6 +6,7 @@ import * as bin from './bin-store.ts';
 import * as dir from './directory-store.ts';
 import * as exportQuery from './export-query-store.ts';
 import * as exports_ from './export-store.ts';
+import * as findings from './finding-store.ts';
 import * as integrity from './integrity-store.ts';
 import * as jobs from './job-store.ts';
 import * as kv from './kv-store.ts';
@@ -130,6 +131,14 @@ const Sessions = area(
   { ...SESSION_WRITES, touch: sessions.touchSession, prune: sessions.pruneSessions },
 );
 
+const FINDING_WRITES = { upsert: findings.upsertFindings, acknowledge: findings.acknowledgeFinding, advance: findings.advanceDetectorState,
+    putSettings: findings.putFindingSettings };
+const Findings = area(
+  { list: findings.listFindings, get: findings.getFinding, state: findings.getDetectorState, settings: findings.getFindingSettings,
+    entriesAfter: findings.entriesAfter },
+  FINDING_WRITES,
+);
+
 const Kv = area({ get: kv.getValue }, { sharedSecret: kv.sharedSecret, put: kv.putValue });
 
 /** Reads of the audit chain; appending is the transaction's alone (runTransaction). */
@@ -149,6 +158,7 @@ export class BoundStore {
   readonly sessions: InstanceType<typeof Sessions>;
   readonly audit: InstanceType<typeof Audit>;
   readonly kv: InstanceType<typeof Kv>;
+  readonly findings: InstanceType<typeof Findings>;
   readonly [BINDING]: Binding;
 
   constructor(b: Binding) {
@@ -164,6 +174,7 @@ export class BoundStore {
     this.sessions = new Sessions(b);
     this.audit = new Audit(b);
     this.kv = new Kv(b);
+    this.findings = new Findings(b);
   }
 }
 
@@ -177,7 +188,8 @@ type ReadsOf<A, W> = Omit<A, keyof W>;
  * claims and leases, export status, rate-limit counters, a session's last activity, signed heads
  * and keys.
  */
-export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions'> & {
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings'> & {
+  readonly findings: ReadsOf<InstanceType<typeof Findings>, typeof FINDING_WRITES>;
   readonly sessions: ReadsOf<InstanceType<typeof Sessions>, typeof SESSION_WRITES>;
   readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
   readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;

@@ -341,6 +341,44 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
             AND e.action = 'permanently_deleted' ORDER BY e.seq DESC LIMIT 1)`.execute(db);
       },
     },
+    '0012_findings': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('findings')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          // The detector's name for the finding (kind and first entry): a later scan extends the same row.
+          .addColumn('finding_key', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('severity', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('ended_at', 'bigint', (c) => c.notNull())
+          .addColumn('explanation', 'text', (c) => c.notNull())
+          .addColumn('entry_ids', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('acknowledged_at', 'bigint')
+          .addColumn('acknowledged_by', 'text')
+          .addColumn('acknowledged_by_name', 'text')
+          .addColumn('acknowledgement_note', 'text')
+          .addUniqueConstraint('findings_org_key', ['org_id', 'finding_key'])
+          .execute();
+        await db.schema.createIndex('findings_org_started').on('findings').columns(['org_id', 'started_at']).execute();
+        // Per organisation: the detectors' baselines and open episodes (JSON), and the last entry scanned.
+        await db.schema.createTable('finding_detector_state')
+          .addColumn('org_id', 'text', (c) => c.primaryKey().references('orgs.id'))
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('finding_scan_cursor', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('finding_settings')
+          .addColumn('org_id', 'text', (c) => c.primaryKey().references('orgs.id'))
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -23,6 +23,9 @@ export interface Database {
   rate_limits: RateLimitTable;
   login_failure_tallies: LoginFailureTallyTable;
   console_sessions: ConsoleSessionTable;
+  findings: FindingTable;
+  finding_detector_state: FindingDetectorStateTable;
+  finding_settings: FindingSettingsTable;
 }
 
 /**
@@ -294,4 +297,40 @@ export interface ConsoleSessionTable {
   /** The absolute end, however active the session is. */
   expires_at: number;
   revoked_at: number | null;
+}
+
+/** An anomaly finding (domain/findings.ts); `entry_ids` is a JSON array of audit entry ids. */
+export interface FindingTable {
+  id: string;
+  org_id: string;
+  finding_key: string;
+  kind: string;
+  severity: string;
+  user_id: string | null;
+  user_name: string;
+  started_at: number;
+  ended_at: number;
+  explanation: string;
+  entry_ids: string;
+  created_at: number;
+  updated_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  acknowledged_by_name: string | null;
+  acknowledgement_note: string | null;
+}
+
+/** The detectors' state of one organisation (JSON) and the last sequence number they read. */
+export interface FindingDetectorStateTable {
+  org_id: string;
+  state: string;
+  finding_scan_cursor: number;
+  updated_at: number;
+}
+
+/** The organisation's detector thresholds (JSON; defaults fill what is not stored). */
+export interface FindingSettingsTable {
+  org_id: string;
+  settings: string;
+  updated_at: number;
 }

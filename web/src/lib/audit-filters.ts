@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
   'org_created', 'org_updated', 'sharing_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
+  'finding_acknowledged',
 ] as const;
 
 export const AUDIT_SOURCES = ['crm_ui', 'api', 'import', 'workflow', 'system', 'mass_action', 'merge', 'conversion', 'retention'] as const;

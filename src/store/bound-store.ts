@@ -12,6 +12,7 @@ import * as kv from './kv-store.ts';
 import * as limits from './limit-store.ts';
 import * as oauth from './oauth-store.ts';
 import * as records from './record-store.ts';
+import * as reports from './report-store.ts';
 import * as sessions from './session-store.ts';
 
 /**
@@ -130,6 +131,14 @@ const Sessions = area(
   { ...SESSION_WRITES, touch: sessions.touchSession, prune: sessions.pruneSessions },
 );
 
+const REPORT_WRITES = { insert: reports.insertSavedReport, update: reports.updateSavedReport, delete: reports.deleteSavedReport,
+    deleteRuns: reports.deleteRuns };
+const Reports = area(
+  { activity: reports.activityCounts, get: reports.getSavedReport, list: reports.listSavedReports, scheduled: reports.scheduledReports,
+    runs: reports.listRuns },
+  { ...REPORT_WRITES, insertRunOnce: reports.insertRunOnce, updateRun: reports.updateRun },
+);
+
 const Kv = area({ get: kv.getValue }, { sharedSecret: kv.sharedSecret, put: kv.putValue });
 
 /** Reads of the audit chain; appending is the transaction's alone (runTransaction). */
@@ -149,6 +158,7 @@ export class BoundStore {
   readonly sessions: InstanceType<typeof Sessions>;
   readonly audit: InstanceType<typeof Audit>;
   readonly kv: InstanceType<typeof Kv>;
+  readonly reports: InstanceType<typeof Reports>;
   readonly [BINDING]: Binding;
 
   constructor(b: Binding) {
@@ -164,6 +174,7 @@ export class BoundStore {
     this.sessions = new Sessions(b);
     this.audit = new Audit(b);
     this.kv = new Kv(b);
+    this.reports = new Reports(b);
   }
 }
 
@@ -177,7 +188,8 @@ type ReadsOf<A, W> = Omit<A, keyof W>;
  * claims and leases, export status, rate-limit counters, a session's last activity, signed heads
  * and keys.
  */
-export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions'> & {
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'reports'> & {
+  readonly reports: ReadsOf<InstanceType<typeof Reports>, typeof REPORT_WRITES>;
   readonly sessions: ReadsOf<InstanceType<typeof Sessions>, typeof SESSION_WRITES>;
   readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
   readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;

@@ -341,6 +341,40 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
             AND e.action = 'permanently_deleted' ORDER BY e.seq DESC LIMIT 1)`.execute(db);
       },
     },
+    '0011_reports': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('saved_reports')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('owner_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('query', 'text', (c) => c.notNull())
+          .addColumn('schedule', 'text')
+          .addColumn('schedule_set_at', 'bigint')
+          .addColumn('delivery', 'text', (c) => c.notNull())
+          .addColumn('webhook_secret', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('saved_reports_org').on('saved_reports').columns(['org_id', 'owner_id']).execute();
+        await db.schema.createTable('report_runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('report_id', 'text', (c) => c.notNull())
+          .addColumn('period_start', 'bigint', (c) => c.notNull())
+          .addColumn('range_from', 'bigint', (c) => c.notNull())
+          .addColumn('range_to', 'bigint', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('row_count', 'bigint')
+          .addColumn('delivery', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('finished_at', 'bigint')
+          .execute();
+        // One run per report and period, however many workers or retries.
+        await db.schema.createIndex('report_runs_period').on('report_runs').columns(['org_id', 'report_id', 'period_start']).unique().execute();
+      },
+    },
   };
 }
 

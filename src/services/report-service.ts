@@ -340,7 +340,7 @@ export function createReportService(deps: ServiceDeps, opts: ReportServiceOption
     const delivery = JSON.parse(report.delivery) as Delivery;
     const out: RunDelivery = { ...previous };
     const tz = r.timeZone;
-    const period = `${formatDateTime(r.from, tz).slice(0, 16).replace('T', ' ')} – ${formatDateTime(r.to, tz).slice(0, 16).replace('T', ' ')}`;
+    const period = `${formatDateTime(r.from, tz).slice(0, 16).replace('T', ' ')} to ${formatDateTime(r.to, tz).slice(0, 16).replace('T', ' ')}`;
     if (delivery.emails.length && !previous.email?.ok) {
       try {
         const total = r.rows.reduce((n, x) => n + x.count, 0);

@@ -10,13 +10,18 @@ import { listModules } from '../../api/directory.ts';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { formatTime, zoneLabel } from '../../lib/time.ts';
-import { actionLabel, AUDIT_ACTIONS, AUDIT_SOURCES, sourceLabel } from '../../lib/audit-filters.ts';
+import { actionLabel, AUDIT_ACTIONS, AUDIT_SOURCES, setupModuleLabel, sourceLabel } from '../../lib/audit-filters.ts';
 import {
   activityParams, byDayAndAction, filtersFromParams, filtersToParams, heatGrid, RANGES, scheduleLabel, WEEKDAYS, type ReportFilters,
 } from './reportQuery.ts';
 
 const COLORS = ['indigo.7', 'teal.7', 'orange.7', 'grape.7', 'red.7', 'cyan.8', 'lime.8', 'pink.7'];
 const REPORTS_KEY = ['reports', 'saved'] as const;
+/**
+ * The charts are pictures of the tables beside them (hidden from screen readers, which read the
+ * tables): recharts' keyboard layer would put focusable parts inside that hidden picture.
+ */
+const NOT_FOCUSABLE = { accessibilityLayer: false } as const;
 
 /** A chart's panel: its heading, the chart, and the same numbers as a table for those who do not see it. */
 function ChartPanel({ id, title, state, children, table }: { id: string; title: string; state: { isPending: boolean; isError: boolean; error: unknown;
@@ -59,7 +64,8 @@ function HeatMap({ rows }: { rows: ActivityRow[] }) {
   const { grid, max } = heatGrid(rows);
   const hours = Array.from({ length: 24 }, (_, h) => h);
   return (
-    <div style={{ overflowX: 'auto' }}>
+    // Scrolls sideways on a phone: focusable, so the keyboard can scroll it too.
+    <div style={{ overflowX: 'auto' }} tabIndex={0} role="group" aria-label="Hours 00 to 23, scrollable">
       <Table withTableBorder withColumnBorders fz="xs" className="heatmap" aria-labelledby="heatmap-title">
         <Table.Thead>
           <Table.Tr>
@@ -180,7 +186,8 @@ export default function ReportsPage() {
   const state = (q: { isPending: boolean; isError: boolean; error: unknown; data?: { rows: ActivityRow[] } }) =>
     ({ isPending: q.isPending, isError: q.isError, error: q.error, empty: (q.data?.rows.length ?? 0) === 0 });
   const timeline = byDayAndAction(overTime.data?.rows ?? []);
-  const moduleLabel = (m: string | null | undefined) => (m ? modules.data?.find((x) => x.api_name === m)?.plural_label ?? m : '(no module)');
+  const moduleLabel = (m: string | null | undefined) => (m ? modules.data?.find((x) => x.api_name === m)?.plural_label ?? setupModuleLabel(m) ?? m
+    : '(no module)');
   const info = overTime.data?.info;
 
   return (
@@ -221,20 +228,20 @@ export default function ReportsPage() {
             </Table.Tbody>
           </Table>
         )}>
-        <BarChart h={260} data={timeline.data} dataKey="day" type="stacked" withLegend
+        <BarChart h={260} data={timeline.data} dataKey="day" type="stacked" withLegend barChartProps={NOT_FOCUSABLE} withTooltip={false}
           series={timeline.actions.slice(0, COLORS.length).map((a, i) => ({ name: a, label: actionLabel(a), color: COLORS[i] }))} />
       </ChartPanel>
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
         <ChartPanel id="chart-top-users" title="Top users" state={state(topUsers)}
           table={<CountsTable caption="Entries per user" rows={topUsers.data?.rows ?? []} label={(r) => r.done_by?.name || '(unknown)'} />}>
-          <BarChart h={260} orientation="vertical" yAxisProps={{ width: 120 }} dataKey="name"
+          <BarChart h={260} orientation="vertical" yAxisProps={{ width: 120 }} dataKey="name" barChartProps={NOT_FOCUSABLE} withTooltip={false}
             data={(topUsers.data?.rows ?? []).map((r) => ({ name: r.done_by?.name || '(unknown)', entries: r.count }))}
             series={[{ name: 'entries', label: 'Entries', color: 'indigo.7' }]} />
         </ChartPanel>
         <ChartPanel id="chart-top-modules" title="Top modules" state={state(topModules)}
           table={<CountsTable caption="Entries per module" rows={topModules.data?.rows ?? []} label={(r) => moduleLabel(r.module)} />}>
-          <BarChart h={260} orientation="vertical" yAxisProps={{ width: 120 }} dataKey="name"
+          <BarChart h={260} orientation="vertical" yAxisProps={{ width: 120 }} dataKey="name" barChartProps={NOT_FOCUSABLE} withTooltip={false}
             data={(topModules.data?.rows ?? []).map((r) => ({ name: moduleLabel(r.module), entries: r.count }))}
             series={[{ name: 'entries', label: 'Entries', color: 'teal.7' }]} />
         </ChartPanel>

@@ -1,7 +1,22 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS, tokenFor, withApp, type Auth } from './helpers.ts';
 import type { Actor } from '../src/services/context.ts';
 import { offsetSegments, resolveRange } from '../src/domain/report.ts';
+import { reportActivityCommand, reportCreateCommand } from '../src/cli/commands/report.ts';
+
+/** What a CLI function printed on stdout. */
+async function stdoutOf(run: () => Promise<unknown>): Promise<string> {
+  let text = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { text += String(chunk); return true; });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await run();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return text;
+}
 
 const DAY = 86_400_000;
 
@@ -132,6 +147,20 @@ describe.each(BACKENDS)('activity report on %s', (backend) => {
       expect(res.statusCode, qs).toBe(400);
       expect(res.json(), qs).toMatchObject({ code, status: 'error', details: { param_name: param }, message: expect.any(String) });
     }
+  });
+
+  it('prints the same report from the CLI as a table, CSV or JSON, as the user named', async () => {
+    const flags = { org: orgId, groupBy: 'day', module: 'Leads,Deals', action: 'added' };
+    expect(await stdoutOf(() => reportActivityCommand(t.env.rt, { ...flags, format: 'csv' }))).toBe('day,count\r\n2026-03-29,4\r\n2026-03-30,1\r\n');
+    expect(JSON.parse(await stdoutOf(() => reportActivityCommand(t.env.rt, { ...flags, format: 'json' }))).rows)
+      .toEqual([{ day: '2026-03-29', count: 4 }, { day: '2026-03-30', count: 1 }]);
+    expect(await stdoutOf(() => reportActivityCommand(t.env.rt, { ...flags, format: 'table', user: 'rep@berlin.example' })))
+      .toBe('day         count\n2026-03-29      2\n');
+    await expect(reportActivityCommand(t.env.rt, { ...flags, format: 'xml' })).rejects.toThrow(/table, csv or json/);
+    await expect(reportActivityCommand(t.env.rt, { ...flags, groupBy: 'colour', format: 'csv' })).rejects.toMatchObject({ code: 'INVALID_DATA' });
+    const created = await stdoutOf(() => reportCreateCommand(t.env.rt, { org: orgId, user: 'manager@berlin.example', template: 'team_activity_this_week',
+      name: 'CLI team week' }));
+    expect(created).toMatch(/^\d+\tCLI team week\tmanager User\tweekly 17:00\tnext 2026-04-03T17:00:00\+02:00\t\n$/);
   });
 
   it('needs the audit log permission and scope', async () => {

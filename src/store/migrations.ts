@@ -382,7 +382,11 @@ const MIGRATION_TABLE = 'auditrail_migrations';
 
 function migrator(db: Kysely<unknown>, dialect: StoreDialect) {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'auditrail_migrations_lock' });
+  // Migrations are numbered per feature branch and may land out of order (0011 released before
+  // 0010): a database that ran the later one must still apply the earlier one when it arrives.
+  // Each migration touches only its own tables, so the order between branches does not matter.
+  return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'auditrail_migrations_lock',
+    allowUnorderedMigrations: true });
 }
 
 /** Brings the database to the current schema; returns the names of the migrations applied. */

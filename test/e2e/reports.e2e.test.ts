@@ -61,7 +61,7 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
     await signedIn(page, user);
     return page;
   }
-  const eventually = (fn: () => Promise<unknown>) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });
+  const eventually = (fn: () => unknown) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });
 
   it('shows activity over time, top users and modules, and an hour x weekday table whose cells say their numbers; passes axe', async () => {
     const page = await as(server.users.admin);

@@ -45,6 +45,10 @@ const BODIES: Record<string, unknown> = {
   'POST /settings/recycle_bin/actions/restore': { ids: [':binned'] },
   'PUT /settings/audit_log_preferences': { audit_log_preferences: [{ legal_hold: true }] },
   'PATCH /api/console/settings': { legal_hold: true },
+  'PUT /settings/data_sharing': { data_sharing: [{ module: { api_name: 'Leads' }, type: 'public_read_write_delete' }] },
+  'POST /settings/sharing_rules': { sharing_rules: [{ module: { api_name: 'Leads' }, shared_from: { resource: { id: ':role' } },
+    shared_to: { resource: { id: ':role' } }, permission_type: 'read_write_delete' }] },
+  'PUT /settings/sharing_rules/:id': { sharing_rules: [{ permission_type: 'read_write_delete' }] },
 };
 
 /** Query strings a route needs to get as far as its permission check. */

@@ -24,8 +24,15 @@ export const DEFAULT_ORG_SETTINGS: OrgSettings = {
 
 /** The stored settings JSON with defaults filled in (for settings added after it was written). */
 export function parseOrgSettings(json: string | null | undefined): OrgSettings {
-  return { ...DEFAULT_ORG_SETTINGS, ...(json ? JSON.parse(json) as Partial<OrgSettings> : {}) };
+  const stored = json ? JSON.parse(json) as Partial<OrgSettings> : {};
+  // Only these settings: the same JSON also holds the data sharing settings (domain/sharing.ts).
+  const picked = Object.fromEntries(Object.keys(DEFAULT_ORG_SETTINGS).filter((k) => k in stored).map((k) => [k, stored[k as keyof OrgSettings]]));
+  return { ...DEFAULT_ORG_SETTINGS, ...picked };
 }
+
+/** The stored settings JSON with `patch` written over it, keeping keys the patch does not name. */
+export const mergeSettingsJson = (json: string | null | undefined, patch: Record<string, unknown>): string =>
+  JSON.stringify({ ...(json ? JSON.parse(json) as Record<string, unknown> : {}), ...patch });
 
 const LIMITS: Record<Exclude<keyof OrgSettings, 'legal_hold' | 'audit_record_views'>, [number, number]> = {
   audit_log_window_days: [1, 3650], retention_years: [1, 10], recycle_bin_days: [1, 365], api_requests_per_minute: [1, 1_000_000],

@@ -15,6 +15,7 @@ import { relatedRoutes } from './routes/related-routes.ts';
 import { actionRoutes } from './routes/action-routes.ts';
 import { consoleRoutes } from './routes/console-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
+import { sharingRoutes } from './routes/sharing-routes.ts';
 import { moduleExportRoutes } from './routes/module-export-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
@@ -208,6 +209,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       exportRoutes(scope, deps);
       recycleBinRoutes(scope, deps);
       settingsRoutes(scope, deps);
+      sharingRoutes(scope, deps);
       recordRoutes(scope, deps);
       actionRoutes(scope, deps);
       relatedRoutes(scope, deps);

@@ -220,7 +220,7 @@ function moduleMeta(orgId: string, apiName: string): ModuleMeta {
   return meta;
 }
 
-const moduleRef = (orgId: string, apiName: string | null) => (apiName ? moduleMeta(orgId, apiName).ref : null);
+export const moduleRef = (orgId: string, apiName: string | null) => (apiName ? moduleMeta(orgId, apiName).ref : null);
 
 function fieldHistoryView(orgId: string, module: string | null, details: string) {
   if (details === NO_DETAILS) return { extra: null, fieldHistory: null };

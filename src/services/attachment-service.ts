@@ -6,7 +6,8 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { requireModule } from '../domain/modules.ts';
-import { requireModulePermission } from './authorization.ts';
+import { accessToRow, readFilterOf, requireModulePermission } from './authorization.ts';
+import { ACCESS } from '../domain/sharing.ts';
 import { attachmentKey } from './recycle-bin-service.ts';
 
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
@@ -19,7 +20,8 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'edit');
     const [row] = isId(parentId) ? await store.repos.records.byIds(actor.orgId, module.apiName, [parentId]) : [];
-    return requireLive(row);
+    // Adding to a record needs edit access to it under the data sharing settings.
+    return requireLive(row && await accessToRow(store.repos, actor, row) >= ACCESS.edit ? row : undefined);
   }
 
   function requireLive(parent: RecordTable | undefined): RecordTable {
@@ -82,7 +84,8 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     const [row] = isId(attachmentId) ? await store.repos.records.byIds(actor.orgId, 'Attachments', [attachmentId]) : [];
     const [parent] = row && row.parent_module === module.apiName && row.parent_id === parentId
       ? await store.repos.records.byIds(actor.orgId, module.apiName, [parentId]) : [];
-    if (!row || row.deleted_at !== null || !parent || parent.deleted_at !== null) {
+    const need = action === 'view' ? ACCESS.read : ACCESS.edit;
+    if (!row || row.deleted_at !== null || !parent || parent.deleted_at !== null || await accessToRow(store.repos, actor, parent) < need) {
       throw new AppError('INVALID_DATA', 'the attachment id given seems to be invalid', { resource_path_index: 3 });
     }
     return row;
@@ -102,8 +105,12 @@ export function createAttachmentService(deps: ServiceDeps, blobs: BlobStore) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
     const [parent] = isId(parentId) ? await store.repos.records.byIds(actor.orgId, module.apiName, [parentId]) : [];
-    if (!parent || parent.deleted_at !== null) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
-    const rows = await store.repos.records.liveDependents(actor.orgId, parentId, modules, perPage + 1, (page - 1) * perPage);
+    if (!parent || parent.deleted_at !== null || await accessToRow(store.repos, actor, parent) < ACCESS.read) {
+      throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
+    }
+    // Activities have sharing settings of their own: a related list shows those the reader may see.
+    const rows = await store.repos.records.liveDependents(actor.orgId, parentId, modules, perPage + 1, (page - 1) * perPage,
+      await readFilterOf(store.repos, actor));
     return { parent, rows: rows.slice(0, perPage), more: rows.length > perPage };
   }
 

@@ -5,7 +5,8 @@ import type { AuditEntryTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { requireModule } from '../domain/modules.ts';
-import { auditReadActorIds, requireModulePermission, requireSetting } from './authorization.ts';
+import { accessToRow, auditReadActorIds, requireModulePermission, requireSetting } from './authorization.ts';
+import { ACCESS } from '../domain/sharing.ts';
 
 const DAY = 24 * 3600 * 1000;
 export const DISCRETE_LIMIT = 2000;
@@ -76,7 +77,8 @@ export function createAuditLogService(deps: ServiceDeps) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
     const [row] = isId(recordId) ? await store.repos.records.byIds(actor.orgId, module.apiName, [recordId]) : [];
-    if (!row) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
+    // Whoever may read the record under the data sharing settings reads its whole timeline.
+    if (!row || await accessToRow(store.repos, actor, row) < ACCESS.read) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
     if (!after && q.page * q.perPage > DISCRETE_LIMIT) {
       throw new AppError('DISCRETE_PAGINATION_LIMIT_EXCEEDED', 'use page_token to read further', { limit: DISCRETE_LIMIT });
     }

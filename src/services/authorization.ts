@@ -5,6 +5,10 @@ import {
   modulePermission, permissionName, settingsPermission, type ModuleAction, type ProfilePermissions, type SettingsPermission,
 } from '../domain/permissions.ts';
 import { auditVisibility } from '../domain/visibility.ts';
+import {
+  accessTo, ACCESS, followsParent, parseDataSharing, readFilter, sharingView, type AccessLevel, type ReadFilter, type SharingView,
+} from '../domain/sharing.ts';
+import { findModule } from '../domain/modules.ts';
 import type { BoundStore, PoolStore } from '../store/bound-store.ts';
 import type { RoleTable } from '../store/schema.ts';
 import type { Actor } from './context.ts';
@@ -104,6 +108,48 @@ export async function auditReadActorIds(s: PoolStore, actor: Actor, doneBy: stri
   const visible = await visibleUserIds(s, actor);
   if (visible === null) return doneBy ?? null;
   return doneBy ? doneBy.filter((id) => visible.includes(id)) : visible;
+}
+
+type SharingReads = Pick<PoolStore, 'directory' | 'records'>;
+
+/**
+ * What the actor may do with records by their owner, under the organisation's data sharing
+ * settings (domain/sharing.ts): everything for the system, Administrators and the top role.
+ */
+export async function sharingViewOf(s: SharingReads, actor: Actor): Promise<SharingView> {
+  if (isAdministrator(actor)) return { all: true };
+  const [org, users, roles] = await Promise.all([s.directory.getOrg(actor.orgId), s.directory.listUsers(actor.orgId), s.directory.listRoles(actor.orgId)]);
+  const settings = org?.settings ? JSON.parse(org.settings) as { data_sharing?: unknown } : {};
+  return sharingView({ id: actor.userId ?? '', roleId: actor.roleId, isAdmin: false }, roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })),
+    users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })), parseDataSharing(settings.data_sharing));
+}
+
+/** The actor's data sharing as a query filter; null when they may read every record. */
+export const readFilterOf = async (s: SharingReads, actor: Actor): Promise<ReadFilter | null> => readFilter(await sharingViewOf(s, actor));
+
+/**
+ * The actor's access to each of these records (deleted or not): by owner, or through the parent
+ * for notes, attachments and emails.
+ */
+export async function accessToRows(s: SharingReads, actor: Actor,
+  rows: readonly { id: string; module: string; owner_id: string; parent_id: string | null }[], view?: SharingView): Promise<Map<string, AccessLevel>> {
+  const v = view ?? await sharingViewOf(s, actor);
+  const out = new Map<string, AccessLevel>();
+  if (v.all) { for (const r of rows) out.set(r.id, ACCESS.delete); return out; }
+  const dependent = rows.filter((r) => { const m = findModule(r.module); return m !== undefined && followsParent(m); });
+  const parents = new Map((await s.records.names(actor.orgId, dependent.map((r) => r.parent_id).filter((x): x is string => !!x)))
+    .map((p) => [p.id, p]));
+  for (const r of rows) {
+    if (!dependent.includes(r)) { out.set(r.id, accessTo(v, r.module, r.owner_id)); continue; }
+    const p = r.parent_id ? parents.get(r.parent_id) : undefined;
+    out.set(r.id, p ? accessTo(v, p.module, p.owner_id) : ACCESS.none);
+  }
+  return out;
+}
+
+/** The actor's access to one record; see accessToRows. */
+export async function accessToRow(s: SharingReads, actor: Actor, row: { id: string; module: string; owner_id: string; parent_id: string | null }) {
+  return (await accessToRows(s, actor, [row])).get(row.id)!;
 }
 
 /** Whose recycle bin items the actor sees: everyone's for bin administrators, else as the audit log. */

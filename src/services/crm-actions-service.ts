@@ -7,7 +7,8 @@ import type { RecordTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { requireModule } from '../domain/modules.ts';
 import { type ItemResult, type RecordService } from './record-service.ts';
-import { requireModulePermission, requireSetting } from './authorization.ts';
+import { accessToRow, requireModulePermission, requireSetting } from './authorization.ts';
+import { ACCESS, type AccessLevel } from '../domain/sharing.ts';
 
 export const MERGEABLE = ['Leads', 'Contacts', 'Accounts', 'Deals', 'Vendors', 'Cases', 'Campaigns', 'Products'];
 export const MAX_MASS = 1000;
@@ -19,9 +20,10 @@ const itemError = (code: ErrorCode, message: string, details: Record<string, unk
 /** Merge, lead conversion, mass update, mass delete and import: each step audited, in one transaction. */
 export function createCrmActionsService(deps: ServiceDeps, recordService: RecordService) {
   const { store } = deps;
-  const liveRow = async (tx: Tx, orgId: string, module: string, id: string) => {
-    const [row] = isId(id) ? await tx.store.records.byIds(orgId, module, [id]) : [];
-    return row && row.deleted_at === null ? row : undefined;
+  /** A live record the actor may act on at `level` under the data sharing settings; else undefined, as for a missing one. */
+  const liveRow = async (tx: Tx, actor: Actor, module: string, id: string, level: AccessLevel) => {
+    const [row] = isId(id) ? await tx.store.records.byIds(actor.orgId, module, [id]) : [];
+    return row && row.deleted_at === null && await accessToRow(tx.store, actor, row) >= level ? row : undefined;
   };
 
   /** Points lookups that named `fromId` at `toId`; one audit entry per changed record. */
@@ -96,11 +98,11 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
       throw itemError('DUPLICATE_DATA', 'the same record is listed twice', { api_name: 'id', json_path: '$.merge[0].data' });
     }
     return inTransaction(deps, actor, async (tx) => {
-      const master = await liveRow(tx, actor.orgId, module.apiName, masterId);
+      const master = await liveRow(tx, actor, module.apiName, masterId, ACCESS.edit);
       if (!master) throw new AppError('INVALID_DATA', 'Master record is not found', { resource_path_index: 1 });
       const dups: RecordTable[] = [];
       for (const c of children) {
-        const row = await liveRow(tx, actor.orgId, module.apiName, c.id);
+        const row = await liveRow(tx, actor, module.apiName, c.id, ACCESS.delete);
         if (!row) throw itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', json_path: `${c.path}.id` });
         dups.push(row);
       }
@@ -162,7 +164,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
     if (opts.Deals) requireModulePermission(actor, requireModule('Deals'), 'create');
     return inTransaction(deps, actor, async (tx) => {
       const [lead] = isId(leadId) ? await tx.store.records.byIds(actor.orgId, 'Leads', [leadId]) : [];
-      if (!lead || lead.deleted_at !== null) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
+      if (!lead || lead.deleted_at !== null || await accessToRow(tx.store, actor, lead) < ACCESS.edit) throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { resource_path_index: 1 });
       if (lead.converted_at) throw new AppError('ID_ALREADY_CONVERTED', 'id already converted', { resource_path_index: 1 });
       const v = JSON.parse(lead.data) as Record<string, unknown>;
       let owner = lead.owner_id;
@@ -180,7 +182,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
       };
       let account: RecordTable | null = null;
       if (opts.Accounts !== undefined) {
-        account = (isId(opts.Accounts?.id) ? await liveRow(tx, actor.orgId, 'Accounts', opts.Accounts!.id as string) : undefined) ?? null;
+        account = (isId(opts.Accounts?.id) ? await liveRow(tx, actor, 'Accounts', opts.Accounts!.id as string, ACCESS.read) : undefined) ?? null;
         if (!account) throw itemError('INVALID_DATA', 'the account given seems to be invalid', { api_name: 'Accounts', json_path: '$.data[0].Accounts' });
       } else if (typeof v.Company === 'string' && v.Company) {
         account = created(await recordService.createInTx(tx, actor, requireModule('Accounts'), [{ Account_Name: v.Company, Phone: v.Phone ?? null,
@@ -188,7 +190,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
       }
       let contact: RecordTable;
       if (opts.Contacts !== undefined) {
-        const existing = isId(opts.Contacts?.id) ? await liveRow(tx, actor.orgId, 'Contacts', opts.Contacts!.id as string) : undefined;
+        const existing = isId(opts.Contacts?.id) ? await liveRow(tx, actor, 'Contacts', opts.Contacts!.id as string, ACCESS.edit) : undefined;
         if (!existing) throw itemError('INVALID_DATA', 'the contact given seems to be invalid', { api_name: 'Contacts', json_path: '$.data[0].Contacts' });
         contact = existing;
         if (account && opts.overwrite === true) {
@@ -299,7 +301,7 @@ export function createCrmActionsService(deps: ServiceDeps, recordService: Record
     const user = actor.userId ? await store.repos.directory.getUser(actor.orgId, actor.userId) : undefined;
     const tracking = !!user && (JSON.parse(user.settings) as { email_tracking?: boolean }).email_tracking === true;
     return inTransaction(deps, actor, async (tx) => {
-      const parent = await liveRow(tx, actor.orgId, module.apiName, parentId);
+      const parent = await liveRow(tx, actor, module.apiName, parentId, ACCESS.read);
       if (!parent) throw new AppError('INVALID_DATA', 'the related id given seems to be invalid', { resource_path_index: 1 });
       const [r] = await recordService.createInTx(tx, actor, requireModule('Emails'), [{ From: user?.email ?? null, Sent_Time: new Date(tx.now).toISOString(),
         ...(item as Record<string, unknown>), Parent_Id: { module: { api_name: module.apiName }, id: parentId } }], { skipAudit: !tracking });

@@ -15,6 +15,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import { createSessionService, type SessionOptions } from './session-service.ts';
 import { createReportService } from './report-service.ts';
 import { createMailer, type Mailer } from './mailer.ts';
+import { createSharingService } from './sharing-service.ts';
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
@@ -39,6 +40,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     records,
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),
     audit: createAuditService(deps, integrity, heads),
+    sharing: createSharingService(deps),
     sessions: createSessionService(deps, opts.sessions ?? { idleMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 }),
   };
 }

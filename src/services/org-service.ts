@@ -1,7 +1,9 @@
 import { AppError } from '../domain/errors.ts';
 import { newId, shortOrgId } from '../domain/ids.ts';
 import { ADMIN_PERMISSIONS, STANDARD_PERMISSIONS } from '../domain/permissions.ts';
-import { applyOrgSettingsPatch, DEFAULT_ORG_SETTINGS, parseOrgSettings, type OrgSettings } from '../domain/org-settings.ts';
+import {
+  applyOrgSettingsPatch, DEFAULT_ORG_SETTINGS, mergeSettingsJson, parseOrgSettings, type OrgSettings,
+} from '../domain/org-settings.ts';
 import { isValidTimeZone } from '../domain/time.ts';
 import type { OrgTable } from '../store/schema.ts';
 import { inTransaction, systemActor, type ServiceDeps, type Actor } from './context.ts';
@@ -77,7 +79,7 @@ export function createOrgService(deps: ServiceDeps) {
       if (!org) throw new AppError('INVALID_DATA', 'no such organisation', {});
       const { next, changes } = applyOrgSettingsPatch(parseOrgSettings(org.settings), patch);
       if (changes.length === 0) return next;
-      await tx.store.directory.updateOrg(actor.orgId, { settings: JSON.stringify(next) });
+      await tx.store.directory.updateOrg(actor.orgId, { settings: mergeSettingsJson(org.settings, { ...next }) });
       tx.audit({ action: 'org_updated', module: null, recordId: actor.orgId, recordName: org.name, parentModule: null,
         parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return next;

@@ -11,7 +11,11 @@ import type { RecordTable, UserTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.ts';
 import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
-import { binVisibleUserIds, requireModulePermission, requireSetting } from './authorization.ts';
+import {
+  accessToRows, binVisibleUserIds, readFilterOf, requireModulePermission, requireSetting,
+} from './authorization.ts';
+import { ACCESS } from '../domain/sharing.ts';
+import { permissionName } from '../domain/permissions.ts';
 
 export const MAX_WRITE = 100;
 
@@ -271,14 +275,22 @@ export function createRecordService(deps: ServiceDeps) {
       .map((r) => [r.id, r]));
     const users = await orgUsers(tx, actor.orgId);
     const failures = await checkReferences(tx, actor, module, parsed, users);
+    const access = await accessToRows(tx.store, actor, [...existing.values()]);
     const batchId = opts.batchId !== undefined ? opts.batchId : items.length > 1 ? newId(tx.now) : null;
     // Written together after the loop, which reads nothing back from the database.
     const patches: (records.RecordPatch & { id: string })[] = [];
     for (const p of parsed) {
       const current = existing.get(p.id);
       const idPath = pathId ? undefined : `$.data[${p.index}].id`;
-      if (!current) {
+      // A record the data sharing settings hide answers like a missing one; one that is only
+      // shared read-only says so.
+      if (!current || access.get(current.id)! < ACCESS.read) {
         results[p.index] = itemError('INVALID_DATA', 'the id given seems to be invalid', { api_name: 'id', ...(idPath ? { json_path: idPath } : { resource_path_index: 1 }) });
+        continue;
+      }
+      if (access.get(current.id)! < ACCESS.edit) {
+        results[p.index] = itemError('NO_PERMISSION', 'permission denied: the record is shared with you read-only',
+          { id: current.id, permissions: [permissionName(module.apiName, 'edit')] });
         continue;
       }
       if (current.deleted_at !== null) {
@@ -345,14 +357,20 @@ export function createRecordService(deps: ServiceDeps) {
   async function deleteInTx(tx: Tx, actor: Actor, module: ModuleDef, ids: string[], opts: WriteOptions = {}): Promise<ItemResult[]> {
     const valid = ids.filter(isId);
     const existing = new Map((await tx.store.records.byIds(actor.orgId, module.apiName, valid)).map((r) => [r.id, r]));
+    const access = await accessToRows(tx.store, actor, [...existing.values()]);
     const batchId = opts.batchId ?? newId(tx.now);
     const results: ItemResult[] = [];
     const doomed: RecordTable[] = [];
     const seen = new Set<string>();
     for (const id of ids) {
       const row = existing.get(id);
-      if (!row || row.deleted_at !== null || seen.has(id)) {
+      if (!row || row.deleted_at !== null || seen.has(id) || access.get(id)! < ACCESS.read) {
         results.push(itemError('INVALID_DATA', 'record not deleted', { id }));
+        continue;
+      }
+      if (access.get(id)! < ACCESS.delete) {
+        results.push(itemError('NO_PERMISSION', 'permission denied: the record is not shared with you for deletion',
+          { id, permissions: [permissionName(module.apiName, 'delete')] }));
         continue;
       }
       seen.add(id);
@@ -383,7 +401,8 @@ export function createRecordService(deps: ServiceDeps) {
     requireModulePermission(actor, module, 'view');
     if (!isId(id)) return undefined;
     const [row] = await store.repos.records.byIds(actor.orgId, module.apiName, [id]);
-    const live = row && row.deleted_at === null ? row : undefined;
+    const visible = row && row.deleted_at === null && (await accessToRows(store.repos, actor, [row])).get(row.id)! >= ACCESS.read;
+    const live = visible ? row : undefined;
     if (live) await auditViews(actor, module.apiName, [live]);
     return live;
   }
@@ -406,7 +425,8 @@ export function createRecordService(deps: ServiceDeps) {
   async function listRecords(actor: Actor, moduleName: string, q: Omit<records.ListQuery, 'orgId' | 'module'>) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
-    const rows = await store.repos.records.list({ ...q, orgId: actor.orgId, module: module.apiName, limit: q.limit + 1 });
+    const rows = await store.repos.records.list({ ...q, orgId: actor.orgId, module: module.apiName, limit: q.limit + 1,
+      readable: await readFilterOf(store.repos, actor) });
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     await auditViews(actor, module.apiName, page);
@@ -430,13 +450,20 @@ export function createRecordService(deps: ServiceDeps) {
     type Item = { id: string; type: 'recycle' | 'permanent'; name: string | null; deletedBy: string | null; createdBy: string | null; deletedAt: number };
     const items: Item[] = [];
     if (type !== 'permanent') {
-      const rows = await store.repos.bin.list({ orgId: actor.orgId, userIds: await binVisibleUserIds(store.repos, actor), modules: [{ op: 'equal', value: module.apiName }],
+      const rows = await store.repos.bin.list({ orgId: actor.orgId, userIds: await binVisibleUserIds(store.repos, actor),
+        readable: await readFilterOf(store.repos, actor), modules: [{ op: 'equal', value: module.apiName }],
         sortBy: 'deleted_at', desc: true, limit: want, offset: 0 });
       items.push(...rows.map((r) => ({ id: r.id, type: 'recycle' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
         deletedAt: Number(r.deleted_at) })));
     }
     if (type !== 'recycle') {
-      const rows = await store.repos.bin.tombstones(actor.orgId, module.apiName, want, 0);
+      // A tombstone keeps no owner: where the module is not open to the reader under the data
+      // sharing settings, only those created or removed by someone whose records they may read.
+      const readable = await readFilterOf(store.repos, actor);
+      const followed = readable?.parentModules.includes(module.apiName);
+      const owners = !readable ? null : followed ? [...new Set(Object.values(readable.owners).flat())]
+        : readable.owners[module.apiName] ?? null;
+      const rows = await store.repos.bin.tombstones(actor.orgId, module.apiName, want, 0, owners);
       items.push(...rows.map((r) => ({ id: r.id, type: 'permanent' as const, name: r.name, deletedBy: r.deleted_by, createdBy: r.created_by,
         deletedAt: Number(r.deleted_at) })));
     }
@@ -456,7 +483,9 @@ export function createRecordService(deps: ServiceDeps) {
     const module = requireModule(moduleName);
     requireModulePermission(actor, module, 'view');
     requireSetting(actor, 'export');
-    const count = await store.repos.records.countLive(actor.orgId, module.apiName);
+    // The records the exporter may read under the data sharing settings, no more.
+    const readable = await readFilterOf(store.repos, actor);
+    const count = await store.repos.records.countLive(actor.orgId, module.apiName, readable);
     if (count > MAX_MODULE_EXPORT) {
       throw new AppError('LIMIT_EXCEEDED', `a module export holds at most ${MAX_MODULE_EXPORT} records; this module has ${count}`,
         { limit: MAX_MODULE_EXPORT });
@@ -469,7 +498,7 @@ export function createRecordService(deps: ServiceDeps) {
       let after: { value: string; id: string } | undefined;
       for (;;) {
         const rows = await store.repos.records.list({ orgId: actor.orgId, module: module.apiName, sort: 'id', desc: false, limit: 500,
-          after, converted: 'both' });
+          after, converted: 'both', readable });
         if (rows.length === 0) return;
         yield rows;
         const last = rows[rows.length - 1];

@@ -9,7 +9,8 @@ import { inTransaction, systemActor, type Actor, type ServiceDeps, type Tx } fro
 import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { enqueueJob, type JobContext } from './job-queue.ts';
-import { binVisibleUserIds, hasModulePermission, hasSetting, readableModules, seesJobOf } from './authorization.ts';
+import { accessToRows, binVisibleUserIds, hasModulePermission, hasSetting, readableModules, readFilterOf, seesJobOf } from './authorization.ts';
+import { ACCESS } from '../domain/sharing.ts';
 
 /** More records than this (roots plus dependents) and the work runs as a background job (Zoho's rule). */
 export const SYNC_LIMIT = 1000;
@@ -52,7 +53,7 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     const userIds = await visibleUsers(actor);
     const users = await store.repos.directory.listUsers(actor.orgId);
     const select: Omit<bin.BinSelect, 'sortBy' | 'desc' | 'limit' | 'offset'> = { orgId: actor.orgId, userIds, ids,
-      readableModules: readable(actor) };
+      readableModules: readable(actor), readable: await readFilterOf(store.repos, actor) };
     for (const c of filters) {
       if (c.field === 'module') (select.modules ??= []).push({ op: c.comparator as 'equal' | 'not_equal', value: String(c.value) });
       else if (c.field === 'display_name') (select.names ??= []).push({ op: c.comparator, value: String(c.value) });
@@ -152,10 +153,12 @@ export function createRecycleBinService(deps: ServiceDeps, blobs: BlobStore) {
     const modules = readable(actor);
     const rows = new Map((await tx.store.bin.rowsByIds(actor.orgId, ids.filter(isId))).map((r) => [r.id, r]));
     const gone = new Set((await tx.store.bin.tombstonesByIds(actor.orgId, ids.filter(isId))).map((t) => t.id));
+    // The data sharing settings decide too: an item whose record the actor may no longer read is not theirs.
+    const access = await accessToRows(tx.store, actor, [...rows.values()]);
     return (id: string): RecordTable | BinOutcome => {
       const row = rows.get(id);
       const mine = row && (!visible || visible.includes(row.owner_id) || (row.deleted_by !== null && visible.includes(row.deleted_by)))
-        && (!modules || modules.includes(row.module));
+        && (!modules || modules.includes(row.module)) && access.get(row.id)! >= ACCESS.read;
       if (!row || !mine) {
         return { ok: false, id, code: 'INVALID_DATA', message: gone.has(id) ? 'the record was permanently deleted' : 'the id given seems to be invalid' };
       }

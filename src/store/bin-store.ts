@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { ReadFilter } from '../domain/sharing.ts';
 import type { Db } from './db.ts';
+import { readableBy } from './record-store.ts';
 import type { RecordTable } from './schema.ts';
 
 /** The recycle bin: deleted rows of `records`, and tombstones of permanently deleted ones. */
@@ -8,6 +10,8 @@ export interface BinSelect {
   orgId: string;
   /** Only items owned or deleted by these users; null = all. */
   userIds: string[] | null;
+  /** Data sharing: only items whose record the viewer may read; absent or null, all. */
+  readable?: ReadFilter | null;
   ids?: string[];
   /** Only items of modules the viewer's profile may view; undefined = all. */
   readableModules?: string[];
@@ -39,6 +43,7 @@ export function binQuery(db: Db, q: Omit<BinSelect, 'sortBy' | 'desc' | 'limit' 
     query = query.where((eb) => eb.or([eb('owner_id', 'in', ids), eb('deleted_by', 'in', ids)]));
   }
   if (q.ids) query = query.where('id', 'in', q.ids.length ? q.ids : ['']);
+  if (q.readable) query = query.where(readableBy(q.readable));
   if (q.readableModules) query = query.where('module', 'in', q.readableModules.length ? q.readableModules : ['']);
   for (const m of q.modules ?? []) query = query.where('module', m.op === 'equal' ? '=' : '<>', m.value);
   for (const n of q.names ?? []) {
@@ -160,9 +165,15 @@ export async function removePermanently(db: Db, orgId: string, rows: readonly Re
 export const tombstonesByIds = (db: Db, orgId: string, ids: readonly string[]) =>
   ids.length === 0 ? Promise.resolve([]) : db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('id', 'in', [...ids]).execute();
 
-export const listTombstones = (db: Db, orgId: string, module: string, limit: number, offset: number) =>
-  db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('module', '=', module)
-    .orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+/** Tombstones of a module, newest first; with `byUsers`, only those those users created or removed. */
+export const listTombstones = (db: Db, orgId: string, module: string, limit: number, offset: number, byUsers?: readonly string[] | null) => {
+  let query = db.selectFrom('tombstones').selectAll().where('org_id', '=', orgId).where('module', '=', module);
+  if (byUsers) {
+    const ids = byUsers.length ? [...byUsers] : [''];
+    query = query.where((eb) => eb.or([eb('created_by', 'in', ids), eb('deleted_by', 'in', ids)]));
+  }
+  return query.orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+};
 
 /** Removes live rows for good (merged-away duplicates never enter the bin) and leaves tombstones. */
 export async function removeLive(db: Db, orgId: string, rows: readonly RecordTable[], at: number, by: string | null): Promise<number> {

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type { ReadFilter } from '../domain/sharing.ts';
 import type { Db } from './db.ts';
 import type { RecordTable } from './schema.ts';
 
@@ -33,9 +34,9 @@ export async function getLiveRecordsAnyModule(db: Db, orgId: string, ids: readon
  */
 async function byPrimaryKey(db: Db, ids: readonly string[]) {
   const unique = [...new Set(ids)];
-  const out: { id: string; org_id: string; module: string; name: string | null; deleted_at: number | null }[] = [];
+  const out: { id: string; org_id: string; module: string; name: string | null; owner_id: string; deleted_at: number | null }[] = [];
   for (let i = 0; i < unique.length; i += ID_CHUNK) {
-    out.push(...await db.selectFrom('records').select(['id', 'org_id', 'module', 'name', 'deleted_at'])
+    out.push(...await db.selectFrom('records').select(['id', 'org_id', 'module', 'name', 'owner_id', 'deleted_at'])
       .where('id', 'in', unique.slice(i, i + ID_CHUNK)).execute());
   }
   return out;
@@ -112,10 +113,32 @@ export async function markDeleted(db: Db, orgId: string, ids: readonly string[],
 }
 
 /** A page of a live record's live dependents in these modules, newest first (`limit` rows from `offset`). */
-export const liveDependents = (db: Db, orgId: string, parentId: string, modules: readonly string[], limit: number, offset: number) =>
-  db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', '=', parentId)
-    .where('module', 'in', modules.length ? modules : ['']).where('deleted_at', 'is', null).orderBy('created_at', 'desc').orderBy('id', 'desc')
-    .limit(limit).offset(offset).execute();
+export const liveDependents = (db: Db, orgId: string, parentId: string, modules: readonly string[], limit: number, offset: number,
+  readable?: ReadFilter | null) => {
+  let query = db.selectFrom('records').selectAll().where('org_id', '=', orgId).where('parent_id', '=', parentId)
+    .where('module', 'in', modules.length ? modules : ['']).where('deleted_at', 'is', null);
+  if (readable) query = query.where(readableBy(readable));
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+};
+
+const list = (values: readonly string[]) => sql.join((values.length ? values : ['']).map((v) => sql`${v}`));
+
+/** The owner-based part of a read filter, for rows of `records` under the alias `t`. */
+function ownedReadable(f: ReadFilter, t: string): RawBuilder<boolean> {
+  const restricted = Object.keys(f.owners);
+  const col = (c: string) => sql.ref(`${t}.${c}`);
+  return sql<boolean>`(${col('module')} not in (${list([...restricted, ...f.parentModules])})${sql.join(restricted.map((m) =>
+    sql` or (${col('module')} = ${m} and ${col('owner_id')} in (${list(f.owners[m])}))`), sql``)})`;
+}
+
+/**
+ * Rows of `records` a data sharing read filter lets the reader see (domain/sharing.ts): their
+ * own module's rule by owner, or, for notes, attachments and emails, their parent's.
+ */
+export function readableBy(f: ReadFilter): RawBuilder<boolean> {
+  return sql<boolean>`(${ownedReadable(f, 'records')} or (records.module in (${list(f.parentModules)}) and exists (
+    select 1 from records p where p.id = records.parent_id and p.org_id = records.org_id and ${ownedReadable(f, 'p')})))`;
+}
 
 export type SortColumn = 'id' | 'created_at' | 'modified_at';
 
@@ -131,6 +154,8 @@ export interface ListQuery {
   ids?: string[];
   /** Converted leads: hidden unless asked for (`true` only them, `both` all). */
   converted?: 'true' | 'false' | 'both';
+  /** Data sharing: only the rows the reader may see; absent or null, all. */
+  readable?: ReadFilter | null;
 }
 
 /** One page of live records, in keyset order. */
@@ -138,6 +163,7 @@ export async function listRecords(db: Db, q: ListQuery): Promise<RecordTable[]> 
   let query = db.selectFrom('records').selectAll().where('org_id', '=', q.orgId).where('module', '=', q.module)
     .where('deleted_at', 'is', null);
   if (q.ids) query = query.where('id', 'in', q.ids);
+  if (q.readable) query = query.where(readableBy(q.readable));
   if (q.converted === 'true') query = query.where('converted_at', 'is not', null);
   else if (q.converted !== 'both') query = query.where('converted_at', 'is', null);
   if (q.after) {
@@ -156,8 +182,10 @@ export async function listRecords(db: Db, q: ListQuery): Promise<RecordTable[]> 
 }
 
 /** How many live records a module holds (converted leads included): what an export is about to send. */
-export async function countLiveRecords(db: Db, orgId: string, module: string): Promise<number> {
-  const row = await db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId)
-    .where('module', '=', module).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+export async function countLiveRecords(db: Db, orgId: string, module: string, readable?: ReadFilter | null): Promise<number> {
+  let query = db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId)
+    .where('module', '=', module).where('deleted_at', 'is', null);
+  if (readable) query = query.where(readableBy(readable));
+  const row = await query.executeTakeFirstOrThrow();
   return Number(row.n);
 }

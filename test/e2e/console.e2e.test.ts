@@ -451,4 +451,40 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
     await page.getByRole('button', { name: 'Verify signature' }).first().click();
     await page.getByText('Verified', { exact: true }).first().waitFor();
   }, FLOW_TIMEOUT);
+
+  it('settings: Data sharing makes Leads private, which hides the Administrator\'s leads from the trainee, and a rule shares them back', async () => {
+    const page = await as(server.users.admin);
+    await page.goto('/settings');
+    await settled(page, 'Settings');
+    const sharing = page.getByRole('region', { name: 'Data sharing' });
+    await sharing.getByRole('combobox', { name: 'Default access for Leads' }).click();
+    await page.getByRole('option', { name: 'Private', exact: true }).click();
+    await sharing.getByText('Saved. The change is in the audit log.').waitFor();
+    const trainee = await server.actor(server.users.trainee);
+    const visible = async () => (await server.env.rt.services.records.listRecords(trainee, 'Leads', { sort: 'id', desc: true, limit: 100 })).rows.map((r) => r.name);
+    expect(await visible()).not.toContain(NAMES.grace);
+
+    await sharing.getByLabel('Rule name').fill('Admins to the team');
+    await sharing.getByRole('combobox', { name: 'Module' }).click();
+    await page.getByRole('option', { name: 'Leads', exact: true }).click();
+    await sharing.getByRole('combobox', { name: 'Records owned by' }).click();
+    await page.getByRole('option', { name: 'CEO', exact: true }).click();
+    await sharing.getByRole('combobox', { name: 'Are shared with' }).click();
+    await page.getByRole('option', { name: 'Sales Team', exact: true }).click();
+    await sharing.getByRole('button', { name: 'Add rule' }).click();
+    const rule = sharing.getByRole('table', { name: 'Sharing rules' }).getByRole('row', { name: /Admins to the team/ });
+    await rule.waitFor();
+    expect(await rule.textContent()).toContain('Read Only');
+    expect(await visible()).toContain(NAMES.grace);
+
+    await rule.getByRole('button', { name: 'Delete sharing rule Admins to the team' }).click();
+    await rule.waitFor({ state: 'detached' });
+    await sharing.getByRole('combobox', { name: 'Default access for Leads' }).click();
+    await page.getByRole('option', { name: 'Public Read/Write/Delete', exact: true }).click();
+    await eventually(visible).toContain(NAMES.grace);
+    const log = await server.env.store.db.selectFrom('audit_entries').select(['action', 'source']).where('org_id', '=', server.orgId)
+      .where('action', '=', 'sharing_updated').execute();
+    expect(log.length).toBe(4);
+    expect(log.every((e) => e.source === 'crm_ui')).toBe(true);
+  }, FLOW_TIMEOUT);
 });

@@ -15,7 +15,7 @@ export const AUDIT_ACTIONS = [
   'role_added', 'role_updated', 'role_deleted',
   'profile_added', 'profile_updated', 'profile_deleted',
   'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
-  'org_created', 'org_updated',
+  'org_created', 'org_updated', 'sharing_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
   'report_created', 'report_updated', 'report_deleted',
 ] as const;

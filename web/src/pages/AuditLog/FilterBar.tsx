@@ -16,7 +16,7 @@ const ACTION_GROUPS: { group: string; items: string[] }[] = [
   { group: 'Users, roles and profiles', items: ['user_added', 'user_updated', 'user_deleted', 'role_added', 'role_updated', 'role_deleted',
     'profile_added', 'profile_updated', 'profile_deleted'] },
   { group: 'API access', items: ['oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked'] },
-  { group: 'Organisation and audit log', items: ['org_created', 'org_updated', 'audit_log_viewed', 'audit_log_exported',
+  { group: 'Organisation and audit log', items: ['org_created', 'org_updated', 'sharing_updated', 'audit_log_viewed', 'audit_log_exported',
     'audit_log_downloaded', 'audit_log_purged'] },
 ];
 

@@ -8,6 +8,7 @@ import { getIntegrity, getOrgSettings, patchOrgSettings, type IntegrityStatus, t
 import { listUsers, updateUser, type DirectoryUser } from '../../api/directory.ts';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { formatTime, zoneLabel } from '../../lib/time.ts';
+import { DataSharing } from './DataSharing.tsx';
 import { draftOf, draftPatch, draftProblems, NUMBER_SETTINGS, type SettingsDraft } from './settingsForm.ts';
 
 const SETTINGS_KEY = ['console', 'settings'] as const;
@@ -175,7 +176,7 @@ function Integrity({ s, tz }: { s: IntegrityStatus; tz: string }) {
   );
 }
 
-/** Settings (administrators): audit log settings, email tracking per user, integrity status. */
+/** Settings (administrators): audit log settings, data sharing, email tracking per user, integrity status. */
 export default function SettingsPage() {
   const session = useSession();
   const tz = session.org.time_zone;
@@ -195,6 +196,13 @@ export default function SettingsPage() {
           {settings.isPending ? <LoadingState label="Loading the settings" />
             : settings.isError ? <ErrorState error={settings.error} onRetry={() => settings.refetch()} title="The settings cannot be loaded" />
               : <OrgSettingsForm saved={settings.data} />}
+        </Stack>
+      </Paper>
+
+      <Paper withBorder p="md" component="section" aria-labelledby="data-sharing">
+        <Stack gap="sm">
+          <Title order={2} size="h4" id="data-sharing">Data sharing</Title>
+          <DataSharing />
         </Stack>
       </Paper>
 

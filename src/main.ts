@@ -32,6 +32,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'user', term: 'user', description: 'users: create, update, list, set-password', module: 'cli/commands/user.ts' },
   { name: 'role', term: 'role', description: 'roles', module: 'cli/commands/role.ts' },
   { name: 'profile', term: 'profile', description: 'profiles', module: 'cli/commands/profile.ts' },
+  { name: 'report', term: 'report', description: 'activity reports, saved reports and their scheduled runs', module: 'cli/commands/report.ts' },
   { name: 'sharing', term: 'sharing', description: 'data sharing: default access per module, sharing rules', module: 'cli/commands/sharing.ts' },
 ];
 

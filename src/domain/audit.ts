@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'org_created', 'org_updated', 'sharing_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
   'finding_acknowledged',
+  'report_created', 'report_updated', 'report_deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { Config } from '../config/config.ts';
 import { openStore, storeSchemaStatus, type Store } from '../store/db.ts';
 import { createRuntime, type Runtime } from '../services/runtime.ts';
+import { createMailer } from '../services/mailer.ts';
 import { CliError } from '../cli/output.ts';
 
 /**
@@ -21,7 +22,8 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity'),
     blobDir: path.join(config.dataDir, 'exports'), headsUrl: config.headsUrl,
-    sessions: { idleMs: config.sessionIdleMinutes * 60_000, maxAgeMs: 12 * 3600_000 } });
+    sessions: { idleMs: config.sessionIdleMinutes * 60_000, maxAgeMs: 12 * 3600_000 },
+    mailer: createMailer(config.smtpUrl, config.smtpFrom), webhookAllowHttp: config.webhookAllowHttp });
   await rt.services.integrity.ensureRegistered();
   return rt;
 }

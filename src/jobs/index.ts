@@ -12,6 +12,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       audit_log_export: (job, ctx) => services.exports.run(job, ctx),
       recycle_bin_restore: (job, ctx) => services.recycleBin.runJob(job, ctx),
       recycle_bin_delete: (job, ctx) => services.recycleBin.runJob(job, ctx),
+      report_run: (job, ctx) => services.reports.runScheduled(job, ctx),
     },
     periodic: opts.maintenance === false ? [] : [
       { name: 'retention', everyMs: 24 * HOUR,
@@ -21,10 +22,13 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       { name: 'refused_login_summaries', everyMs: 5 * 60_000, run: () => services.oauth.summariseRefusedLogins() },
       // Anomaly findings within a minute of the entries they look at (docs/findings.md).
       { name: 'findings_scan', everyMs: 60_000, run: () => services.findings.scanAll() },
+      // Scheduled reports: each due period's run is queued as its own job (report_run), once.
+      { name: 'report_schedules', everyMs: 60_000, run: () => services.reports.queueDueRuns() },
       { name: 'ended_sessions', everyMs: HOUR, run: async () => Number((await services.sessions.pruneSessions())[0]?.numDeletedRows ?? 0) },
     ],
     onFailed: async (store, job) => {
       if (job.kind === 'audit_log_export') await services.exports.markFailed(store, job.id);
+      if (job.kind === 'report_run') await services.reports.markRunFailed(store, job);
     },
   });
 }

@@ -5,7 +5,7 @@ import type { AuditEntryTable } from '../store/schema.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { requireModule } from '../domain/modules.ts';
-import { accessToRow, requireModulePermission, requireSetting, visibleUserIds } from './authorization.ts';
+import { accessToRow, auditReadActorIds, requireModulePermission, requireSetting } from './authorization.ts';
 import { ACCESS } from '../domain/sharing.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -27,21 +27,6 @@ export interface AuditPage {
 export function createAuditLogService(deps: ServiceDeps) {
   const { store } = deps;
 
-  /**
-   * The actor ids the viewer may see (null when the whole organisation), narrowed to `doneBy`
-   * when given; INVALID_DATA (`error`) when `doneBy` names someone who is not a user of the
-   * organisation. The visibility rule is authorization.ts's visibleUserIds.
-   */
-  async function queryActors(actor: Actor, doneBy: string[] | undefined, error: () => AppError): Promise<string[] | null> {
-    if (doneBy) {
-      const found = new Set(await store.repos.directory.listUserIdsIn(actor.orgId, doneBy));
-      if (doneBy.some((id) => !found.has(id))) throw error();
-    }
-    const visible = await visibleUserIds(store.repos, actor);
-    if (visible === null) return doneBy ?? null;
-    return doneBy ? doneBy.filter((id) => visible.includes(id)) : visible;
-  }
-
   async function parentNames(orgId: string, rows: AuditEntryTable[]) {
     const ids = [...new Set(rows.map((r) => r.parent_id).filter((x): x is string => !!x))];
     return new Map((await store.repos.records.names(orgId, ids)).map((r) => [r.id, r.name]));
@@ -62,8 +47,7 @@ export function createAuditLogService(deps: ServiceDeps) {
     const now = deps.clock();
     const windowStart = now - settings.audit_log_window_days * DAY;
     const f = q.filters;
-    const actorIds = await queryActors(actor, f.doneBy,
-      () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
+    const actorIds = await auditReadActorIds(store.repos, actor, f.doneBy);
     const rows = await store.rows.auditPage({
       orgId: actor.orgId, from: Math.max(f.from ?? windowStart, windowStart), to: f.to, actorIds, actions: f.actions,
       modules: f.modules, sources: f.sources, recordId: f.recordId, ip: f.ip, recordName: f.recordName, batchId: f.batchId,
@@ -138,8 +122,7 @@ export function createAuditLogService(deps: ServiceDeps) {
     let afterSeq = await headSeq();
     return {
       async next(limit = 200): Promise<{ rows: AuditEntryTable[]; parentNames: Map<string, string | null> }> {
-        const actorIds = await queryActors(actor, filters.doneBy,
-          () => new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: 'done_by' }));
+        const actorIds = await auditReadActorIds(store.repos, actor, filters.doneBy);
         // Entries up to the head read first are all committed: when fewer than `limit` match,
         // nothing up to it is left to find, and the next poll starts there.
         const head = await headSeq();
@@ -158,7 +141,8 @@ export function createAuditLogService(deps: ServiceDeps) {
   return { listAuditLog, timeline, follow };
 }
 
-function serialiseFilters(f: AuditLogQuery['filters']) {
+/** Filters as an audit_log_viewed entry records them. */
+export function serialiseFilters(f: AuditLogQuery['filters']) {
   return {
     from: f.from !== undefined ? new Date(f.from).toISOString() : undefined,
     to: f.to !== undefined ? new Date(f.to).toISOString() : undefined,

@@ -55,6 +55,7 @@ export function requireAdministrator(actor: Actor) {
 export function consolePages(actor: Actor) {
   return {
     audit_log: hasSetting(actor, 'audit_log'),
+    reports: hasSetting(actor, 'audit_log'),
     recycle_bin: true,
     exports: hasSetting(actor, 'export_audit_log') || hasSetting(actor, 'audit_log'),
     users: isAdministrator(actor),
@@ -91,6 +92,23 @@ export async function visibleUserIds(s: PoolStore, actor: Actor): Promise<string
   const v = auditVisibility({ id: actor.userId, roleId: actor.roleId, isAdmin: false },
     roles.map((r) => ({ id: r.id, reportingTo: r.reporting_to })), users.map((u) => ({ id: u.id, roleId: u.role_id, isAdmin: false })));
   return v.all ? null : [...v.userIds];
+}
+
+/**
+ * The actor ids an audit log read may cover (null: the whole organisation), narrowed to
+ * `doneBy` when given. INVALID_DATA naming `param` when `doneBy` names someone who is not a
+ * user of the organisation. The audit log, its live view and reports all read through it.
+ */
+export async function auditReadActorIds(s: PoolStore, actor: Actor, doneBy: string[] | undefined, param = 'done_by'): Promise<string[] | null> {
+  if (doneBy) {
+    const found = new Set(await s.directory.listUserIdsIn(actor.orgId, doneBy));
+    if (doneBy.some((id) => !found.has(id))) {
+      throw new AppError('INVALID_DATA', 'done_by names a user who is not in this organisation', { param_name: param });
+    }
+  }
+  const visible = await visibleUserIds(s, actor);
+  if (visible === null) return doneBy ?? null;
+  return doneBy ? doneBy.filter((id) => visible.includes(id)) : visible;
 }
 
 type SharingReads = Pick<PoolStore, 'directory' | 'records'>;
@@ -196,7 +214,8 @@ export function profileScopes(isAdmin: boolean, permissions: ProfilePermissions 
   const has = (p: SettingsPermission) => permissions !== null && settingsPermission(permissions, p);
   const scopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ', 'ZohoCRM.org.READ', 'ZohoCRM.settings.modules.READ',
     'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.roles.READ', 'ZohoCRM.settings.profiles.READ', 'ZohoFiles.files.READ'];
-  // UPDATE on the audit log is acknowledging findings (the only change it allows).
+  // UPDATE on the audit log: acknowledging findings, and saved reports with their schedules (a
+  // report reads only what its owner may read).
   if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ', 'ZohoCRM.settings.audit_logs.UPDATE');
   if (has('export_audit_log')) scopes.push('ZohoCRM.settings.audit_logs.CREATE');
   scopes.push('ZohoCRM.settings.recycle_bin.READ', 'ZohoCRM.settings.recycle_bin.UPDATE');

@@ -15,14 +15,18 @@ import { createCrmActionsService } from './crm-actions-service.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { createSessionService, type SessionOptions } from './session-service.ts';
 import { createFindingService } from './finding-service.ts';
+import { createReportService } from './report-service.ts';
+import { createMailer, type Mailer } from './mailer.ts';
 import { createSharingService } from './sharing-service.ts';
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
-  exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions; sessions?: SessionOptions }) {
+  exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions; sessions?: SessionOptions;
+  mailer?: Mailer; webhookAllowHttp?: boolean }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
   const heads = createHeadsService(deps, integrity, opts.heads ?? { logFile: null, witnessUrl: null });
   const records = createRecordService(deps);
+  const directory = createDirectoryService(deps);
   return {
     actions: createCrmActionsService(deps, records),
     integrity,
@@ -32,7 +36,9 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     attachments: createAttachmentService(deps, opts.blobs),
     auditLog: createAuditLogService(deps),
     retention: createRetentionService(deps, integrity),
-    directory: createDirectoryService(deps),
+    directory,
+    reports: createReportService(deps, { mailer: opts.mailer ?? createMailer(undefined, ''), webhookAllowHttp: opts.webhookAllowHttp ?? false,
+      publicUrl: opts.publicUrl, actorForUser: (orgId, userId) => directory.actorForUser(orgId, userId) }),
     records,
     moduleExports: createModuleExportService(deps, records),
     oauth: createOAuthService(deps, (ctx: RequestContext) => opts.publicUrl ?? ctx.baseUrl ?? 'http://127.0.0.1:4000'),

@@ -5,6 +5,7 @@ import { createServices, type Services } from './index.ts';
 import { createDemoService } from './demo-service.ts';
 import { loadOrCreateKey } from './integrity-service.ts';
 import { blobStoreFor, type BlobStore } from '../store/blob-store.ts';
+import type { Mailer } from './mailer.ts';
 
 /** What a CLI command or the server needs: the store and every service over it. */
 export interface Runtime {
@@ -24,11 +25,12 @@ export interface Runtime {
 export function createRuntime(store: Store, logger: Logger,
   opts: { publicUrl?: string; clock?: () => number; keyDir?: string | null; blobDir?: string | null;
     exportLimits?: { rowsPerFile?: number; maxEntries?: number }; headsUrl?: string | null;
-    sessions?: { idleMs: number; maxAgeMs: number } } = {}): Runtime {
+    sessions?: { idleMs: number; maxAgeMs: number }; mailer?: Mailer; webhookAllowHttp?: boolean } = {}): Runtime {
   const deps: ServiceDeps = { store, clock: opts.clock ?? Date.now, logger };
   const signingKey = loadOrCreateKey(opts.keyDir ?? null);
   const blobs = blobStoreFor(store, opts.blobDir ?? null);
   return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits,
-    heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null }, sessions: opts.sessions }), demo: createDemoService(deps),
+    heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null }, sessions: opts.sessions,
+    mailer: opts.mailer, webhookAllowHttp: opts.webhookAllowHttp }), demo: createDemoService(deps),
     logger, deps, blobs };
 }

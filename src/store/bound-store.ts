@@ -13,6 +13,7 @@ import * as kv from './kv-store.ts';
 import * as limits from './limit-store.ts';
 import * as oauth from './oauth-store.ts';
 import * as records from './record-store.ts';
+import * as reports from './report-store.ts';
 import * as sessions from './session-store.ts';
 
 /**
@@ -139,6 +140,14 @@ const Findings = area(
   FINDING_WRITES,
 );
 
+const REPORT_WRITES = { insert: reports.insertSavedReport, update: reports.updateSavedReport, delete: reports.deleteSavedReport,
+    deleteRuns: reports.deleteRuns };
+const Reports = area(
+  { activity: reports.activityCounts, get: reports.getSavedReport, list: reports.listSavedReports, scheduled: reports.scheduledReports,
+    runs: reports.listRuns },
+  { ...REPORT_WRITES, insertRunOnce: reports.insertRunOnce, updateRun: reports.updateRun },
+);
+
 const Kv = area({ get: kv.getValue }, { sharedSecret: kv.sharedSecret, put: kv.putValue });
 
 /** Reads of the audit chain; appending is the transaction's alone (runTransaction). */
@@ -159,6 +168,7 @@ export class BoundStore {
   readonly audit: InstanceType<typeof Audit>;
   readonly kv: InstanceType<typeof Kv>;
   readonly findings: InstanceType<typeof Findings>;
+  readonly reports: InstanceType<typeof Reports>;
   readonly [BINDING]: Binding;
 
   constructor(b: Binding) {
@@ -175,6 +185,7 @@ export class BoundStore {
     this.audit = new Audit(b);
     this.kv = new Kv(b);
     this.findings = new Findings(b);
+    this.reports = new Reports(b);
   }
 }
 
@@ -188,8 +199,9 @@ type ReadsOf<A, W> = Omit<A, keyof W>;
  * claims and leases, export status, rate-limit counters, a session's last activity, signed heads
  * and keys.
  */
-export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings'> & {
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings' | 'reports'> & {
   readonly findings: ReadsOf<InstanceType<typeof Findings>, typeof FINDING_WRITES>;
+  readonly reports: ReadsOf<InstanceType<typeof Reports>, typeof REPORT_WRITES>;
   readonly sessions: ReadsOf<InstanceType<typeof Sessions>, typeof SESSION_WRITES>;
   readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
   readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;

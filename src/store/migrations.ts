@@ -379,6 +379,40 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0011_reports': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('saved_reports')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('owner_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('query', 'text', (c) => c.notNull())
+          .addColumn('schedule', 'text')
+          .addColumn('schedule_set_at', 'bigint')
+          .addColumn('delivery', 'text', (c) => c.notNull())
+          .addColumn('webhook_secret', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('saved_reports_org').on('saved_reports').columns(['org_id', 'owner_id']).execute();
+        await db.schema.createTable('report_runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('report_id', 'text', (c) => c.notNull())
+          .addColumn('period_start', 'bigint', (c) => c.notNull())
+          .addColumn('range_from', 'bigint', (c) => c.notNull())
+          .addColumn('range_to', 'bigint', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('row_count', 'bigint')
+          .addColumn('delivery', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('finished_at', 'bigint')
+          .execute();
+        // One run per report and period, however many workers or retries.
+        await db.schema.createIndex('report_runs_period').on('report_runs').columns(['org_id', 'report_id', 'period_start']).unique().execute();
+      },
+    },
   };
 }
 
@@ -386,7 +420,11 @@ const MIGRATION_TABLE = 'auditrail_migrations';
 
 function migrator(db: Kysely<unknown>, dialect: StoreDialect) {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'auditrail_migrations_lock' });
+  // Migrations are numbered per feature branch and may land out of order (0011 released before
+  // 0010): a database that ran the later one must still apply the earlier one when it arrives.
+  // Each migration touches only its own tables, so the order between branches does not matter.
+  return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: 'auditrail_migrations_lock',
+    allowUnorderedMigrations: true });
 }
 
 /** Brings the database to the current schema; returns the names of the migrations applied. */

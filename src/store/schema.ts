@@ -26,6 +26,46 @@ export interface Database {
   findings: FindingTable;
   finding_detector_state: FindingDetectorStateTable;
   finding_settings: FindingSettingsTable;
+  saved_reports: SavedReportTable;
+  report_runs: ReportRunTable;
+}
+
+/** A saved activity report of one owner: its query, optional schedule and where runs go. */
+export interface SavedReportTable {
+  id: string;
+  org_id: string;
+  owner_id: string;
+  name: string;
+  /** JSON: the activity report's parameters (strings), with a relative range. */
+  query: string;
+  /** JSON Schedule, or null when the report is run by hand only. */
+  schedule: string | null;
+  /** When the schedule was last set: no period that fired before it runs. */
+  schedule_set_at: number | null;
+  /** JSON: { emails: string[], webhook_url: string | null }. */
+  delivery: string;
+  webhook_secret: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One scheduled run of a saved report: one row per report and period, whatever the retries. */
+export interface ReportRunTable {
+  id: string;
+  org_id: string;
+  report_id: string;
+  /** The schedule's firing time this run is for (UTC ms). */
+  period_start: number;
+  range_from: number;
+  range_to: number;
+  /** running | delivered | failed | skipped */
+  status: string;
+  row_count: number | null;
+  /** JSON: the outcome per channel ({ email?: ..., webhook?: ... }). */
+  delivery: string;
+  error: string | null;
+  started_at: number;
+  finished_at: number | null;
 }
 
 /**

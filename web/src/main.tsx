@@ -21,8 +21,10 @@ const ExportsPage = lazyPage(() => import('./pages/Exports/ExportsPage.tsx'));
 const UsersPage = lazyPage(() => import('./pages/Users/UsersPage.tsx'));
 const SettingsPage = lazyPage(() => import('./pages/Settings/SettingsPage.tsx'));
 const FindingsPage = lazyPage(() => import('./pages/Findings/FindingsPage.tsx'));
+const ReportsPage = lazyPage(() => import('./pages/Reports/ReportsPage.tsx'));
 const PAGE_OF_PATH: [RegExp, { preload(): unknown }][] = [[/^\/audit-log\/?$/, AuditLogPage], [/^\/crm\/tab\//, RecordPage],
-  [/^\/recycle-bin\/?$/, RecycleBinPage], [/^\/exports\/?$/, ExportsPage], [/^\/users\/?$/, UsersPage], [/^\/settings\/?$/, SettingsPage], [/^\/findings\/?$/, FindingsPage]];
+  [/^\/recycle-bin\/?$/, RecycleBinPage], [/^\/exports\/?$/, ExportsPage], [/^\/users\/?$/, UsersPage], [/^\/settings\/?$/, SettingsPage],
+  [/^\/reports\/?$/, ReportsPage], [/^\/findings\/?$/, FindingsPage]];
 PAGE_OF_PATH.find(([re]) => re.test(window.location.pathname))?.[1].preload();
 
 // WCAG AA asks 4.5:1 for text. Mantine's defaults fall short: filled buttons in shade 6 or 7 under
@@ -54,7 +56,8 @@ const queryClient = new QueryClient({
   },
 });
 
-function Guarded({ page, name, children }: { page: 'audit_log' | 'recycle_bin' | 'exports' | 'users' | 'settings' | 'findings'; name: string; children: React.ReactNode }) {
+function Guarded({ page, name, children }: { page: 'audit_log' | 'reports' | 'recycle_bin' | 'exports' | 'users' | 'settings' | 'findings'; name: string;
+  children: React.ReactNode }) {
   const session = useSession();
   return <Allowed allowed={session.pages[page]} page={name}>{children}</Allowed>;
 }
@@ -81,6 +84,7 @@ const router = createBrowserRouter([
       { path: '/', element: <Home /> },
       { path: '/audit-log', element: <Guarded page="audit_log" name="Audit Log"><AuditLogPage /></Guarded> },
       { path: '/crm/tab/:module/:recordId', element: <RecordPage /> },
+      { path: '/reports', element: <Guarded page="reports" name="Reports"><ReportsPage /></Guarded> },
       { path: '/recycle-bin', element: <Guarded page="recycle_bin" name="Recycle Bin"><RecycleBinPage /></Guarded> },
       { path: '/exports', element: <Guarded page="exports" name="Exports"><ExportsPage /></Guarded> },
       { path: '/users', element: <Guarded page="users" name="Users"><UsersPage /></Guarded> },

@@ -13,6 +13,7 @@ import type { Session } from '../api/session.ts';
 export function pagesFor(session: Session) {
   return [
     { to: '/audit-log', label: 'Audit Log', allowed: session.pages.audit_log },
+    { to: '/reports', label: 'Reports', allowed: session.pages.reports },
     { to: '/recycle-bin', label: 'Recycle Bin', allowed: session.pages.recycle_bin },
     { to: '/exports', label: 'Exports', allowed: session.pages.exports },
     { to: '/findings', label: 'Findings', allowed: session.pages.findings },

@@ -1,0 +1,118 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, h1, launchChromium, openPage, PASSWORD, screenshots, signedIn,
+  STEP_TIMEOUT, startConsoleServer, type ConsoleServer, type ConsoleUser,
+} from './harness.ts';
+
+/**
+ * The Reports page in Chromium: charts over a seeded week, the hour x weekday table read cell by
+ * cell, filters that live in the URL, and the trainee review saved in one click by a manager.
+ */
+
+const skip = !chromiumInstalled() && process.env.CI !== 'true';
+
+const HOUR = 3_600_000;
+/** Friday 4 December 2026, 15:00 in Kolkata. */
+const NOW = Date.parse('2026-12-04T09:30:00Z');
+
+describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+  let manager: ConsoleUser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    server = await startConsoleServer({ now: NOW - 10 * 24 * HOUR });
+    const dir = server.env.rt.services.directory;
+    const admin = await server.actor(server.users.admin);
+    const m = await dir.createUser(admin, { first_name: 'Maya', last_name: 'Manager', email: 'manager@acme.example',
+      role: { id: server.org.roles.manager.id }, profile: { id: server.org.profiles.standard.id } });
+    await server.env.rt.services.sessions.setPassword(server.orgId, 'manager@acme.example', PASSWORD, 'e2e');
+    manager = { id: m.id, email: 'manager@acme.example', password: PASSWORD, name: 'Maya Manager' };
+    const trainee = await server.actor(server.users.trainee);
+    const records = server.env.rt.services.records;
+    // This week (from Monday 30 November, Kolkata): the trainee's calls and tasks, the Administrator's deals.
+    const at = async (iso: string, who: typeof admin, module: string, data: Record<string, unknown>) => {
+      server.env.setNow(Date.parse(iso));
+      const [r] = await records.createRecords(who, module, [data]);
+      if (!r.ok) throw new Error(`seed: ${JSON.stringify(r.error)}`);
+    };
+    await at('2026-11-30T04:30:00Z', trainee, 'Tasks', { Subject: 'Call the Traders back' }); // Monday 10:00
+    await at('2026-11-30T04:40:00Z', trainee, 'Tasks', { Subject: 'Send the brochure' }); // Monday 10:10
+    await at('2026-12-01T08:30:00Z', trainee, 'Calls', { Subject: 'Intro call', Call_Type: 'Outbound', Call_Start_Time: '2026-12-01T14:00:00+05:30' });
+    await at('2026-12-02T06:30:00Z', admin, 'Deals', { Deal_Name: 'Traders renewal', Stage: 'Qualification' }); // Wednesday 12:00
+    await at('2026-12-03T12:30:00Z', admin, 'Leads', { Last_Name: 'Hopper', Company: 'Remington' }); // Thursday 18:00
+    server.env.setNow(NOW);
+    browser = await launchChromium();
+  }, FLOW_TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+
+  async function as(user: ConsoleUser): Promise<Page> {
+    const { context, page } = await openPage(browser, server, { now: NOW });
+    contexts.push(context);
+    await signedIn(page, user);
+    return page;
+  }
+  const eventually = (fn: () => unknown) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });
+
+  it('shows activity over time, top users and modules, and an hour x weekday table whose cells say their numbers; passes axe', async () => {
+    const page = await as(server.users.admin);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+    await h1(page, 'Reports').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/reports');
+    for (const name of ['Activity over time by action', 'Top users', 'Top modules', 'Activity by hour and weekday', 'Saved reports']) {
+      await page.getByRole('heading', { name, level: 2, exact: true }).waitFor();
+    }
+    // The heat map: Monday 10:00 in the organisation's zone (04:30 UTC) holds the trainee's two tasks.
+    await page.getByRole('cell', { name: 'Monday 10:00: 2 entries' }).waitFor();
+    await page.getByRole('cell', { name: 'Wednesday 12:00: 1 entry' }).waitFor();
+    expect(await page.getByRole('cell', { name: 'Monday 04:00: 0 entries' }).count()).toBe(1);
+    // Every chart's numbers as a table.
+    const users = page.getByRole('region', { name: 'Top users' });
+    await users.getByText('Show the numbers as a table').click();
+    const table = users.getByRole('table', { name: 'Entries per user' });
+    await eventually(async () => (await table.getByRole('rowheader').allTextContents()).sort()).toEqual(['Ada Admin', 'Tia Trainee']);
+
+    await screenshots(page, 'reports', { heading: 'Reports', check: async (width) => {
+      expect(await axeViolations(page), `axe at ${width}px`).toEqual([]);
+    } });
+  }, FLOW_TIMEOUT);
+
+  it('keeps its filters in the URL: a shared address opens the same report', async () => {
+    const page = await as(server.users.admin);
+    await page.goto('/reports');
+    await h1(page, 'Reports').waitFor();
+    await page.getByRole('combobox', { name: 'Time range', exact: true }).click();
+    await page.getByRole('option', { name: 'Last 30 days' }).click();
+    await eventually(() => new URL(page.url()).searchParams.get('range')).toBe('last_30_days');
+    await page.goto('/reports?range=this_week&module=Tasks');
+    await page.getByRole('cell', { name: 'Monday 10:00: 2 entries' }).waitFor();
+    expect(await page.getByRole('cell', { name: 'Wednesday 12:00: 0 entries' }).count()).toBe(1);
+    expect(await page.getByRole('combobox', { name: 'Module', exact: true }).inputValue()).toBe('Tasks');
+  }, FLOW_TIMEOUT);
+
+  it('lets a manager save the trainee review in one click, and shows them their team only', async () => {
+    const page = await as(manager);
+    await page.goto('/reports?range=this_week');
+    await h1(page, 'Reports').waitFor();
+    await page.getByRole('button', { name: 'Add “Team activity this week”' }).click();
+    const card = page.getByRole('article', { name: 'Team activity this week' });
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Weekly on Friday at 17:00');
+    const saved = await server.env.store.db.selectFrom('saved_reports').selectAll().where('org_id', '=', server.orgId).execute();
+    expect(saved.map((r) => [r.name, r.owner_id])).toEqual([['Team activity this week', manager.id]]);
+    const users = page.getByRole('region', { name: 'Top users' });
+    await users.getByText('Show the numbers as a table').click();
+    await eventually(async () => (await users.getByRole('table', { name: 'Entries per user' }).getByRole('rowheader').allTextContents()).sort())
+      .toEqual(['Maya Manager', 'Tia Trainee']);
+    expect(await axeViolations(page)).toEqual([]);
+  }, FLOW_TIMEOUT);
+});

@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
   'org_created', 'org_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
+  'alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -16,6 +16,7 @@ import { actionRoutes } from './routes/action-routes.ts';
 import { consoleRoutes } from './routes/console-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { moduleExportRoutes } from './routes/module-export-routes.ts';
+import { alertRoutes } from './routes/alert-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
@@ -215,6 +216,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   integrityRoutes(app, deps);
   consoleRoutes(app, deps);
   moduleExportRoutes(app, deps);
+  alertRoutes(app, deps);
   downloadRoutes(app, deps);
   route(app, '/health', {
     GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),

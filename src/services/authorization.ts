@@ -56,6 +56,7 @@ export function consolePages(actor: Actor) {
     users: isAdministrator(actor),
     settings: isAdministrator(actor),
     empty_recycle_bin: hasSetting(actor, 'recycle_bin_admin'),
+    alerts: hasSetting(actor, 'audit_log'),
   };
 }
 

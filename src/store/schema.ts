@@ -23,6 +23,11 @@ export interface Database {
   rate_limits: RateLimitTable;
   login_failure_tallies: LoginFailureTallyTable;
   console_sessions: ConsoleSessionTable;
+  consumer_cursors: ConsumerCursorTable;
+  alert_rules: AlertRuleTable;
+  alert_deliveries: AlertDeliveryTable;
+  alert_notifications: AlertNotificationTable;
+  alert_quiet: AlertQuietTable;
 }
 
 /**
@@ -294,4 +299,79 @@ export interface ConsoleSessionTable {
   /** The absolute end, however active the session is. */
   expires_at: number;
   revoked_at: number | null;
+}
+
+/** How far a consumer of the chain (`alerts`, ...) has processed an organisation's entries. */
+export interface ConsumerCursorTable {
+  consumer: string;
+  org_id: string;
+  last_seq: number;
+  updated_at: number;
+}
+
+/** An alert rule: conditions (JSON array), actions (JSON array, at most five), the webhook signing secret. */
+export interface AlertRuleTable {
+  id: string;
+  org_id: string;
+  name: string;
+  enabled: number;
+  conditions: string;
+  actions: string;
+  quiet_minutes: number | null;
+  /** Signs the rule's webhooks; never shown after it is first returned. */
+  secret: string | null;
+  /** Whose visibility the rule fires under; null for a rule made by the CLI (the system). */
+  owner_id: string | null;
+  /** The chain head when the rule was made: it fires on later entries only. */
+  created_seq: number;
+  created_at: number;
+  modified_at: number;
+  created_by: string | null;
+  modified_by: string | null;
+}
+
+/** One email or webhook to send: pending (due at next_attempt_at), delivered, or dead. */
+export interface AlertDeliveryTable {
+  id: string;
+  org_id: string;
+  rule_id: string;
+  entry_id: string | null;
+  entry_seq: number | null;
+  action_index: number;
+  /** email | webhook */
+  channel: string;
+  /** The URL, or the recipients joined by commas. */
+  target: string;
+  idempotency_key: string;
+  /** JSON: the rule and the entry as they were when the delivery was made. */
+  payload: string;
+  test: number;
+  /** pending | delivered | dead */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface AlertNotificationTable {
+  id: string;
+  org_id: string;
+  rule_id: string;
+  owner_id: string | null;
+  entry_id: string | null;
+  title: string;
+  payload: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface AlertQuietTable {
+  org_id: string;
+  rule_id: string;
+  /** The user id the quiet period is kept for ('' for entries without a user). */
+  user_key: string;
+  fired_at: number;
 }

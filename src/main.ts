@@ -29,6 +29,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'user', term: 'user', description: 'users: create, update, list, set-password', module: 'cli/commands/user.ts' },
   { name: 'role', term: 'role', description: 'roles', module: 'cli/commands/role.ts' },
   { name: 'profile', term: 'profile', description: 'profiles', module: 'cli/commands/profile.ts' },
+  { name: 'alert', term: 'alert', description: 'alert rules: create, list, test, deliveries and dead letters, retry',
+    module: 'cli/commands/alert.ts' },
 ];
 
 // bin/auditrail.js runs the sources through tsx's require hook. An import() of a .ts file would

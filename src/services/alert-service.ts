@@ -541,10 +541,18 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
     };
   }
 
-  /** Marks notifications read (ids, or all the actor sees); the reader's own state, not audited. */
-  async function markNotificationsRead(actor: Actor, ids: string[] | 'all') {
+  /**
+   * Marks notifications read: `{"ids": [...]}` (at most 200) or `{"all": true}` for every one the
+   * actor sees; the reader's own state, not audited. INVALID_DATA for another body.
+   */
+  async function markNotificationsRead(actor: Actor, body: unknown) {
     requireSetting(actor, 'audit_log');
-    if (ids !== 'all' && ids.some((x) => !isId(x))) throw new AppError('INVALID_DATA', 'ids must be notification ids', { api_name: 'ids' });
+    const b = (body ?? {}) as { ids?: unknown; all?: unknown };
+    const list = Array.isArray(b.ids) && b.ids.length > 0 && b.ids.length <= 200 && b.ids.every(isId) ? b.ids as string[] : null;
+    if (b.all !== true && !list) {
+      throw new AppError('INVALID_DATA', 'send {"ids": [notification ids, at most 200]} or {"all": true}', { api_name: 'ids', json_path: '$.ids' });
+    }
+    const ids: string[] | 'all' = b.all === true ? 'all' : list!;
     const ownerId = isAdministrator(actor) ? undefined : actor.userId ?? '';
     return inTransaction(deps, actor, async (tx) => {
       tx.unaudited('marking alert notifications read: the reader\'s own inbox, no change to audited data');

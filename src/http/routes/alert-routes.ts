@@ -164,12 +164,11 @@ export function alertRoutes(app: FastifyInstance, deps: HttpDeps) {
   route(app, '/api/v1/alert-notifications/read', {
     POST: op({
       summary: 'Mark notifications read: the ids given, or every one the caller sees with {"all": true}',
-      body: z.union([z.object({ ids: z.array(Id).min(1).max(200) }), z.object({ all: z.literal(true) })]),
+      body: documented(z.union([z.object({ ids: z.array(Id).min(1).max(200) }), z.object({ all: z.literal(true) })])),
       responses: { 200: z.object({ marked: z.number().int() }) },
       handler: async (request, _reply, input) => {
         const { actor } = await guard(services.oauth, request, READ);
-        const body = input.body;
-        return { marked: await services.alerts.markNotificationsRead(actor, 'all' in body ? 'all' : body.ids) };
+        return { marked: await services.alerts.markNotificationsRead(actor, input.body) };
       },
     }),
   });

@@ -38,7 +38,7 @@ export interface AlertOptions {
 }
 
 const BATCH = 500;
-const SEND_BATCH = 20;
+const SEND_BATCH = 50;
 const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 3600_000;
 const NOT_FOUND = () => new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
@@ -405,20 +405,30 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
    */
   async function deliverDue(limit = SEND_BATCH, ids?: readonly string[]): Promise<{ id: string; status: string; error: string | null }[]> {
     const claimed = await store.repos.alerts.claimDeliveries(deps.clock(), opts.claimMs, limit, ids);
-    return Promise.all(claimed.map(async (d) => {
+    if (claimed.length === 0) return [];
+    const outcomes = await Promise.all(claimed.map(async (d) => {
       const error = await send(d).catch((e: unknown) => {
         deps.logger.error({ err: e, delivery: d.id }, 'alert delivery failed');
         return 'internal error (see the server log)';
       });
-      const now = deps.clock();
-      const status = error === null ? 'delivered' : d.attempts >= maxAttempts ? 'dead' : 'pending';
-      const settled = await store.repos.alerts.settleDelivery({ id: d.id, claimedUntil: Number(d.next_attempt_at) }, {
-        status, last_error: error, delivered_at: error === null ? now : null, updated_at: now,
-        next_attempt_at: status === 'pending' ? now + retryDelay(d.attempts) : Number(d.next_attempt_at),
-      });
-      if (!settled) deps.logger.warn({ delivery: d.id }, 'an alert delivery\'s claim lapsed while it was sent (another sender repeats it)');
-      return { id: d.id, status, error };
+      return { d, error };
     }));
+    const now = deps.clock();
+    // Every row of one claim carries the same claim time: the delivered ones settle in one statement.
+    const until = Number(claimed[0].next_attempt_at);
+    const delivered = outcomes.filter((o) => o.error === null).map((o) => o.d.id);
+    if (await store.repos.alerts.settleDelivered(delivered, until, now) < delivered.length) {
+      deps.logger.warn({ deliveries: delivered }, 'an alert delivery\'s claim lapsed while it was sent (another sender repeats it)');
+    }
+    for (const { d, error } of outcomes) {
+      if (error === null) continue;
+      const dead = d.attempts >= maxAttempts;
+      await store.repos.alerts.settleDelivery({ id: d.id, claimedUntil: until }, {
+        status: dead ? 'dead' : 'pending', last_error: error, delivered_at: null, updated_at: now,
+        next_attempt_at: dead ? until : now + retryDelay(d.attempts),
+      });
+    }
+    return outcomes.map(({ d, error }) => ({ id: d.id, status: error === null ? 'delivered' : d.attempts >= maxAttempts ? 'dead' : 'pending', error }));
   }
 
   /**

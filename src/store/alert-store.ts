@@ -90,6 +90,14 @@ export async function settleDelivery(db: Db, d: { id: string; claimedUntil: numb
   return Number(r.numUpdatedRows) === 1;
 }
 
+/** Marks delivered, in one statement, the deliveries of one claim (they share `claimedUntil`) that it still holds. */
+export async function settleDelivered(db: Db, ids: readonly string[], claimedUntil: number, now: number) {
+  if (ids.length === 0) return 0;
+  const r = await db.updateTable('alert_deliveries').set({ status: 'delivered', delivered_at: now, last_error: null, updated_at: now })
+    .where('id', 'in', ids).where('status', '=', 'pending').where('next_attempt_at', '=', claimedUntil).executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** A dead delivery back to pending, due now, its attempts counted afresh; false unless it was dead. */
 export async function reviveDelivery(db: Db, orgId: string, id: string, now: number) {
   const r = await db.updateTable('alert_deliveries').set({ status: 'pending', attempts: 0, next_attempt_at: now, updated_at: now })

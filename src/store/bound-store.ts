@@ -156,7 +156,7 @@ class Alerts extends area(
     countRules: alerts.countRules, getDelivery: alerts.getDelivery, deliveriesByIds: alerts.deliveriesByIds,
     listDeliveries: alerts.listDeliveries, anyDeliveryDue: alerts.anyDeliveryDue, listNotifications: alerts.listNotifications,
     countUnread: alerts.countUnread, getQuiet: alerts.getQuiet },
-  { ...ALERT_WRITES, settleDelivery: alerts.settleDelivery, pruneDelivered: alerts.pruneDelivered },
+  { ...ALERT_WRITES, settleDelivery: alerts.settleDelivery, settleDelivered: alerts.settleDelivered, pruneDelivered: alerts.pruneDelivered },
 ) {
   /** Claims due deliveries (claimDeliveries): a sender's bookkeeping, like a job claim. */
   claimDeliveries(now: number, leaseMs: number, limit: number, ids?: readonly string[]) {

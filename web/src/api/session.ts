@@ -11,7 +11,8 @@ export interface Session {
   permissions: Record<string, unknown>;
   org: { id: string; name: string; time_zone: string };
   /** What the server lets this user use: the console hides the rest (the server still decides). */
-  pages: { audit_log: boolean; recycle_bin: boolean; exports: boolean; users: boolean; settings: boolean; empty_recycle_bin: boolean };
+  pages: { audit_log: boolean; recycle_bin: boolean; exports: boolean; users: boolean; settings: boolean; empty_recycle_bin: boolean;
+    alerts: boolean };
   csrf_token: string;
   idle_timeout_seconds: number;
 }

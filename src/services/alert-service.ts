@@ -337,6 +337,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
     const ctx = await orgContext(s, orgId);
     if (!ctx) return;
     const sees = new Map(rules.map((r) => [r.id, ruleSees(r, ctx)]));
+    const conditions = new Map(rules.map((r) => [r.id, JSON.parse(r.conditions) as AlertCondition[]]));
     const payloadOf = await payloadsOf(s, rows, ctx);
     const deliveries: AlertDeliveryTable[] = [];
     const notifications: AlertNotificationTable[] = [];
@@ -345,7 +346,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
       const event = eventOf(row, ctx);
       for (const rule of rules) {
         if (Number(row.seq) <= Number(rule.created_seq) || !sees.get(rule.id)!(row.actor_id)) continue;
-        if (!matchesConditions(JSON.parse(rule.conditions) as AlertCondition[], event)) continue;
+        if (!matchesConditions(conditions.get(rule.id)!, event)) continue;
         if (rule.quiet_minutes !== null) {
           // Quiet per user and rule, measured in the entries' own time, so a replay decides alike.
           const key = `${rule.id}:${row.actor_id ?? ''}`;
@@ -378,10 +379,10 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
   // ---- sending --------------------------------------------------------------------------------
 
   /** Sends one claimed delivery; the error in words when it failed. */
-  async function send(d: AlertDeliveryTable): Promise<string | null> {
+  async function send(d: AlertDeliveryTable, ruleOf: (d: AlertDeliveryTable) => Promise<AlertRuleTable | undefined>): Promise<string | null> {
     const payload = JSON.parse(d.payload) as DeliveryPayload;
     if (d.channel === 'webhook') {
-      const rule = await store.repos.alerts.getRule(d.org_id, d.rule_id);
+      const rule = await ruleOf(d);
       if (!rule || rule.secret === null) return 'the rule was deleted';
       const body = {
         event: d.test ? 'alert.test' : 'alert.triggered', delivery_id: d.id, idempotency_key: d.idempotency_key,
@@ -406,8 +407,14 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
   async function deliverDue(limit = SEND_BATCH, ids?: readonly string[]): Promise<{ id: string; status: string; error: string | null }[]> {
     const claimed = await store.repos.alerts.claimDeliveries(deps.clock(), opts.claimMs, limit, ids);
     if (claimed.length === 0) return [];
+    // Each rule's secret is read once per claim, as it is now (a rule deleted meanwhile signs nothing).
+    const rules = new Map<string, Promise<AlertRuleTable | undefined>>();
+    const ruleOf = (d: AlertDeliveryTable) => {
+      if (!rules.has(d.rule_id)) rules.set(d.rule_id, store.repos.alerts.getRule(d.org_id, d.rule_id));
+      return rules.get(d.rule_id)!;
+    };
     const outcomes = await Promise.all(claimed.map(async (d) => {
-      const error = await send(d).catch((e: unknown) => {
+      const error = await send(d, ruleOf).catch((e: unknown) => {
         deps.logger.error({ err: e, delivery: d.id }, 'alert delivery failed');
         return 'internal error (see the server log)';
       });

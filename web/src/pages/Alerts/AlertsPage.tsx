@@ -136,7 +136,7 @@ export default function AlertsPage() {
           </Alert>
         )}
         {tested && (
-          <Alert color={tested.ok ? 'green' : 'red'} title={`Test of “${tested.rule}”`} mb="sm" role="status" withCloseButton closeButtonLabel="Dismiss"
+          <Alert color={tested.ok ? 'indigo' : 'red'} title={`Test of “${tested.rule}”`} mb="sm" role="status" withCloseButton closeButtonLabel="Dismiss"
             onClose={() => setTested(null)}>
             <Text size="sm">{tested.text}</Text>
           </Alert>
@@ -204,7 +204,7 @@ export default function AlertsPage() {
                           <Table.Td><Text size="sm">{d.rule.name}{d.test ? ' (test)' : ''}</Text></Table.Td>
                           <Table.Td><Text size="sm">{d.channel === 'email' ? 'Email' : 'Webhook'}: {d.target}</Text></Table.Td>
                           <Table.Td>
-                            <Badge variant="light" color={d.status === 'delivered' ? 'green' : d.status === 'dead' ? 'red' : 'orange'}>
+                            <Badge variant={d.status === 'pending' ? 'light' : 'filled'} color={d.status === 'delivered' ? 'green' : d.status === 'dead' ? 'red' : 'orange'}>
                               {d.status === 'dead' ? 'Dead letter' : actionLabel(d.status)}
                             </Badge>
                           </Table.Td>

@@ -204,7 +204,7 @@ export default function AlertsPage() {
                           <Table.Td><Text size="sm">{d.rule.name}{d.test ? ' (test)' : ''}</Text></Table.Td>
                           <Table.Td><Text size="sm">{d.channel === 'email' ? 'Email' : 'Webhook'}: {d.target}</Text></Table.Td>
                           <Table.Td>
-                            <Badge variant={d.status === 'pending' ? 'light' : 'filled'} color={d.status === 'delivered' ? 'green' : d.status === 'dead' ? 'red' : 'orange'}>
+                            <Badge variant={d.status === 'pending' ? 'light' : 'filled'} color={d.status === 'delivered' ? 'teal' : d.status === 'dead' ? 'red' : 'orange'}>
                               {d.status === 'dead' ? 'Dead letter' : actionLabel(d.status)}
                             </Badge>
                           </Table.Td>

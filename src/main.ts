@@ -34,6 +34,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'profile', term: 'profile', description: 'profiles', module: 'cli/commands/profile.ts' },
   { name: 'report', term: 'report', description: 'activity reports, saved reports and their scheduled runs', module: 'cli/commands/report.ts' },
   { name: 'sharing', term: 'sharing', description: 'data sharing: default access per module, sharing rules', module: 'cli/commands/sharing.ts' },
+  { name: 'alert', term: 'alert', description: 'alert rules: create, list, test, deliveries and dead letters, retry',
+    module: 'cli/commands/alert.ts' },
 ];
 
 // bin/auditrail.js runs the sources through tsx's require hook. An import() of a .ts file would

@@ -8,6 +8,7 @@ import { openStore, type Store } from '../src/store/db.ts';
 import { createRuntime, type Runtime } from '../src/services/runtime.ts';
 import { createHttpApp } from '../src/http/create-http-app.ts';
 import type { Actor } from '../src/services/context.ts';
+import type { AlertsConfig } from '../src/services/index.ts';
 
 /** PostgreSQL for tests: set AUDITRAIL_TEST_PG_URL (CI does) to run the PostgreSQL variants. */
 export const PG_URL = process.env.AUDITRAIL_TEST_PG_URL;
@@ -62,6 +63,8 @@ export interface EnvOptions {
   keyDir?: string;
   /** A witness that receives every signed head. */
   headsUrl?: string;
+  /** Outgoing alerts (SMTP URL, plain-http webhooks, claim lease). */
+  alerts?: AlertsConfig;
 }
 
 export async function createEnv(backend: Backend = 'sqlite', opts: EnvOptions = {}): Promise<TestEnv> {
@@ -78,7 +81,8 @@ export async function createEnv(backend: Backend = 'sqlite', opts: EnvOptions = 
   }
   let now = Date.now();
   const rt = createRuntime(store, silentLogger, { clock: () => now, exportLimits: opts.exportLimits,
-    keyDir: opts.keyDir ?? (opts.dataDir ? `${opts.dataDir}/integrity` : null), headsUrl: opts.headsUrl, blobDir: opts.dataDir ? `${opts.dataDir}/exports` : null });
+    keyDir: opts.keyDir ?? (opts.dataDir ? `${opts.dataDir}/integrity` : null), headsUrl: opts.headsUrl, blobDir: opts.dataDir ? `${opts.dataDir}/exports` : null,
+    alerts: opts.alerts });
   await rt.services.integrity.ensureRegistered();
   return {
     store, rt,

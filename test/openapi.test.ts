@@ -56,6 +56,10 @@ describe('GET /api/openapi.json', () => {
       ['GET', '/crm/v8/settings/audit_log_export', '/crm/v8/settings/audit_log_export'],
       ['POST', '/crm/v8/settings/audit_log_export', '/crm/v8/settings/audit_log_export', {}],
       ['GET', '/api/integrity/public-key', '/api/integrity/public-key'], ['GET', '/health', '/health'],
+      ['POST', '/api/v1/alert-rules', '/api/v1/alert-rules', { name: 'Schema', conditions: [{ type: 'action', operator: 'is', values: ['deleted'] }],
+        actions: [{ type: 'notification' }, { type: 'webhook', url: 'https://hooks.example.com/a' }] }],
+      ['GET', '/api/v1/alert-rules', '/api/v1/alert-rules'], ['GET', '/api/v1/alert-deliveries?status=dead', '/api/v1/alert-deliveries'],
+      ['GET', '/api/v1/alert-notifications', '/api/v1/alert-notifications'],
     ];
     const declared = new Map(routesOf(app).map((r) => [`${r.method} ${r.url}`, r.operation!]));
     for (const [method, url, pattern, payload] of calls) {

@@ -84,6 +84,11 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
     if (!job.scheduled) throw new Error('not scheduled');
     ids.job = job.jobId;
     ids.export = (await t.env.rt.services.exports.create(admin, {})).id;
+    // An alert rule of the victim's, with a delivery (to a port nobody listens on) and a notification.
+    const rule = await t.env.rt.services.alerts.createRule(admin, { name: 'Victim rule', conditions: [{ type: 'action', values: ['deleted'] }],
+      actions: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }, { type: 'notification' }] });
+    ids.rule = rule.rule.id;
+    ids.delivery = (await t.env.rt.services.alerts.testRule(admin, ids.rule)).deliveries[0].id;
     auth.victimAdmin = await t.authFor();
     // A user whose profile grants nothing, holding a token issued while they were an Administrator.
     const nothing = await dir.cloneProfile(admin, ids.profile, { name: 'Nothing', permissions: {
@@ -98,7 +103,7 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
   /** The route's URL with the victim organisation's ids in its parameters. */
   function urlOf(r: RouteEntry, module = 'Leads') {
     const kind = /\/users\//.test(r.url) ? 'user' : /\/roles\//.test(r.url) ? 'role' : /\/profiles\//.test(r.url) ? 'profile'
-      : /\/jobs\//.test(r.url) ? 'job' : /audit_?log(_export)?\//.test(r.url) ? 'export' : /recycle_bin\//.test(r.url) ? 'binned' : 'lead';
+      : /\/jobs\//.test(r.url) ? 'job' : /alert-rules\//.test(r.url) ? 'rule' : /alert-deliveries\//.test(r.url) ? 'delivery' : /audit_?log(_export)?\//.test(r.url) ? 'export' : /recycle_bin\//.test(r.url) ? 'binned' : 'lead';
     return r.url.replace(':module', module).replace(':api_name', 'Leads').replace(':related', 'Notes').replace(':zgid', ids.zgid)
       .replace(':file', 'AuditLog.csv').replace(':att', ids.lead).replace(':id', ids[kind])
       + (QUERIES[key(r)] ?? '').replace(/:(lead|binned)/, (_m, k: string) => ids[k]);
@@ -164,7 +169,7 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
       const res = await call(r, auth.otherAdmin);
       expect(res.statusCode, `${key(r)}: ${res.body}`).toBeLessThan(500);
       expect(res.body, key(r)).not.toMatch(/Victim|victim\.example/);
-      for (const k of ['lead', 'binned', 'job', 'export']) {
+      for (const k of ['lead', 'binned', 'job', 'export', 'rule', 'delivery']) {
         if (res.statusCode < 300) expect(res.body, `${key(r)} shows the victim's ${k}`).not.toContain(ids[k]);
       }
     }

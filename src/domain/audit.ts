@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
   'finding_acknowledged',
   'report_created', 'report_updated', 'report_deleted',
+  'alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -23,7 +23,9 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
   const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity'),
     blobDir: path.join(config.dataDir, 'exports'), headsUrl: config.headsUrl,
     sessions: { idleMs: config.sessionIdleMinutes * 60_000, maxAgeMs: 12 * 3600_000 },
-    mailer: createMailer(config.smtpUrl, config.smtpFrom), webhookAllowHttp: config.webhookAllowHttp });
+    mailer: createMailer(config.smtpUrl, config.smtpFrom), webhookAllowHttp: config.webhookAllowHttp,
+    alerts: { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookAllowHttp: config.webhookAllowHttp, claimMs: config.workerLeaseMs,
+      consoleUrl: config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` } });
   await rt.services.integrity.ensureRegistered();
   return rt;
 }

@@ -19,6 +19,7 @@ import { sharingRoutes } from './routes/sharing-routes.ts';
 import { moduleExportRoutes } from './routes/module-export-routes.ts';
 import { findingRoutes } from './routes/finding-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
+import { alertRoutes } from './routes/alert-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
@@ -221,6 +222,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   moduleExportRoutes(app, deps);
   findingRoutes(app, deps);
   reportRoutes(app, deps);
+  alertRoutes(app, deps);
   downloadRoutes(app, deps);
   route(app, '/health', {
     GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),

@@ -4,7 +4,9 @@ import { createWorker, type WorkerOptions } from './worker.ts';
 const HOUR = 3600_000;
 
 /** The worker with every job kind and maintenance task of the application. */
-export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, 'leaseMs' | 'pollMs' | 'id'>> & { maintenance?: boolean } = {}) {
+export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, 'leaseMs' | 'pollMs' | 'id'>> & { maintenance?: boolean;
+  /** How often a running worker looks for new entries and due alert deliveries (default 200 ms). */
+  alertPollMs?: number } = {}) {
   const { services } = rt;
   return createWorker(rt.deps, {
     ...opts,
@@ -25,7 +27,14 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       // Scheduled reports: each due period's run is queued as its own job (report_run), once.
       { name: 'report_schedules', everyMs: 60_000, run: () => services.reports.queueDueRuns() },
       { name: 'ended_sessions', everyMs: HOUR, run: async () => Number((await services.sessions.pruneSessions())[0]?.numDeletedRows ?? 0) },
+      // The alert pipeline's cluster-wide round, even where no worker polls (and the jobs table
+      // shows it runs); a day of its runs is kept.
+      { name: 'alerts', everyMs: 5000, keepMs: 24 * HOUR,
+        run: async () => ({ ...(await services.alerts.pump()), pruned: await services.alerts.pruneDelivered() }) },
     ],
+    // Prompt delivery: every running worker looks for new entries and due deliveries this often
+    // (two small queries when there is nothing to do).
+    background: [{ name: 'alerts', everyMs: opts.alertPollMs ?? 200, run: () => services.alerts.pump() }],
     onFailed: async (store, job) => {
       if (job.kind === 'audit_log_export') await services.exports.markFailed(store, job.id);
       if (job.kind === 'report_run') await services.reports.markRunFailed(store, job);

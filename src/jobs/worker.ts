@@ -15,7 +15,13 @@ export interface WorkerOptions {
    * cluster: each worker enqueues the period's job of kind `name` under an id made of the name
    * and the period, so however many workers try, the period has one job, run by one of them.
    */
-  periodic?: { name: string; everyMs: number; run: JobHandler }[];
+  periodic?: { name: string; everyMs: number; run: JobHandler; keepMs?: number }[];
+  /**
+   * Work every running worker polls for between (and during) jobs, on its own timer: the alert
+   * pump, woken within `everyMs` of a write on any node. Such work must be safe to run on many
+   * nodes at once by its own means (the feed's cursor transaction, delivery claims); it is no job.
+   */
+  background?: { name: string; everyMs: number; run: () => Promise<unknown> }[];
   /** Runs in the transaction that ends a job as failed for good (an export marks itself Failed). */
   onFailed?: (store: BoundStore, job: JobTable) => Promise<void>;
   leaseMs?: number;
@@ -137,14 +143,34 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
       await jobs.insertOnce(
         queuedJob(`${p.name}@${new Date(period * p.everyMs).toISOString()}`, '', p.name, '{}', 3, now));
       // Each period leaves a row; keep a month of them, so the queue does not grow for ever.
-      await jobs.pruneEndedPeriodic(p.name, now - PERIODIC_HISTORY_MS);
+      await jobs.pruneEndedPeriodic(p.name, now - (p.keepMs ?? PERIODIC_HISTORY_MS));
       scheduled.set(p.name, period);
     }
   }
 
+  const backgroundLoops: Promise<void>[] = [];
+  const wakers = new Set<() => void>();
+  const pause = (ms: number) => new Promise<void>((r) => {
+    const t = setTimeout(() => { wakers.delete(done); r(); }, ms);
+    const done = () => { clearTimeout(t); r(); };
+    wakers.add(done);
+  });
+
   function start() {
     if (running) return;
     running = true;
+    for (const b of opts.background ?? []) {
+      backgroundLoops.push((async () => {
+        while (running) {
+          try {
+            await b.run();
+          } catch (e) {
+            log.error({ err: e, task: b.name }, 'background task failed');
+          }
+          if (running) await pause(b.everyMs);
+        }
+      })());
+    }
     loop = (async () => {
       while (running) {
         try {
@@ -160,7 +186,9 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
 
   async function stop() {
     running = false;
+    for (const w of [...wakers]) w();
     await loop;
+    await Promise.all(backgroundLoops.splice(0));
   }
 
   return { id, start, stop, runOnce };

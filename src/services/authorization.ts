@@ -62,6 +62,7 @@ export function consolePages(actor: Actor) {
     settings: isAdministrator(actor),
     findings: hasSetting(actor, 'audit_log'),
     empty_recycle_bin: hasSetting(actor, 'recycle_bin_admin'),
+    alerts: hasSetting(actor, 'audit_log'),
   };
 }
 

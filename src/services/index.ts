@@ -16,18 +16,36 @@ import type { BlobStore } from '../store/blob-store.ts';
 import { createSessionService, type SessionOptions } from './session-service.ts';
 import { createFindingService } from './finding-service.ts';
 import { createReportService } from './report-service.ts';
-import { createMailer, type Mailer } from './mailer.ts';
 import { createSharingService } from './sharing-service.ts';
+import { createEntryFeed } from './entry-feed.ts';
+import { createAlertService } from './alert-service.ts';
+import { createMailer, type Mailer } from './mailer.ts';
+
+/** Outgoing alerts: SMTP, webhooks, and the console's address for links (config: AUDITRAIL_SMTP_URL, ...). */
+export interface AlertsConfig {
+  smtpUrl?: string;
+  smtpFrom?: string;
+  webhookAllowHttp?: boolean;
+  /** How long a sender's claim on a delivery lasts (default 30 s). */
+  claimMs?: number;
+  /** Where people reach the console, for links in emails (default: the public URL). */
+  consoleUrl?: string;
+}
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
   exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions; sessions?: SessionOptions;
-  mailer?: Mailer; webhookAllowHttp?: boolean }) {
+  mailer?: Mailer; webhookAllowHttp?: boolean; alerts?: AlertsConfig }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
   const heads = createHeadsService(deps, integrity, opts.heads ?? { logFile: null, witnessUrl: null });
   const records = createRecordService(deps);
   const directory = createDirectoryService(deps);
+  const feed = createEntryFeed(deps);
+  const a = opts.alerts ?? {};
   return {
+    feed,
+    alerts: createAlertService(deps, feed, { mailer: createMailer(a.smtpUrl, a.smtpFrom ?? 'auditrail <auditrail@localhost>'),
+      webhookAllowHttp: a.webhookAllowHttp ?? false, consoleUrl: a.consoleUrl ?? opts.publicUrl ?? 'http://127.0.0.1:4000', claimMs: a.claimMs ?? 30_000 }),
     actions: createCrmActionsService(deps, records),
     integrity,
     heads,

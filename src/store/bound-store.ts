@@ -1,6 +1,8 @@
 import type { AuditEntryInput } from '../domain/audit.ts';
 import type { Db, Store, StoreDialect } from './db.ts';
+import * as alerts from './alert-store.ts';
 import * as audit from './audit-store.ts';
+import * as cursors from './cursor-store.ts';
 import * as auditQuery from './audit-query-store.ts';
 import * as bin from './bin-store.ts';
 import * as dir from './directory-store.ts';
@@ -153,6 +155,34 @@ const Kv = area({ get: kv.getValue }, { sharedSecret: kv.sharedSecret, put: kv.p
 /** Reads of the audit chain; appending is the transaction's alone (runTransaction). */
 const Audit = area({ head: audit.getAuditHead, count: audit.countAuditEntries, stream: audit.streamChain }, {});
 
+const CURSOR_WRITES = { ensure: cursors.ensureCursor, advance: cursors.advanceCursor, set: cursors.setCursor };
+class Cursors extends area(
+  { get: cursors.getCursor, entriesAfter: cursors.entriesAfter, lagging: cursors.laggingCursors, ofOrg: cursors.orgCursors },
+  CURSOR_WRITES,
+) {
+  /** The cursor, locked for the rest of the transaction (lockCursor). */
+  lock(consumer: string, orgId: string) {
+    return cursors.lockCursor(this.b.db, this.b.dialect, consumer, orgId);
+  }
+}
+
+const ALERT_WRITES = { insertRule: alerts.insertRule, updateRule: alerts.updateRule, deleteRule: alerts.deleteRule,
+    insertDeliveries: alerts.insertDeliveries, reviveDelivery: alerts.reviveDelivery, insertNotifications: alerts.insertNotifications,
+    markNotificationsRead: alerts.markNotificationsRead, putQuiet: alerts.putQuiet };
+class Alerts extends area(
+  { getRule: alerts.getRule, ruleByName: alerts.ruleByName, listRules: alerts.listRules, enabledRules: alerts.enabledRules,
+    countRules: alerts.countRules, getDelivery: alerts.getDelivery, deliveriesByIds: alerts.deliveriesByIds,
+    listDeliveries: alerts.listDeliveries, anyDeliveryDue: alerts.anyDeliveryDue, listNotifications: alerts.listNotifications,
+    countUnread: alerts.countUnread, getQuiet: alerts.getQuiet },
+  { ...ALERT_WRITES, settleDelivery: alerts.settleDelivery, settleDelivered: alerts.settleDelivered, pruneDelivered: alerts.pruneDelivered },
+) {
+  /** Claims due deliveries (claimDeliveries): a sender's bookkeeping, like a job claim. */
+  claimDeliveries(now: number, leaseMs: number, limit: number, ids?: readonly string[]) {
+    this.b.wrote = true;
+    return alerts.claimDeliveries(this.b.db, this.b.dialect, now, leaseMs, limit, ids);
+  }
+}
+
 const BINDING = Symbol('binding');
 
 export class BoundStore {
@@ -169,6 +199,8 @@ export class BoundStore {
   readonly kv: InstanceType<typeof Kv>;
   readonly findings: InstanceType<typeof Findings>;
   readonly reports: InstanceType<typeof Reports>;
+  readonly cursors: Cursors;
+  readonly alerts: Alerts;
   readonly [BINDING]: Binding;
 
   constructor(b: Binding) {
@@ -186,6 +218,8 @@ export class BoundStore {
     this.kv = new Kv(b);
     this.findings = new Findings(b);
     this.reports = new Reports(b);
+    this.cursors = new Cursors(b);
+    this.alerts = new Alerts(b);
   }
 }
 
@@ -199,9 +233,12 @@ type ReadsOf<A, W> = Omit<A, keyof W>;
  * claims and leases, export status, rate-limit counters, a session's last activity, signed heads
  * and keys.
  */
-export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings' | 'reports'> & {
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings' | 'reports' | 'cursors' | 'alerts'> & {
   readonly findings: ReadsOf<InstanceType<typeof Findings>, typeof FINDING_WRITES>;
   readonly reports: ReadsOf<InstanceType<typeof Reports>, typeof REPORT_WRITES>;
+  readonly cursors: ReadsOf<Cursors, typeof CURSOR_WRITES>;
+  /** Claiming and settling deliveries is a sender's bookkeeping; rules, notifications and new deliveries change in transactions. */
+  readonly alerts: ReadsOf<Alerts, typeof ALERT_WRITES>;
   readonly sessions: ReadsOf<InstanceType<typeof Sessions>, typeof SESSION_WRITES>;
   readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
   readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;

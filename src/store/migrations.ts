@@ -413,6 +413,79 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.createIndex('report_runs_period').on('report_runs').columns(['org_id', 'report_id', 'period_start']).unique().execute();
       },
     },
+    '0010_alerts': {
+      async up(db: Kysely<unknown>) {
+        // Where each consumer of the chain (alerts, later findings and streams) has got to in each
+        // organisation: the last sequence number it processed, advanced in the transaction that
+        // records what it produced.
+        await db.schema.createTable('consumer_cursors')
+          .addColumn('consumer', 'text', (c) => c.notNull())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('last_seq', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('consumer_cursors_pk', ['consumer', 'org_id'])
+          .execute();
+        await db.schema.createTable('alert_rules')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('enabled', 'integer', (c) => c.notNull())
+          .addColumn('conditions', 'text', (c) => c.notNull())
+          .addColumn('actions', 'text', (c) => c.notNull())
+          .addColumn('quiet_minutes', 'integer')
+          .addColumn('secret', 'text')
+          .addColumn('owner_id', 'text')
+          .addColumn('created_seq', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('modified_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('modified_by', 'text')
+          .addUniqueConstraint('alert_rules_org_name', ['org_id', 'name'])
+          .execute();
+        await db.schema.createTable('alert_deliveries')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('rule_id', 'text', (c) => c.notNull())
+          .addColumn('entry_id', 'text')
+          .addColumn('entry_seq', 'bigint')
+          .addColumn('action_index', 'integer', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('idempotency_key', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('test', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('delivered_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('alert_deliveries_due').on('alert_deliveries').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('alert_deliveries_org').on('alert_deliveries').columns(['org_id', 'created_at']).execute();
+        await db.schema.createTable('alert_notifications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('rule_id', 'text', (c) => c.notNull())
+          .addColumn('owner_id', 'text')
+          .addColumn('entry_id', 'text')
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('read_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('alert_notifications_org').on('alert_notifications').columns(['org_id', 'created_at']).execute();
+        // The last time a rule fired for a user: its quiet period runs from there.
+        await db.schema.createTable('alert_quiet')
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('rule_id', 'text', (c) => c.notNull())
+          .addColumn('user_key', 'text', (c) => c.notNull())
+          .addColumn('fired_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('alert_quiet_pk', ['rule_id', 'user_key'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -28,6 +28,11 @@ export interface Database {
   finding_settings: FindingSettingsTable;
   saved_reports: SavedReportTable;
   report_runs: ReportRunTable;
+  consumer_cursors: ConsumerCursorTable;
+  alert_rules: AlertRuleTable;
+  alert_deliveries: AlertDeliveryTable;
+  alert_notifications: AlertNotificationTable;
+  alert_quiet: AlertQuietTable;
 }
 
 /** A saved activity report of one owner: its query, optional schedule and where runs go. */
@@ -373,4 +378,79 @@ export interface FindingSettingsTable {
   org_id: string;
   settings: string;
   updated_at: number;
+}
+
+/** How far a consumer of the chain (`alerts`, ...) has processed an organisation's entries. */
+export interface ConsumerCursorTable {
+  consumer: string;
+  org_id: string;
+  last_seq: number;
+  updated_at: number;
+}
+
+/** An alert rule: conditions (JSON array), actions (JSON array, at most five), the webhook signing secret. */
+export interface AlertRuleTable {
+  id: string;
+  org_id: string;
+  name: string;
+  enabled: number;
+  conditions: string;
+  actions: string;
+  quiet_minutes: number | null;
+  /** Signs the rule's webhooks; never shown after it is first returned. */
+  secret: string | null;
+  /** Whose visibility the rule fires under; null for a rule made by the CLI (the system). */
+  owner_id: string | null;
+  /** The chain head when the rule was made: it fires on later entries only. */
+  created_seq: number;
+  created_at: number;
+  modified_at: number;
+  created_by: string | null;
+  modified_by: string | null;
+}
+
+/** One email or webhook to send: pending (due at next_attempt_at), delivered, or dead. */
+export interface AlertDeliveryTable {
+  id: string;
+  org_id: string;
+  rule_id: string;
+  entry_id: string | null;
+  entry_seq: number | null;
+  action_index: number;
+  /** email | webhook */
+  channel: string;
+  /** The URL, or the recipients joined by commas. */
+  target: string;
+  idempotency_key: string;
+  /** JSON: the rule and the entry as they were when the delivery was made. */
+  payload: string;
+  test: number;
+  /** pending | delivered | dead */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface AlertNotificationTable {
+  id: string;
+  org_id: string;
+  rule_id: string;
+  owner_id: string | null;
+  entry_id: string | null;
+  title: string;
+  payload: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface AlertQuietTable {
+  org_id: string;
+  rule_id: string;
+  /** The user id the quiet period is kept for ('' for entries without a user). */
+  user_key: string;
+  fired_at: number;
 }

@@ -1,8 +1,9 @@
 import { Suspense } from 'react';
-import { AppShell, Burger, Group, NavLink, Text, Button, Box } from '@mantine/core';
+import { AppShell, Badge, Burger, Group, NavLink, Text, Button, Box } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Outlet, useLocation } from 'react-router';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { listNotifications } from '../api/alerts.ts';
 import { useSession } from '../session.tsx';
 import { signOut } from '../api/session.ts';
 import { LoadingState } from './States.tsx';
@@ -17,6 +18,7 @@ export function pagesFor(session: Session) {
     { to: '/recycle-bin', label: 'Recycle Bin', allowed: session.pages.recycle_bin },
     { to: '/exports', label: 'Exports', allowed: session.pages.exports },
     { to: '/findings', label: 'Findings', allowed: session.pages.findings },
+    { to: '/alerts', label: 'Alerts', allowed: session.pages.alerts },
     { to: '/users', label: 'Users', allowed: session.pages.users },
     { to: '/settings', label: 'Settings', allowed: session.pages.settings },
   ];
@@ -29,6 +31,10 @@ export function Layout() {
   const location = useLocation();
   const client = useQueryClient();
   const pages = pagesFor(session).filter((p) => p.allowed);
+  // The unread alert notifications, beside the Alerts entry (the Alerts page lists them).
+  const notes = useQuery({ queryKey: ['alerts', 'notifications'], queryFn: listNotifications, enabled: session.pages.alerts,
+    refetchInterval: 30_000 });
+  const unread = notes.data?.unread ?? 0;
   return (
     <>
     <a className="skip-link" href="#main">Skip to content</a>
@@ -51,6 +57,7 @@ export function Layout() {
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
         {pages.map((p) => (
           <NavLink key={p.to} component={Link} to={p.to} label={p.label} onClick={close}
+            rightSection={p.to === '/alerts' && unread > 0 ? <Badge size="sm" color="red" aria-label={`${unread} unread notifications`}>{unread}</Badge> : undefined}
             active={location.pathname.startsWith(p.to)} aria-current={location.pathname.startsWith(p.to) ? 'page' : undefined} />
         ))}
         <Box mt="auto" p="xs">

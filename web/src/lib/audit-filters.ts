@@ -19,12 +19,13 @@ export const AUDIT_ACTIONS = [
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
   'finding_acknowledged',
   'report_created', 'report_updated', 'report_deleted',
+  'alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried',
 ] as const;
 
 export const AUDIT_SOURCES = ['crm_ui', 'api', 'import', 'workflow', 'system', 'mass_action', 'merge', 'conversion', 'retention'] as const;
 
 /** Setup areas an entry can be about besides the CRM modules (the server's AUDIT_MODULES). */
-export const SETUP_MODULES = ['users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'reports'] as const;
+export const SETUP_MODULES = ['users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'reports', 'alert_rules'] as const;
 
 const SOURCE_LABELS: Record<string, string> = {
   crm_ui: 'Console', api: 'API', import: 'Import', workflow: 'Workflow', system: 'System', mass_action: 'Mass action',

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_FORM, formOf, formProblems, inputOf, describeCondition } from './ruleForm.ts';
+
+describe('the alert rule form', () => {
+  it('turns into the API\'s rule and back', () => {
+    const f = { ...EMPTY_FORM, name: ' Delete, Deals ', conditions: [{ type: 'action' as const, operator: 'is' as const, values: ['deleted'] }],
+      emails: ['a@x.example'], webhooks: ['https://hooks.example/x'], notify: true, quietMinutes: 10 as const, webhookSecret: 'sixteen-characters' };
+    const input = inputOf(f, true);
+    expect(input).toEqual({ name: 'Delete, Deals', enabled: true, conditions: [{ type: 'action', operator: 'is', values: ['deleted'] }],
+      actions: [{ type: 'email', to: ['a@x.example'] }, { type: 'webhook', url: 'https://hooks.example/x' }, { type: 'notification' }],
+      quiet_minutes: 10, webhook_secret: 'sixteen-characters' });
+    expect(inputOf(f, false).webhook_secret).toBeUndefined();
+    const back = formOf({ id: '1', ...input, quiet_minutes: 10, has_webhook_secret: true, owner: null, created_time: '', modified_time: '', enabled: true });
+    expect(back).toEqual({ ...f, name: 'Delete, Deals', webhookSecret: '' });
+  });
+
+  it('says what is missing before asking the server', () => {
+    const problems = formProblems({ ...EMPTY_FORM, notify: false, webhookSecret: 'short' }).map((p) => p.field);
+    expect(problems).toEqual(['name', 'condition-0', 'actions', 'secret']);
+  });
+
+  it('reads a condition as words', () => {
+    expect(describeCondition({ type: 'profile', operator: 'is_not', values: ['7'] }, () => 'Administrator')).toBe('User\'s profile is not Administrator');
+  });
+});

@@ -1,0 +1,78 @@
+import type { AlertAction, AlertCondition, AlertRule, ConditionType, RuleInput } from '../../api/alerts.ts';
+import { MAX_ACTIONS } from '../../api/alerts.ts';
+
+/** The rule editor's state and its translation to and from the API's rule. Pure. */
+
+export interface ConditionRow { type: ConditionType; operator: 'is' | 'is_not'; values: string[] }
+
+export interface RuleForm {
+  name: string;
+  enabled: boolean;
+  conditions: ConditionRow[];
+  emails: string[];
+  webhooks: string[];
+  notify: boolean;
+  quietMinutes: number | '';
+  webhookSecret: string;
+}
+
+export const FINDING_KINDS = ['failed_login_burst', 'mass_deletion', 'data_leaving', 'permission_change', 'off_hours', 'activity_burst'] as const;
+
+export const CONDITION_LABELS: Record<ConditionType, string> = {
+  action: 'Action', module: 'Module', user: 'User', profile: 'User\'s profile', role: 'User\'s role', source: 'Source',
+  field: 'Changed field', finding: 'Anomaly finding',
+};
+
+export const EMPTY_FORM: RuleForm = {
+  name: '', enabled: true, conditions: [{ type: 'action', operator: 'is', values: [] }], emails: [], webhooks: [], notify: true,
+  quietMinutes: '', webhookSecret: '',
+};
+
+export function formOf(rule: AlertRule): RuleForm {
+  return {
+    name: rule.name, enabled: rule.enabled, conditions: rule.conditions.map((c) => ({ ...c, values: [...c.values] })),
+    emails: rule.actions.flatMap((a) => (a.type === 'email' ? a.to : [])),
+    webhooks: rule.actions.flatMap((a) => (a.type === 'webhook' ? [a.url] : [])),
+    notify: rule.actions.some((a) => a.type === 'notification'), quietMinutes: rule.quiet_minutes ?? '', webhookSecret: '',
+  };
+}
+
+export function actionsOf(f: RuleForm): AlertAction[] {
+  return [
+    ...(f.emails.length ? [{ type: 'email' as const, to: f.emails }] : []),
+    ...f.webhooks.filter((u) => u.trim()).map((url) => ({ type: 'webhook' as const, url: url.trim() })),
+    ...(f.notify ? [{ type: 'notification' as const }] : []),
+  ];
+}
+
+/** What is wrong with the form, by field, before the server is asked (it checks again). */
+export function formProblems(f: RuleForm): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  if (!f.name.trim()) out.push({ field: 'name', message: 'Give the rule a name.' });
+  if (f.conditions.length === 0) out.push({ field: 'conditions', message: 'Add at least one condition.' });
+  f.conditions.forEach((c, i) => {
+    if (c.values.length === 0) out.push({ field: `condition-${i}`, message: 'Choose at least one value.' });
+  });
+  const actions = actionsOf(f);
+  if (actions.length === 0) out.push({ field: 'actions', message: 'Choose at least one action: email, webhook or notification.' });
+  if (actions.length > MAX_ACTIONS) out.push({ field: 'actions', message: `A rule has at most ${MAX_ACTIONS} actions.` });
+  if (f.webhookSecret && f.webhookSecret.length < 16) out.push({ field: 'secret', message: 'The secret needs at least 16 characters.' });
+  return out;
+}
+
+export function inputOf(f: RuleForm, creating: boolean): RuleInput {
+  return {
+    name: f.name.trim(), enabled: f.enabled, conditions: f.conditions.map((c): AlertCondition => ({ ...c })), actions: actionsOf(f),
+    quiet_minutes: f.quietMinutes === '' ? null : f.quietMinutes,
+    ...(creating && f.webhookSecret ? { webhook_secret: f.webhookSecret } : {}),
+  };
+}
+
+/** A condition in words: "Action is Deleted", with the values' labels. */
+export function describeCondition(c: AlertCondition, label: (type: ConditionType, value: string) => string): string {
+  return `${CONDITION_LABELS[c.type]} ${c.operator === 'is' ? 'is' : 'is not'} ${c.values.map((v) => label(c.type, v)).join(' or ')}`;
+}
+
+export function describeAction(a: AlertAction): string {
+  return a.type === 'email' ? `Email ${a.to.join(', ')}` : a.type === 'webhook' ? `Webhook ${a.url}` : 'Notification';
+}

@@ -6,7 +6,7 @@ import { findModule, STANDARD_MODULES } from './modules.ts';
 import { parseDateTime } from './time.ts';
 
 /** Modules an audit entry can be about: the CRM modules plus the setup areas. */
-export const AUDIT_MODULES = [...STANDARD_MODULES.map((m) => m.apiName), 'users', 'roles', 'profiles', 'oauth_clients', 'audit_log'];
+export const AUDIT_MODULES = [...STANDARD_MODULES.map((m) => m.apiName), 'users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'streams'];
 
 export interface AuditLogFilters {
   from?: number;

@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
   'org_created', 'org_updated', 'sharing_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
+  'stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

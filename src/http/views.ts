@@ -1,15 +1,16 @@
 import { formatDateTime } from '../domain/time.ts';
 import {
-  findModule, metadataId, moduleFields, moduleIndex, STANDARD_MODULES, SYSTEM_FIELDS, type FieldDef, type ModuleDef,
+  findModule, metadataId, moduleFields, moduleIndex, STANDARD_MODULES, type FieldDef, type ModuleDef,
 } from '../domain/modules.ts';
 import { SETTINGS_PERMISSIONS, type ProfilePermissions, modulePermission, permissionName } from '../domain/permissions.ts';
-import type { AuditEntryTable, OrgTable, ProfileTable, RecordTable, RoleTable, UserTable } from '../store/schema.ts';
-import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
-import { displayValue } from '../domain/display.ts';
-import { NO_DETAILS } from '../domain/audit.ts';
+import type { OrgTable, ProfileTable, RecordTable, RoleTable, UserTable } from '../store/schema.ts';
 import { fullName } from '../domain/display.ts';
 
 /** Zoho wire shapes of stored rows. Ids are strings, times ISO 8601 in the org's zone. */
+
+// Audit entries' shapes live in services (a stream's worker sends them too); the routes take them from here.
+export { auditEntryView, moduleRef, timelineEntryView } from '../services/audit-entry-view.ts';
+export { allFields } from '../domain/modules.ts';
 
 export const userRef = (u: UserTable | undefined, id: string | null) =>
   id === null ? null : { name: u ? fullName(u) : null, id, email: u?.email ?? null };
@@ -118,10 +119,6 @@ function jsonType(f: FieldDef) {
   }
 }
 
-export function allFields(m: ModuleDef): FieldDef[] {
-  return [...m.fields, ...SYSTEM_FIELDS];
-}
-
 export interface RecordViewContext {
   tz: string;
   users: Map<string, UserTable>;
@@ -182,97 +179,4 @@ export function referencedIds(rows: RecordTable[], m: ModuleDef): string[] {
     for (const f of lookups) if (data[f.apiName]?.id) ids.push(data[f.apiName]!.id!);
   }
   return ids;
-}
-
-// ---- audit entries ----------------------------------------------------------------------
-
-interface StoredChange { api_name: string; field_label: string; old: unknown; new: unknown }
-
-/** What the entries of a module render the same way every time: its wire reference and its fields' ids. */
-interface ModuleMeta {
-  ref: Readonly<{ api_name: string; id: string | null }>;
-  fields: Map<string, { id: string; type: string }> | null;
-}
-
-// Every entry of a page names its module (and its parent's): worked out once per organisation
-// and module name as stored, not with a case-folded lookup and BigInt arithmetic per entry. The
-// references are shared between answers, so frozen.
-const moduleMetas = new Map<string, Map<string, ModuleMeta>>();
-const CACHED_ORGS = 1024;
-
-function moduleMeta(orgId: string, apiName: string): ModuleMeta {
-  let org = moduleMetas.get(orgId);
-  if (!org) {
-    if (moduleMetas.size >= CACHED_ORGS) moduleMetas.clear();
-    org = new Map();
-    moduleMetas.set(orgId, org);
-  }
-  let meta = org.get(apiName);
-  if (!meta) {
-    const m = findModule(apiName);
-    meta = {
-      ref: Object.freeze({ api_name: m?.apiName ?? apiName, id: m ? metadataId(orgId, moduleIndex(m)) : null }),
-      fields: m ? new Map(allFields(m).map((f, i) => [f.apiName, { id: metadataId(orgId, moduleIndex(m), i), type: f.type }])) : null,
-    };
-    // Module names come from stored entries (a closed set per organisation, plus custom modules).
-    if (org.size < 4096) org.set(apiName, meta);
-  }
-  return meta;
-}
-
-export const moduleRef = (orgId: string, apiName: string | null) => (apiName ? moduleMeta(orgId, apiName).ref : null);
-
-function fieldHistoryView(orgId: string, module: string | null, details: string) {
-  if (details === NO_DETAILS) return { extra: null, fieldHistory: null };
-  const parsed = JSON.parse(details) as { field_history: StoredChange[] | null; extra: Record<string, unknown> | null };
-  const meta = module && parsed.field_history ? moduleMeta(orgId, module).fields : null;
-  return {
-    extra: parsed.extra,
-    fieldHistory: parsed.field_history?.map((c) => {
-      const f = meta?.get(c.api_name);
-      return { api_name: c.api_name, field_label: c.field_label, id: f?.id ?? null, data_type: f?.type ?? null,
-        _value: { old: displayValue(c.old), new: displayValue(c.new) } };
-    }) ?? null,
-  };
-}
-
-/** One audit log entry on the wire; the same pieces the timeline uses. */
-export function auditEntryView(row: AuditEntryTable, tz: string, parentNames: Map<string, string | null>) {
-  const { fieldHistory, extra } = fieldHistoryView(row.org_id, row.module, row.details);
-  return {
-    id: row.id,
-    audited_time: formatDateTime(Number(row.audited_at), tz),
-    action: row.action,
-    done_by: row.actor_id ? { id: row.actor_id, name: row.actor_name } : { id: null, name: row.actor_name, type: row.actor_type },
-    module: moduleRef(row.org_id, row.module),
-    record: row.record_id || row.record_name ? { id: row.record_id, name: row.record_name } : null,
-    parent_record: row.parent_id
-      ? { id: row.parent_id, name: parentNames.get(row.parent_id) ?? null, module: moduleRef(row.org_id, row.parent_module) } : null,
-    source: row.source,
-    ip_address: row.ip,
-    user_agent: row.user_agent,
-    batch_id: row.batch_id,
-    sequence: Number(row.seq),
-    field_history: fieldHistory,
-    details: extra,
-  };
-}
-
-/** One `__timeline` entry in Zoho's shape. */
-export function timelineEntryView(row: AuditEntryTable, tz: string, parentNames: Map<string, string | null>) {
-  const { fieldHistory } = fieldHistoryView(row.org_id, row.module, row.details);
-  return {
-    id: row.id,
-    audited_time: formatDateTime(Number(row.audited_at), tz),
-    action: row.action,
-    source: TIMELINE_SOURCE[row.source] ?? row.source,
-    type: 'timeline',
-    done_by: row.actor_id ? { id: row.actor_id, name: row.actor_name } : null,
-    record: { id: row.record_id, name: row.record_name, module: moduleRef(row.org_id, row.module) },
-    related_record: row.parent_id
-      ? { id: row.parent_id, name: parentNames.get(row.parent_id) ?? null, module: moduleRef(row.org_id, row.parent_module) } : null,
-    automation_details: null,
-    extension: null,
-    field_history: fieldHistory,
-  };
 }

@@ -110,3 +110,14 @@ export const jobsOfKind = (db: Db, orgId: string, kind: string) =>
 export const pruneEndedPeriodic = (db: Db, kind: string, before: number) =>
   db.deleteFrom('jobs').where('org_id', '=', '').where('kind', '=', kind).where('status', 'in', ['done', 'failed'])
     .where('updated_at', '<', before).execute();
+
+/**
+ * Queues an ended job again, to run from `runAfter` (a stream's next delivery round): false when
+ * it is queued or running already.
+ */
+export async function requeueJob(db: Db, id: string, runAfter: number, now: number): Promise<boolean> {
+  const r = await db.updateTable('jobs').set({ status: 'queued', run_after: runAfter, attempts: 0, error: null, result: null,
+    lease_owner: null, lease_expires_at: null, updated_at: now }).where('id', '=', id).where('status', 'in', ['done', 'failed'])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

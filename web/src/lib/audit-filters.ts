@@ -17,12 +17,13 @@ export const AUDIT_ACTIONS = [
   'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
   'org_created', 'org_updated', 'sharing_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
+  'stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted',
 ] as const;
 
 export const AUDIT_SOURCES = ['crm_ui', 'api', 'import', 'workflow', 'system', 'mass_action', 'merge', 'conversion', 'retention'] as const;
 
 /** Setup areas an entry can be about besides the CRM modules (the server's AUDIT_MODULES). */
-export const SETUP_MODULES = ['users', 'roles', 'profiles', 'oauth_clients', 'audit_log'] as const;
+export const SETUP_MODULES = ['users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'streams'] as const;
 
 const SOURCE_LABELS: Record<string, string> = {
   crm_ui: 'Console', api: 'API', import: 'Import', workflow: 'Workflow', system: 'System', mass_action: 'Mass action',
@@ -43,6 +44,7 @@ export function sourceLabel(source: string): string {
 
 const SETUP_LABELS: Record<string, string> = {
   users: 'Users (setup)', roles: 'Roles (setup)', profiles: 'Profiles (setup)', oauth_clients: 'OAuth clients (setup)', audit_log: 'Audit log (setup)',
+  streams: 'SIEM streams (setup)',
 };
 
 export function setupModuleLabel(name: string): string | undefined {

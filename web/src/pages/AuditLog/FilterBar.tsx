@@ -18,6 +18,7 @@ const ACTION_GROUPS: { group: string; items: string[] }[] = [
   { group: 'API access', items: ['oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked'] },
   { group: 'Organisation and audit log', items: ['org_created', 'org_updated', 'sharing_updated', 'audit_log_viewed', 'audit_log_exported',
     'audit_log_downloaded', 'audit_log_purged'] },
+  { group: 'SIEM streams', items: ['stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted'] },
 ];
 
 const actionData = ACTION_GROUPS.map((g) => ({ group: g.group, items: g.items.map((a) => ({ value: a, label: actionLabel(a) })) }));

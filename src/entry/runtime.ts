@@ -21,7 +21,7 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const rt = createRuntime(store, logger, { publicUrl: config.publicUrl, keyDir: path.join(config.dataDir, 'integrity'),
     blobDir: path.join(config.dataDir, 'exports'), headsUrl: config.headsUrl,
-    sessions: { idleMs: config.sessionIdleMinutes * 60_000, maxAgeMs: 12 * 3600_000 } });
+    sessions: { idleMs: config.sessionIdleMinutes * 60_000, maxAgeMs: 12 * 3600_000 }, streams: { allowHttp: config.webhookAllowHttp } });
   await rt.services.integrity.ensureRegistered();
   return rt;
 }

@@ -12,6 +12,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       audit_log_export: (job, ctx) => services.exports.run(job, ctx),
       recycle_bin_restore: (job, ctx) => services.recycleBin.runJob(job, ctx),
       recycle_bin_delete: (job, ctx) => services.recycleBin.runJob(job, ctx),
+      stream_delivery: (job, ctx) => services.streams.runDelivery(job, ctx),
     },
     periodic: opts.maintenance === false ? [] : [
       { name: 'retention', everyMs: 24 * HOUR,
@@ -19,6 +20,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       { name: 'expired_exports', everyMs: HOUR, run: () => services.exports.removeExpired() },
       { name: 'recycle_bin_purge', everyMs: HOUR, run: () => services.recycleBin.purgeExpired() },
       { name: 'refused_login_summaries', everyMs: 5 * 60_000, run: () => services.oauth.summariseRefusedLogins() },
+      { name: 'stream_jobs', everyMs: 5 * 60_000, run: () => services.streams.keepDelivering() },
       { name: 'ended_sessions', everyMs: HOUR, run: async () => Number((await services.sessions.pruneSessions())[0]?.numDeletedRows ?? 0) },
     ],
     onFailed: async (store, job) => {

@@ -24,11 +24,12 @@ export interface Runtime {
 export function createRuntime(store: Store, logger: Logger,
   opts: { publicUrl?: string; clock?: () => number; keyDir?: string | null; blobDir?: string | null;
     exportLimits?: { rowsPerFile?: number; maxEntries?: number }; headsUrl?: string | null;
-    sessions?: { idleMs: number; maxAgeMs: number } } = {}): Runtime {
+    sessions?: { idleMs: number; maxAgeMs: number }; streams?: { allowHttp: boolean; idleMs?: number } } = {}): Runtime {
   const deps: ServiceDeps = { store, clock: opts.clock ?? Date.now, logger };
   const signingKey = loadOrCreateKey(opts.keyDir ?? null);
   const blobs = blobStoreFor(store, opts.blobDir ?? null);
   return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits,
-    heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null }, sessions: opts.sessions }), demo: createDemoService(deps),
+    heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null }, sessions: opts.sessions,
+    streams: opts.streams }), demo: createDemoService(deps),
     logger, deps, blobs };
 }

@@ -17,6 +17,7 @@ import { consoleRoutes } from './routes/console-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { sharingRoutes } from './routes/sharing-routes.ts';
 import { moduleExportRoutes } from './routes/module-export-routes.ts';
+import { streamRoutes } from './routes/stream-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
@@ -217,6 +218,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   integrityRoutes(app, deps);
   consoleRoutes(app, deps);
   moduleExportRoutes(app, deps);
+  streamRoutes(app, deps);
   downloadRoutes(app, deps);
   route(app, '/health', {
     GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),

@@ -195,7 +195,8 @@ export function profileScopes(isAdmin: boolean, permissions: ProfilePermissions 
   const has = (p: SettingsPermission) => permissions !== null && settingsPermission(permissions, p);
   const scopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ', 'ZohoCRM.org.READ', 'ZohoCRM.settings.modules.READ',
     'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.roles.READ', 'ZohoCRM.settings.profiles.READ', 'ZohoFiles.files.READ'];
-  if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ');
+  // The audit log's readers manage their own SIEM streams (of what they see).
+  if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ', 'ZohoCRM.settings.audit_log_streams.ALL');
   if (has('export_audit_log')) scopes.push('ZohoCRM.settings.audit_logs.CREATE');
   scopes.push('ZohoCRM.settings.recycle_bin.READ', 'ZohoCRM.settings.recycle_bin.UPDATE');
   if (has('recycle_bin_admin')) scopes.push('ZohoCRM.settings.recycle_bin.DELETE');

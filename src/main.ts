@@ -30,6 +30,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'role', term: 'role', description: 'roles', module: 'cli/commands/role.ts' },
   { name: 'profile', term: 'profile', description: 'profiles', module: 'cli/commands/profile.ts' },
   { name: 'sharing', term: 'sharing', description: 'data sharing: default access per module, sharing rules', module: 'cli/commands/sharing.ts' },
+  { name: 'stream', term: 'stream', description: 'SIEM streams: the audit log to HTTPS, syslog or NATS (create, list, rewind, pause, delete)',
+    module: 'cli/commands/stream.ts' },
 ];
 
 // bin/auditrail.js runs the sources through tsx's require hook. An import() of a .ts file would

@@ -5,6 +5,20 @@ import { createEnvWithOrg, type TestEnv, type TestOrg } from './helpers.ts';
 import type { Actor } from '../src/services/context.ts';
 import { GENESIS_HASH } from '../src/domain/audit.ts';
 import { checkContinuity, drain, ndjsonReceiver } from './stream-helpers.ts';
+import * as cli from '../src/cli/commands/stream.ts';
+
+/** What a CLI command printed on stdout. */
+async function stdoutOf(run: () => Promise<number>) {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  try {
+    expect(await run()).toBe(0);
+  } finally {
+    process.stdout.write = write;
+  }
+  return lines.join('');
+}
 
 describe('SIEM streams: HTTPS (JSON lines) against a real local receiver', () => {
   let env: TestEnv;
@@ -129,5 +143,21 @@ describe('SIEM streams: HTTPS (JSON lines) against a real local receiver', () =>
     expect(JSON.stringify(entries)).not.toContain('a-long-enough-secret');
     await env.rt.services.streams.remove(admin, stream.id);
     await expect(env.rt.services.streams.get(admin, stream.id)).rejects.toThrow(/invalid/);
+  });
+
+  it('the CLI creates a stream owned by an Administrator, lists it with its lag, rewinds, pauses and deletes it', async () => {
+    const id = (await stdoutOf(() => cli.streamCreateCommand(env.rt, { org: org.org.id, type: 'https', name: 'From the CLI', url: receiver.url,
+      fromSeq: '2', batchSize: '50' }))).trim();
+    const made = await env.rt.services.streams.get(admin, id);
+    expect(made).toMatchObject({ name: 'From the CLI', owner: { id: org.admin.id }, progress: { cursor_seq: 1 } });
+    const listed = await stdoutOf(() => cli.streamListCommand(env.rt, { org: org.org.id }));
+    expect(listed).toMatch(new RegExp(`${id}\tFrom the CLI\thttps\tactive\t1\t\\d+\t\\d+ \\(\\d+s\\)`));
+    expect(await stdoutOf(() => cli.streamRewindCommand(env.rt, id, { org: org.org.id, time: '2000-01-01T00:00:00Z' })))
+      .toContain('delivers again after seq 0');
+    expect(await stdoutOf(() => cli.streamStatusCommand(env.rt, id, 'paused', { org: org.org.id }))).toContain('paused');
+    await expect(cli.streamRewindCommand(env.rt, id, { org: org.org.id })).rejects.toThrow(/--seq N or --time T/);
+    expect(await stdoutOf(() => cli.streamDeleteCommand(env.rt, id, { org: org.org.id }))).toContain(`deleted ${id}`);
+    const [e] = await env.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'stream_deleted').where('record_id', '=', id).execute();
+    expect(e.actor_name).toMatch(/^auditrail CLI/);
   });
 });

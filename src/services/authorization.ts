@@ -59,6 +59,7 @@ export function consolePages(actor: Actor) {
     exports: hasSetting(actor, 'export_audit_log') || hasSetting(actor, 'audit_log'),
     users: isAdministrator(actor),
     settings: isAdministrator(actor),
+    streams: hasSetting(actor, 'audit_log'),
     empty_recycle_bin: hasSetting(actor, 'recycle_bin_admin'),
   };
 }

@@ -20,8 +20,9 @@ const RecycleBinPage = lazyPage(() => import('./pages/RecycleBin/RecycleBinPage.
 const ExportsPage = lazyPage(() => import('./pages/Exports/ExportsPage.tsx'));
 const UsersPage = lazyPage(() => import('./pages/Users/UsersPage.tsx'));
 const SettingsPage = lazyPage(() => import('./pages/Settings/SettingsPage.tsx'));
+const StreamsPage = lazyPage(() => import('./pages/Streams/StreamsPage.tsx'));
 const PAGE_OF_PATH: [RegExp, { preload(): unknown }][] = [[/^\/audit-log\/?$/, AuditLogPage], [/^\/crm\/tab\//, RecordPage],
-  [/^\/recycle-bin\/?$/, RecycleBinPage], [/^\/exports\/?$/, ExportsPage], [/^\/users\/?$/, UsersPage], [/^\/settings\/?$/, SettingsPage]];
+  [/^\/recycle-bin\/?$/, RecycleBinPage], [/^\/exports\/?$/, ExportsPage], [/^\/users\/?$/, UsersPage], [/^\/settings\/?$/, SettingsPage], [/^\/streams\/?$/, StreamsPage]];
 PAGE_OF_PATH.find(([re]) => re.test(window.location.pathname))?.[1].preload();
 
 // WCAG AA asks 4.5:1 for text. Mantine's defaults fall short: filled buttons in shade 6 or 7 under
@@ -53,7 +54,7 @@ const queryClient = new QueryClient({
   },
 });
 
-function Guarded({ page, name, children }: { page: 'audit_log' | 'recycle_bin' | 'exports' | 'users' | 'settings'; name: string; children: React.ReactNode }) {
+function Guarded({ page, name, children }: { page: 'audit_log' | 'recycle_bin' | 'exports' | 'users' | 'settings' | 'streams'; name: string; children: React.ReactNode }) {
   const session = useSession();
   return <Allowed allowed={session.pages[page]} page={name}>{children}</Allowed>;
 }
@@ -84,6 +85,7 @@ const router = createBrowserRouter([
       { path: '/exports', element: <Guarded page="exports" name="Exports"><ExportsPage /></Guarded> },
       { path: '/users', element: <Guarded page="users" name="Users"><UsersPage /></Guarded> },
       { path: '/settings', element: <Guarded page="settings" name="Settings"><SettingsPage /></Guarded> },
+      { path: '/streams', element: <Guarded page="streams" name="Streams"><StreamsPage /></Guarded> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -15,6 +15,7 @@ export function pagesFor(session: Session) {
     { to: '/audit-log', label: 'Audit Log', allowed: session.pages.audit_log },
     { to: '/recycle-bin', label: 'Recycle Bin', allowed: session.pages.recycle_bin },
     { to: '/exports', label: 'Exports', allowed: session.pages.exports },
+    { to: '/streams', label: 'Streams', allowed: session.pages.streams },
     { to: '/users', label: 'Users', allowed: session.pages.users },
     { to: '/settings', label: 'Settings', allowed: session.pages.settings },
   ];

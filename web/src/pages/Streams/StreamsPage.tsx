@@ -83,7 +83,7 @@ export default function StreamsPage() {
                           <Table.Th scope="row">{s.name}<Text size="xs" c="dimmed">{TYPE_LABELS[s.type]}</Text></Table.Th>
                           <Table.Td><Text size="sm" style={{ wordBreak: 'break-all' }}>{where(s)}</Text></Table.Td>
                           <Table.Td>
-                            <Badge color={s.status === 'paused' ? 'gray' : s.error ? 'red' : 'green'} variant="light">
+                            <Badge color={s.status === 'paused' ? 'gray.7' : s.error ? 'red.8' : 'teal.9'} variant="filled">
                               {s.status === 'paused' ? 'Paused' : s.error ? 'Failing' : 'Active'}
                             </Badge>
                             {s.error && <Text size="xs" role="note">{s.error.message} ({s.error.failures} failed {s.error.failures === 1 ? 'attempt' : 'attempts'})</Text>}
@@ -162,7 +162,7 @@ export default function StreamsPage() {
         onConfirm={() => { if (rewinding) rewind.mutate({ id: rewinding.id, seq: Number(rewinding.seq) }); }} onCancel={() => setRewinding(null)}>
         <Stack gap="xs">
           <Text size="sm">The stream delivers every entry again from this chain sequence, in order.</Text>
-          <NumberInput label="From sequence" min={1} value={rewinding?.seq ?? 1} onChange={(v) => setRewinding((r) => (r ? { ...r, seq: v } : r))} />
+          <NumberInput label="From sequence" min={1} hideControls value={rewinding?.seq ?? 1} onChange={(v) => setRewinding((r) => (r ? { ...r, seq: v } : r))} />
         </Stack>
       </ConfirmDialog>
       <ConfirmDialog opened={deleting !== null} title={`Delete ${deleting?.name ?? ''}`} confirmLabel="Delete stream" busy={remove.isPending}

@@ -93,6 +93,18 @@ describe('SIEM streams: HTTPS (JSON lines) against a real local receiver', () =>
     expect(rewound).toMatchObject({ record: { id: s.id, name: 'SIEM' }, details: { seq: 3 } });
   });
 
+  it('paused, rewound, then resumed: delivers again from the rewind', async () => {
+    const [s] = await env.rt.services.streams.list(admin);
+    await env.rt.services.streams.update(admin, s.id, { status: 'paused' });
+    await drain(env, worker, 2);
+    await env.rt.services.streams.rewind(admin, s.id, { seq: 2 });
+    await drain(env, worker, 2);
+    const before = receiver.lines.length;
+    await env.rt.services.streams.update(admin, s.id, { status: 'active' });
+    await drain(env, worker, 3);
+    expect(receiver.lines[before]).toMatchObject({ seq: 2, prev_seq: null });
+  });
+
   it('a manager\'s stream carries only their own and their subordinates\' entries', async () => {
     const dir = env.rt.services.directory;
     const profile = await dir.cloneProfile(admin, org.profiles.standard.id, { name: 'Auditor', permissions: {

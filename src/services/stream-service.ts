@@ -269,12 +269,21 @@ export function createStreamService(deps: ServiceDeps, opts: StreamOptions) {
 
   // ---- delivery ---------------------------------------------------------------------------
 
-  /** Ends this round: marks the job done and queues the next round at `runAfter` (null: none), under the lease. */
+  /**
+   * Ends this round: marks the job done and queues the next round at `runAfter`, under the lease.
+   * With no next round (the stream was paused or deleted), the stream is read again after the job
+   * is marked done: one resumed meanwhile (whose wake found this job running) is queued now.
+   */
   async function endRound(job: JobTable, ctx: JobContext, result: unknown, runAfter: number | null) {
     ctx.holdLease();
     await bookkeeping(deps, 'a stream\'s delivery round ended: scheduling, not a change to CRM data', async (s) => {
       await ctx.complete(s, result);
-      if (runAfter !== null) await s.jobs.requeue(job.id, runAfter, deps.clock());
+      let next = runAfter;
+      if (next === null) {
+        const streamId = (JSON.parse(job.payload) as { stream_id: string }).stream_id;
+        if ((await s.streams.get(job.org_id, streamId))?.status === 'active') next = deps.clock();
+      }
+      if (next !== null) await s.jobs.requeue(job.id, next, deps.clock());
     });
   }
 

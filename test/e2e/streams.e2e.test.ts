@@ -64,8 +64,8 @@ describe.skipIf(skip)(`the Streams page${skip ? ' (SKIPPED: no Chromium)' : ''}`
     await dialog.getByRole('button', { name: 'Rewind' }).click();
     await dialog.waitFor({ state: 'detached' });
     await expect.poll(async () => (await row.textContent()) ?? '').toMatch(/Delivered to seq|1 of \d+/);
-    await row.getByRole('button', { name: 'Resume Corporate SIEM' }).click();
     const before = receiver.lines.length;
+    await row.getByRole('button', { name: 'Resume Corporate SIEM' }).click();
     await expect.poll(() => receiver.lines.length, { timeout: 60_000 }).toBeGreaterThan(before);
     expect(receiver.lines[before]).toMatchObject({ seq: 2, prev_seq: null });
 

@@ -7,9 +7,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppWorker } from '../src/jobs/index.ts';
-import { createEnvWithOrg, type TestEnv, type TestOrg } from './helpers.ts';
+import { createEnv, createEnvWithOrg, createOrg, type TestEnv, type TestOrg } from './helpers.ts';
 import type { Actor } from '../src/services/context.ts';
-import { checkContinuity, drain, until } from './stream-helpers.ts';
+import { checkContinuity, drain, ndjsonReceiver, until } from './stream-helpers.ts';
 
 /** One RFC 5424 message, parsed: the header fields, the structured data's params, the JSON after the BOM. */
 interface SyslogFrame { pri: number; version: string; timestamp: string; hostname: string; app: string; procid: string; msgid: string;
@@ -195,5 +195,38 @@ describe.skipIf(!nc)(`SIEM streams to NATS JetStream at ${NATS_URL}${nc ? '' : '
     await drain(env, worker, 3);
     const info = await (await nc!.jetstreamManager()).streams.info(jsStream);
     expect(info.state.messages).toBe(Number((await env.store.repos.audit.head(org.org.id))!.last_seq));
+  });
+});
+
+describe('a stream behind retention', () => {
+  it('skips entries purged before delivery to the oldest kept, shows the gap, and the receiver sees it through prev_seq', async () => {
+    const YEAR = 365 * 86_400_000;
+    const start = Date.now() - 5 * YEAR;
+    const env = await createEnv();
+    env.setNow(start);
+    const org = await createOrg(env);
+    const admin = await env.rt.services.directory.actorForUser(org.org.id, org.admin.id);
+    const receiver = await ndjsonReceiver();
+    try {
+      const { stream } = await env.rt.services.streams.create(admin, { name: 'late', type: 'https', destination: { url: receiver.url },
+        status: 'paused' });
+      for (let m = 0; m < 6; m++) {
+        env.setNow(start + m * 30 * 86_400_000);
+        await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: `Old ${m}` }]);
+      }
+      env.setNow(Date.now());
+      await env.rt.services.records.createRecords(admin, 'Leads', [{ Last_Name: 'Recent' }]);
+      const purged = await env.rt.services.retention.purgeOrg(org.org.id);
+      expect(purged.purged).toBeGreaterThan(5);
+      await env.rt.services.streams.update(admin, stream.id, { status: 'active' });
+      await drain(env, createAppWorker(env.rt, { maintenance: false }), 3);
+      const s = await env.rt.services.streams.get(admin, stream.id);
+      expect(s.gap).toMatchObject({ to_seq: purged.throughSeq, message: expect.stringMatching(/purged by retention/) });
+      expect(receiver.lines[0].seq).toBe(Number(purged.throughSeq) + 1);
+      expect(receiver.lines.map((l) => (l as { record?: { name?: string } }).record?.name)).toContain('Recent');
+    } finally {
+      await receiver.close();
+      await env.close();
+    }
   });
 });

@@ -36,6 +36,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'sharing', term: 'sharing', description: 'data sharing: default access per module, sharing rules', module: 'cli/commands/sharing.ts' },
   { name: 'alert', term: 'alert', description: 'alert rules: create, list, test, deliveries and dead letters, retry',
     module: 'cli/commands/alert.ts' },
+  { name: 'stream', term: 'stream', description: 'SIEM streams: the audit log to HTTPS, syslog or NATS (create, list, rewind, pause, delete)',
+    module: 'cli/commands/stream.ts' },
 ];
 
 // bin/auditrail.js runs the sources through tsx's require hook. An import() of a .ts file would

@@ -50,6 +50,9 @@ const BODIES: Record<string, unknown> = {
   'POST /settings/sharing_rules': { sharing_rules: [{ module: { api_name: 'Leads' }, shared_from: { resource: { id: ':role' } },
     shared_to: { resource: { id: ':role' } }, permission_type: 'read_write_delete' }] },
   'PUT /settings/sharing_rules/:id': { sharing_rules: [{ permission_type: 'read_write_delete' }] },
+  'POST /api/v1/streams': { name: 'Intruder', type: 'https', destination: { url: 'http://127.0.0.1:9/intruder' } },
+  'PATCH /api/v1/streams/:id': { name: 'Intruder', status: 'paused' },
+  'POST /api/v1/streams/:id/rewind': { seq: 1 },
 };
 
 /** Query strings a route needs to get as far as its permission check. */
@@ -89,6 +92,8 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
       actions: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }, { type: 'notification' }] });
     ids.rule = rule.rule.id;
     ids.delivery = (await t.env.rt.services.alerts.testRule(admin, ids.rule)).deliveries[0].id;
+    ids.stream = (await t.env.rt.services.streams.create(admin, { name: 'Victim stream', type: 'https',
+      destination: { url: 'http://127.0.0.1:9/victim' }, status: 'paused' })).stream.id;
     auth.victimAdmin = await t.authFor();
     // A user whose profile grants nothing, holding a token issued while they were an Administrator.
     const nothing = await dir.cloneProfile(admin, ids.profile, { name: 'Nothing', permissions: {
@@ -103,7 +108,8 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
   /** The route's URL with the victim organisation's ids in its parameters. */
   function urlOf(r: RouteEntry, module = 'Leads') {
     const kind = /\/users\//.test(r.url) ? 'user' : /\/roles\//.test(r.url) ? 'role' : /\/profiles\//.test(r.url) ? 'profile'
-      : /\/jobs\//.test(r.url) ? 'job' : /alert-rules\//.test(r.url) ? 'rule' : /alert-deliveries\//.test(r.url) ? 'delivery' : /audit_?log(_export)?\//.test(r.url) ? 'export' : /recycle_bin\//.test(r.url) ? 'binned' : 'lead';
+      : /\/jobs\//.test(r.url) ? 'job' : /alert-rules\//.test(r.url) ? 'rule' : /alert-deliveries\//.test(r.url) ? 'delivery'
+        : /\/streams\//.test(r.url) ? 'stream' : /audit_?log(_export)?\//.test(r.url) ? 'export' : /recycle_bin\//.test(r.url) ? 'binned' : 'lead';
     return r.url.replace(':module', module).replace(':api_name', 'Leads').replace(':related', 'Notes').replace(':zgid', ids.zgid)
       .replace(':file', 'AuditLog.csv').replace(':att', ids.lead).replace(':id', ids[kind])
       + (QUERIES[key(r)] ?? '').replace(/:(lead|binned)/, (_m, k: string) => ids[k]);
@@ -169,7 +175,7 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
       const res = await call(r, auth.otherAdmin);
       expect(res.statusCode, `${key(r)}: ${res.body}`).toBeLessThan(500);
       expect(res.body, key(r)).not.toMatch(/Victim|victim\.example/);
-      for (const k of ['lead', 'binned', 'job', 'export', 'rule', 'delivery']) {
+      for (const k of ['lead', 'binned', 'job', 'export', 'rule', 'delivery', 'stream']) {
         if (res.statusCode < 300) expect(res.body, `${key(r)} shows the victim's ${k}`).not.toContain(ids[k]);
       }
     }

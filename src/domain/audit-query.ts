@@ -7,7 +7,7 @@ import { parseDateTime } from './time.ts';
 
 /** Modules an audit entry can be about: the CRM modules plus the setup areas. */
 export const AUDIT_MODULES = [...STANDARD_MODULES.map((m) => m.apiName), 'users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'reports',
-  'alert_rules'];
+  'alert_rules', 'streams'];
 
 export interface AuditLogFilters {
   from?: number;

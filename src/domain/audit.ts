@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'finding_acknowledged',
   'report_created', 'report_updated', 'report_deleted',
   'alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried',
+  'stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

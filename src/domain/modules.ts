@@ -228,6 +228,11 @@ export const SYSTEM_FIELDS: readonly FieldDef[] = [
 
 const byName = new Map(STANDARD_MODULES.map((m) => [m.apiName.toLowerCase(), m]));
 
+/** A module's own fields and the system fields every record has. */
+export function allFields(m: ModuleDef): FieldDef[] {
+  return [...m.fields, ...SYSTEM_FIELDS];
+}
+
 /** Finds a module by api name, case-insensitively as Zoho does; undefined when unknown. */
 export function findModule(apiName: string): ModuleDef | undefined {
   return byName.get(apiName.toLowerCase());

@@ -25,7 +25,8 @@ export async function openRuntime(config: Config, opts: { migrate?: boolean } = 
     sessions: { idleMs: config.sessionIdleMinutes * 60_000, maxAgeMs: 12 * 3600_000 },
     mailer: createMailer(config.smtpUrl, config.smtpFrom), webhookAllowHttp: config.webhookAllowHttp,
     alerts: { smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookAllowHttp: config.webhookAllowHttp, claimMs: config.workerLeaseMs,
-      consoleUrl: config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` } });
+      consoleUrl: config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` },
+    streams: { allowHttp: config.webhookAllowHttp } });
   await rt.services.integrity.ensureRegistered();
   return rt;
 }

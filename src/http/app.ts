@@ -20,6 +20,7 @@ import { moduleExportRoutes } from './routes/module-export-routes.ts';
 import { findingRoutes } from './routes/finding-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { alertRoutes } from './routes/alert-routes.ts';
+import { streamRoutes } from './routes/stream-routes.ts';
 import { isConsolePage, sendConsolePage, serveConsole } from './console-static.ts';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
@@ -223,6 +224,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   findingRoutes(app, deps);
   reportRoutes(app, deps);
   alertRoutes(app, deps);
+  streamRoutes(app, deps);
   downloadRoutes(app, deps);
   route(app, '/health', {
     GET: op({ summary: 'Liveness (no token)', responses: { 200: z.object({ status: z.literal('ok') }) }, handler: async () => ({ status: 'ok' }) }),

@@ -1,12 +1,10 @@
 import { formatDateTime } from '../domain/time.ts';
 import { findModule, metadataId, moduleIndex, STANDARD_MODULES, type FieldDef, type ModuleDef } from '../domain/modules.ts';
 import { SETTINGS_PERMISSIONS, type ProfilePermissions, modulePermission, permissionName } from '../domain/permissions.ts';
-import type { AuditEntryTable, OrgTable, ProfileTable, RoleTable, UserTable } from '../store/schema.ts';
-import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
+import type { OrgTable, ProfileTable, RoleTable, UserTable } from '../store/schema.ts';
 import { fullName } from '../domain/display.ts';
-import { auditEntryView, fieldHistoryView, moduleRef } from '../services/entry-view.ts';
-
-export { auditEntryView, moduleRef };
+// Audit entries' shapes live in services (alerts' webhooks and SIEM streams send them too).
+export { auditEntryView, moduleRef, timelineEntryView } from '../services/audit-entry-view.ts';
 
 /** Zoho wire shapes of stored rows. Ids are strings, times ISO 8601 in the org's zone. */
 
@@ -115,25 +113,4 @@ function jsonType(f: FieldDef) {
     case 'lookup': case 'ownerlookup': case 'userlookup': return 'jsonobject';
     default: return 'string';
   }
-}
-
-// ---- audit entries ----------------------------------------------------------------------
-
-/** One `__timeline` entry in Zoho's shape. */
-export function timelineEntryView(row: AuditEntryTable, tz: string, parentNames: Map<string, string | null>) {
-  const { fieldHistory } = fieldHistoryView(row.org_id, row.module, row.details);
-  return {
-    id: row.id,
-    audited_time: formatDateTime(Number(row.audited_at), tz),
-    action: row.action,
-    source: TIMELINE_SOURCE[row.source] ?? row.source,
-    type: 'timeline',
-    done_by: row.actor_id ? { id: row.actor_id, name: row.actor_name } : null,
-    record: { id: row.record_id, name: row.record_name, module: moduleRef(row.org_id, row.module) },
-    related_record: row.parent_id
-      ? { id: row.parent_id, name: parentNames.get(row.parent_id) ?? null, module: moduleRef(row.org_id, row.parent_module) } : null,
-    automation_details: null,
-    extension: null,
-    field_history: fieldHistory,
-  };
 }

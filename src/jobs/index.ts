@@ -15,6 +15,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       recycle_bin_restore: (job, ctx) => services.recycleBin.runJob(job, ctx),
       recycle_bin_delete: (job, ctx) => services.recycleBin.runJob(job, ctx),
       report_run: (job, ctx) => services.reports.runScheduled(job, ctx),
+      stream_delivery: (job, ctx) => services.streams.runDelivery(job, ctx),
     },
     periodic: opts.maintenance === false ? [] : [
       { name: 'retention', everyMs: 24 * HOUR,
@@ -26,6 +27,7 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
       { name: 'findings_scan', everyMs: 60_000, run: () => services.findings.scanAll() },
       // Scheduled reports: each due period's run is queued as its own job (report_run), once.
       { name: 'report_schedules', everyMs: 60_000, run: () => services.reports.queueDueRuns() },
+      { name: 'stream_jobs', everyMs: 5 * 60_000, run: () => services.streams.keepDelivering() },
       { name: 'ended_sessions', everyMs: HOUR, run: async () => Number((await services.sessions.pruneSessions())[0]?.numDeletedRows ?? 0) },
       // The alert pipeline's cluster-wide round, even where no worker polls (and the jobs table
       // shows it runs); a day of its runs is kept.

@@ -16,7 +16,7 @@ import type {
 import { hasSetting, isAdministrator, requireSetting } from './authorization.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
 import type { EntryFeed, FeedBatch } from './entry-feed.ts';
-import { auditEntryView } from './entry-view.ts';
+import { auditEntryView } from './audit-entry-view.ts';
 import type { Mailer } from './mailer.ts';
 import { checkWebhookUrl, sendWebhook } from './webhook-sender.ts';
 

@@ -61,6 +61,7 @@ export function consolePages(actor: Actor) {
     users: isAdministrator(actor),
     settings: isAdministrator(actor),
     findings: hasSetting(actor, 'audit_log'),
+    streams: hasSetting(actor, 'audit_log'),
     empty_recycle_bin: hasSetting(actor, 'recycle_bin_admin'),
     alerts: hasSetting(actor, 'audit_log'),
   };
@@ -216,8 +217,9 @@ export function profileScopes(isAdmin: boolean, permissions: ProfilePermissions 
   const scopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ', 'ZohoCRM.org.READ', 'ZohoCRM.settings.modules.READ',
     'ZohoCRM.settings.fields.READ', 'ZohoCRM.settings.roles.READ', 'ZohoCRM.settings.profiles.READ', 'ZohoFiles.files.READ'];
   // UPDATE on the audit log: acknowledging findings, and saved reports with their schedules (a
-  // report reads only what its owner may read).
-  if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ', 'ZohoCRM.settings.audit_logs.UPDATE');
+  // report reads only what its owner may read). The audit log's readers manage their own SIEM
+  // streams (of what they see).
+  if (has('audit_log')) scopes.push('ZohoCRM.settings.audit_logs.READ', 'ZohoCRM.settings.audit_logs.UPDATE', 'ZohoCRM.settings.audit_log_streams.ALL');
   if (has('export_audit_log')) scopes.push('ZohoCRM.settings.audit_logs.CREATE');
   scopes.push('ZohoCRM.settings.recycle_bin.READ', 'ZohoCRM.settings.recycle_bin.UPDATE');
   if (has('recycle_bin_admin')) scopes.push('ZohoCRM.settings.recycle_bin.DELETE');

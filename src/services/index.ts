@@ -31,11 +31,12 @@ export interface AlertsConfig {
   /** Where people reach the console, for links in emails (default: the public URL). */
   consoleUrl?: string;
 }
+import { createStreamService, type StreamOptions } from './stream-service.ts';
 
 /** Every service, wired to the same store, clock and logger. */
 export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; signingKey: SigningKey; blobs: BlobStore;
   exportLimits?: { rowsPerFile?: number; maxEntries?: number }; heads?: HeadsOptions; sessions?: SessionOptions;
-  mailer?: Mailer; webhookAllowHttp?: boolean; alerts?: AlertsConfig }) {
+  mailer?: Mailer; webhookAllowHttp?: boolean; alerts?: AlertsConfig; streams?: Omit<StreamOptions, 'actorForUser'> }) {
   const integrity = createIntegrityService(deps, opts.signingKey);
   const heads = createHeadsService(deps, integrity, opts.heads ?? { logFile: null, witnessUrl: null });
   const records = createRecordService(deps);
@@ -64,6 +65,7 @@ export function createServices(deps: ServiceDeps, opts: { publicUrl?: string; si
     findings: createFindingService(deps),
     sharing: createSharingService(deps),
     sessions: createSessionService(deps, opts.sessions ?? { idleMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 }),
+    streams: createStreamService(deps, { allowHttp: false, ...opts.streams, actorForUser: directory.actorForUser }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { formatDateTime } from '../domain/time.ts';
-import { findModule, metadataId, moduleFields, moduleIndex, SYSTEM_FIELDS, type FieldDef, type ModuleDef } from '../domain/modules.ts';
+import { allFields, findModule, metadataId, moduleFields, moduleIndex, type FieldDef, type ModuleDef } from '../domain/modules.ts';
 import { fullName } from '../domain/display.ts';
 import type { RecordTable, UserTable } from '../store/schema.ts';
 
@@ -11,9 +11,7 @@ import type { RecordTable, UserTable } from '../store/schema.ts';
 export const userRef = (u: UserTable | undefined, id: string | null) =>
   id === null ? null : { name: u ? fullName(u) : null, id, email: u?.email ?? null };
 
-export function allFields(m: ModuleDef): FieldDef[] {
-  return [...m.fields, ...SYSTEM_FIELDS];
-}
+export { allFields };
 
 export interface RecordViewContext {
   tz: string;

@@ -25,12 +25,13 @@ export interface Runtime {
 export function createRuntime(store: Store, logger: Logger,
   opts: { publicUrl?: string; clock?: () => number; keyDir?: string | null; blobDir?: string | null;
     exportLimits?: { rowsPerFile?: number; maxEntries?: number }; headsUrl?: string | null;
-    sessions?: { idleMs: number; maxAgeMs: number }; mailer?: Mailer; webhookAllowHttp?: boolean; alerts?: AlertsConfig } = {}): Runtime {
+    sessions?: { idleMs: number; maxAgeMs: number }; mailer?: Mailer; webhookAllowHttp?: boolean; alerts?: AlertsConfig;
+    streams?: { allowHttp: boolean; idleMs?: number } } = {}): Runtime {
   const deps: ServiceDeps = { store, clock: opts.clock ?? Date.now, logger };
   const signingKey = loadOrCreateKey(opts.keyDir ?? null);
   const blobs = blobStoreFor(store, opts.blobDir ?? null);
   return { store, services: createServices(deps, { publicUrl: opts.publicUrl, signingKey, blobs, exportLimits: opts.exportLimits,
     heads: { logFile: opts.keyDir ? path.join(opts.keyDir, 'heads.log') : null, witnessUrl: opts.headsUrl ?? null }, sessions: opts.sessions,
-    mailer: opts.mailer, webhookAllowHttp: opts.webhookAllowHttp, alerts: opts.alerts }), demo: createDemoService(deps),
+    mailer: opts.mailer, webhookAllowHttp: opts.webhookAllowHttp, alerts: opts.alerts, streams: opts.streams }), demo: createDemoService(deps),
     logger, deps, blobs };
 }

@@ -17,6 +17,7 @@ import * as oauth from './oauth-store.ts';
 import * as records from './record-store.ts';
 import * as reports from './report-store.ts';
 import * as sessions from './session-store.ts';
+import * as streams from './stream-store.ts';
 
 /**
  * The store as services use it: every query with the database (a transaction, or the pool) and
@@ -92,7 +93,7 @@ const Directory = area(
 class Jobs extends area(
   { get: jobs.getJob, orgJob: jobs.orgJob, lapsedLastAttempts: jobs.lapsedLastAttempts, ofKind: jobs.jobsOfKind },
   { insert: jobs.insertJob, insertOnce: jobs.insertJobOnce, heartbeat: jobs.heartbeat, finish: jobs.finishJob, fail: jobs.failJob,
-    failLapsed: jobs.failLapsed, pruneEndedPeriodic: jobs.pruneEndedPeriodic },
+    failLapsed: jobs.failLapsed, pruneEndedPeriodic: jobs.pruneEndedPeriodic, requeue: jobs.requeueJob },
 ) {
   /** Claims the next runnable job (see claimJob). */
   claim(worker: string, now: number, leaseMs: number, kinds: readonly string[]) {
@@ -150,6 +151,14 @@ const Reports = area(
   { ...REPORT_WRITES, insertRunOnce: reports.insertRunOnce, updateRun: reports.updateRun },
 );
 
+const STREAM_WRITES = { insert: streams.insertStream, change: streams.changeStream, delete: streams.deleteStream };
+/** Settings change only in an audited transaction; a delivery round's cursor and failures are bookkeeping. */
+const Streams = area(
+  { get: streams.getStream, list: streams.listStreams, activeIds: streams.activeStreamIds, firstSeqFrom: streams.firstSeqFrom,
+    entryAfter: streams.entryAfter },
+  { ...STREAM_WRITES, advance: streams.advanceCursor, recordFailure: streams.recordFailure },
+);
+
 const Kv = area({ get: kv.getValue }, { sharedSecret: kv.sharedSecret, put: kv.putValue });
 
 /** Reads of the audit chain; appending is the transaction's alone (runTransaction). */
@@ -201,6 +210,7 @@ export class BoundStore {
   readonly reports: InstanceType<typeof Reports>;
   readonly cursors: Cursors;
   readonly alerts: Alerts;
+  readonly streams: InstanceType<typeof Streams>;
   readonly [BINDING]: Binding;
 
   constructor(b: Binding) {
@@ -220,6 +230,7 @@ export class BoundStore {
     this.reports = new Reports(b);
     this.cursors = new Cursors(b);
     this.alerts = new Alerts(b);
+    this.streams = new Streams(b);
   }
 }
 
@@ -231,14 +242,16 @@ type ReadsOf<A, W> = Omit<A, keyof W>;
  * (records, the bin, the directory, OAuth grants), which may only happen in a transaction that
  * audits it. What is left to write here is bookkeeping that is not a change anyone audits: job
  * claims and leases, export status, rate-limit counters, a session's last activity, signed heads
- * and keys.
+ * and keys, a stream's delivery cursor.
  */
-export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings' | 'reports' | 'cursors' | 'alerts'> & {
+export type PoolStore = Omit<BoundStore, 'records' | 'bin' | 'directory' | 'oauth' | 'sessions' | 'findings' | 'reports' | 'cursors' | 'alerts'
+  | 'streams'> & {
   readonly findings: ReadsOf<InstanceType<typeof Findings>, typeof FINDING_WRITES>;
   readonly reports: ReadsOf<InstanceType<typeof Reports>, typeof REPORT_WRITES>;
   readonly cursors: ReadsOf<Cursors, typeof CURSOR_WRITES>;
   /** Claiming and settling deliveries is a sender's bookkeeping; rules, notifications and new deliveries change in transactions. */
   readonly alerts: ReadsOf<Alerts, typeof ALERT_WRITES>;
+  readonly streams: ReadsOf<InstanceType<typeof Streams>, typeof STREAM_WRITES>;
   readonly sessions: ReadsOf<InstanceType<typeof Sessions>, typeof SESSION_WRITES>;
   readonly records: ReadsOf<InstanceType<typeof Records>, typeof RECORD_WRITES>;
   readonly bin: ReadsOf<InstanceType<typeof Bin>, typeof BIN_WRITES>;

@@ -110,3 +110,15 @@ export const jobsOfKind = (db: Db, orgId: string, kind: string) =>
 export const pruneEndedPeriodic = (db: Db, kind: string, before: number) =>
   db.deleteFrom('jobs').where('org_id', '=', '').where('kind', '=', kind).where('status', 'in', ['done', 'failed'])
     .where('updated_at', '<', before).execute();
+
+/**
+ * Queues an ended job again, to run from `runAfter` (a stream's next delivery round), or brings a
+ * queued one forward to then: false when it is running, or queued to run by then already.
+ */
+export async function requeueJob(db: Db, id: string, runAfter: number, now: number): Promise<boolean> {
+  const r = await db.updateTable('jobs').set({ status: 'queued', run_after: runAfter, attempts: 0, error: null, result: null,
+    lease_owner: null, lease_expires_at: null, updated_at: now }).where('id', '=', id)
+    .where((eb) => eb.or([eb('status', 'in', ['done', 'failed']), eb.and([eb('status', '=', 'queued'), eb('run_after', '>', runAfter)])]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

@@ -486,6 +486,37 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0013_streams': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('streams')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('org_id', 'text', (c) => c.notNull().references('orgs.id'))
+          .addColumn('owner_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('secrets', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('cursor_seq', 'bigint', (c) => c.notNull())
+          .addColumn('last_sent_seq', 'bigint')
+          .addColumn('delivered_count', 'bigint', (c) => c.notNull())
+          .addColumn('last_delivered_at', 'bigint')
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('last_error_at', 'bigint')
+          .addColumn('next_attempt_at', 'bigint')
+          .addColumn('gap_from', 'bigint')
+          .addColumn('gap_to', 'bigint')
+          .addColumn('gap_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('modified_at', 'bigint', (c) => c.notNull())
+          .addColumn('modified_by', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('streams_org').on('streams').columns(['org_id', 'created_at']).execute();
+      },
+    },
   };
 }
 

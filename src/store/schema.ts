@@ -33,6 +33,7 @@ export interface Database {
   alert_deliveries: AlertDeliveryTable;
   alert_notifications: AlertNotificationTable;
   alert_quiet: AlertQuietTable;
+  streams: StreamTable;
 }
 
 /** A saved activity report of one owner: its query, optional schedule and where runs go. */
@@ -453,4 +454,45 @@ export interface AlertQuietTable {
   /** The user id the quiet period is kept for ('' for entries without a user). */
   user_key: string;
   fired_at: number;
+}
+
+/**
+ * A SIEM stream: where an organisation's entries go, as its owner may see them, and its own
+ * durable cursor. `version` changes with every change of settings or cursor by a person, so a
+ * delivery round that read the stream before moves nothing after it.
+ */
+export interface StreamTable {
+  id: string;
+  org_id: string;
+  /** Whose visibility the stream carries (the user who created it). */
+  owner_id: string;
+  name: string;
+  /** https | syslog | nats */
+  type: string;
+  /** JSON of the destination's settings (domain/stream.ts), without secrets. */
+  config: string;
+  /** JSON of the secrets (HMAC secret, NATS credentials): stored, never shown. */
+  secrets: string;
+  /** active | paused */
+  status: string;
+  version: number;
+  /** The cursor: every entry up to this chain sequence has been delivered or was not the owner's to see. */
+  cursor_seq: number;
+  /** The last entry actually sent (null after a rewind): each record sent names it as `prev_seq`. */
+  last_sent_seq: number | null;
+  delivered_count: number;
+  last_delivered_at: number | null;
+  /** Consecutive failed attempts, the last one's error, and when the next attempt is due. */
+  failures: number;
+  last_error: string | null;
+  last_error_at: number | null;
+  next_attempt_at: number | null;
+  /** The last gap: entries purged by retention before the stream delivered them. */
+  gap_from: number | null;
+  gap_to: number | null;
+  gap_at: number | null;
+  created_at: number;
+  created_by: string;
+  modified_at: number;
+  modified_by: string;
 }

@@ -20,12 +20,14 @@ const RecycleBinPage = lazyPage(() => import('./pages/RecycleBin/RecycleBinPage.
 const ExportsPage = lazyPage(() => import('./pages/Exports/ExportsPage.tsx'));
 const UsersPage = lazyPage(() => import('./pages/Users/UsersPage.tsx'));
 const SettingsPage = lazyPage(() => import('./pages/Settings/SettingsPage.tsx'));
+const StreamsPage = lazyPage(() => import('./pages/Streams/StreamsPage.tsx'));
 const FindingsPage = lazyPage(() => import('./pages/Findings/FindingsPage.tsx'));
 const AlertsPage = lazyPage(() => import('./pages/Alerts/AlertsPage.tsx'));
 const ReportsPage = lazyPage(() => import('./pages/Reports/ReportsPage.tsx'));
 const PAGE_OF_PATH: [RegExp, { preload(): unknown }][] = [[/^\/audit-log\/?$/, AuditLogPage], [/^\/crm\/tab\//, RecordPage],
   [/^\/recycle-bin\/?$/, RecycleBinPage], [/^\/exports\/?$/, ExportsPage], [/^\/users\/?$/, UsersPage], [/^\/settings\/?$/, SettingsPage],
-  [/^\/reports\/?$/, ReportsPage], [/^\/findings\/?$/, FindingsPage], [/^\/alerts\/?$/, AlertsPage]];
+  [/^\/reports\/?$/, ReportsPage], [/^\/findings\/?$/, FindingsPage], [/^\/alerts\/?$/, AlertsPage],
+  [/^\/streams\/?$/, StreamsPage]];
 PAGE_OF_PATH.find(([re]) => re.test(window.location.pathname))?.[1].preload();
 
 // WCAG AA asks 4.5:1 for text. Mantine's defaults fall short: filled buttons in shade 6 or 7 under
@@ -57,8 +59,8 @@ const queryClient = new QueryClient({
   },
 });
 
-function Guarded({ page, name, children }: { page: 'audit_log' | 'reports' | 'recycle_bin' | 'exports' | 'users' | 'settings' | 'findings' | 'alerts';
-  name: string; children: React.ReactNode }) {
+function Guarded({ page, name, children }: { page: 'audit_log' | 'reports' | 'recycle_bin' | 'exports' | 'users' | 'settings' | 'findings' | 'alerts'
+  | 'streams'; name: string; children: React.ReactNode }) {
   const session = useSession();
   return <Allowed allowed={session.pages[page]} page={name}>{children}</Allowed>;
 }
@@ -92,6 +94,7 @@ const router = createBrowserRouter([
       { path: '/findings', element: <Guarded page="findings" name="Findings"><FindingsPage /></Guarded> },
       { path: '/settings', element: <Guarded page="settings" name="Settings"><SettingsPage /></Guarded> },
       { path: '/alerts', element: <Guarded page="alerts" name="Alerts"><AlertsPage /></Guarded> },
+      { path: '/streams', element: <Guarded page="streams" name="Streams"><StreamsPage /></Guarded> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -25,7 +25,7 @@ const SessionView = z.object({
     profile: z.object({ id: Id, name: z.string() }).nullable() }),
   is_admin: z.boolean(), sees_all: z.boolean(), permissions: z.looseObject({}),
   pages: z.object({ audit_log: z.boolean(), recycle_bin: z.boolean(), exports: z.boolean(), users: z.boolean(), settings: z.boolean(),
-    findings: z.boolean(), empty_recycle_bin: z.boolean(), alerts: z.boolean() }),
+    findings: z.boolean(), streams: z.boolean(), empty_recycle_bin: z.boolean(), alerts: z.boolean() }),
   org: z.object({ id: Id, name: z.string(), time_zone: z.string() }),
   csrf_token: z.string(), idle_timeout_seconds: z.number().int(),
 });

@@ -12,7 +12,7 @@ export interface Session {
   org: { id: string; name: string; time_zone: string };
   /** What the server lets this user use: the console hides the rest (the server still decides). */
   pages: { audit_log: boolean; reports: boolean; recycle_bin: boolean; exports: boolean; users: boolean; settings: boolean; findings: boolean;
-    empty_recycle_bin: boolean; alerts: boolean };
+    streams: boolean; empty_recycle_bin: boolean; alerts: boolean };
   csrf_token: string;
   idle_timeout_seconds: number;
 }

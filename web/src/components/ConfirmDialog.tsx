@@ -28,7 +28,7 @@ export function ConfirmDialog({ opened, title, children, confirmLabel, color = '
   const message = error ? (error instanceof ApiError || error instanceof Error ? error.message : String(error)) : null;
   return (
     <Modal opened={opened} onClose={() => { if (!busy) onCancel(); }} title={title} centered
-      closeOnClickOutside={!busy} closeOnEscape={!busy} withCloseButton={!busy}>
+      closeOnClickOutside={!busy} closeOnEscape={!busy} withCloseButton={!busy} closeButtonProps={{ 'aria-label': 'Close' }}>
       <Stack>
         {children}
         {message && <Alert color="red" role="alert">{message}</Alert>}

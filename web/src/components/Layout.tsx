@@ -19,6 +19,7 @@ export function pagesFor(session: Session) {
     { to: '/exports', label: 'Exports', allowed: session.pages.exports },
     { to: '/findings', label: 'Findings', allowed: session.pages.findings },
     { to: '/alerts', label: 'Alerts', allowed: session.pages.alerts },
+    { to: '/streams', label: 'Streams', allowed: session.pages.streams },
     { to: '/users', label: 'Users', allowed: session.pages.users },
     { to: '/settings', label: 'Settings', allowed: session.pages.settings },
   ];

@@ -20,12 +20,13 @@ export const AUDIT_ACTIONS = [
   'finding_acknowledged',
   'report_created', 'report_updated', 'report_deleted',
   'alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried',
+  'stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted',
 ] as const;
 
 export const AUDIT_SOURCES = ['crm_ui', 'api', 'import', 'workflow', 'system', 'mass_action', 'merge', 'conversion', 'retention'] as const;
 
 /** Setup areas an entry can be about besides the CRM modules (the server's AUDIT_MODULES). */
-export const SETUP_MODULES = ['users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'reports', 'alert_rules'] as const;
+export const SETUP_MODULES = ['users', 'roles', 'profiles', 'oauth_clients', 'audit_log', 'reports', 'alert_rules', 'streams'] as const;
 
 const SOURCE_LABELS: Record<string, string> = {
   crm_ui: 'Console', api: 'API', import: 'Import', workflow: 'Workflow', system: 'System', mass_action: 'Mass action',
@@ -47,6 +48,7 @@ export function sourceLabel(source: string): string {
 const SETUP_LABELS: Record<string, string> = {
   users: 'Users (setup)', roles: 'Roles (setup)', profiles: 'Profiles (setup)', oauth_clients: 'OAuth clients (setup)', audit_log: 'Audit log (setup)',
   reports: 'Saved reports (setup)',
+  streams: 'SIEM streams (setup)',
 };
 
 export function setupModuleLabel(name: string): string | undefined {

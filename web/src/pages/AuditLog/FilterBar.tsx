@@ -19,6 +19,7 @@ const ACTION_GROUPS: { group: string; items: string[] }[] = [
   { group: 'Organisation and audit log', items: ['org_created', 'org_updated', 'sharing_updated', 'audit_log_viewed', 'audit_log_exported',
     'audit_log_downloaded', 'audit_log_purged', 'finding_acknowledged'] },
   { group: 'Alerts', items: ['alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried'] },
+  { group: 'SIEM streams', items: ['stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted'] },
 ];
 
 const actionData = ACTION_GROUPS.map((g) => ({ group: g.group, items: g.items.map((a) => ({ value: a, label: actionLabel(a) })) }));

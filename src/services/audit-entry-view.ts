@@ -1,12 +1,13 @@
+import { formatDateTime } from '../domain/time.ts';
+import { allFields, findModule, metadataId, moduleIndex } from '../domain/modules.ts';
+import type { AuditEntryTable } from '../store/schema.ts';
+import { TIMELINE_SOURCE } from '../domain/audit-query.ts';
 import { displayValue } from '../domain/display.ts';
 import { NO_DETAILS } from '../domain/audit.ts';
-import { findModule, metadataId, moduleIndex, SYSTEM_FIELDS } from '../domain/modules.ts';
-import { formatDateTime } from '../domain/time.ts';
-import type { AuditEntryTable } from '../store/schema.ts';
 
-/*
- * An audit entry as the audit log API shows it: here, in services, because the API's pages, the
- * console's live stream and the alerts' webhook bodies all show the same shape.
+/**
+ * Audit entries in Zoho's wire shape: the audit log API's (`auditEntryView`, which SIEM streams
+ * send too) and the timeline's. Ids are strings, times ISO 8601 in the organisation's zone.
  */
 
 interface StoredChange { api_name: string; field_label: string; old: unknown; new: unknown }
@@ -35,7 +36,7 @@ function moduleMeta(orgId: string, apiName: string): ModuleMeta {
     const m = findModule(apiName);
     meta = {
       ref: Object.freeze({ api_name: m?.apiName ?? apiName, id: m ? metadataId(orgId, moduleIndex(m)) : null }),
-      fields: m ? new Map([...m.fields, ...SYSTEM_FIELDS].map((f, i) => [f.apiName, { id: metadataId(orgId, moduleIndex(m), i), type: f.type }])) : null,
+      fields: m ? new Map(allFields(m).map((f, i) => [f.apiName, { id: metadataId(orgId, moduleIndex(m), i), type: f.type }])) : null,
     };
     // Module names come from stored entries (a closed set per organisation, plus custom modules).
     if (org.size < 4096) org.set(apiName, meta);
@@ -45,7 +46,7 @@ function moduleMeta(orgId: string, apiName: string): ModuleMeta {
 
 export const moduleRef = (orgId: string, apiName: string | null) => (apiName ? moduleMeta(orgId, apiName).ref : null);
 
-export function fieldHistoryView(orgId: string, module: string | null, details: string) {
+function fieldHistoryView(orgId: string, module: string | null, details: string) {
   if (details === NO_DETAILS) return { extra: null, fieldHistory: null };
   const parsed = JSON.parse(details) as { field_history: StoredChange[] | null; extra: Record<string, unknown> | null };
   const meta = module && parsed.field_history ? moduleMeta(orgId, module).fields : null;
@@ -81,3 +82,21 @@ export function auditEntryView(row: AuditEntryTable, tz: string, parentNames: Ma
   };
 }
 
+/** One `__timeline` entry in Zoho's shape. */
+export function timelineEntryView(row: AuditEntryTable, tz: string, parentNames: Map<string, string | null>) {
+  const { fieldHistory } = fieldHistoryView(row.org_id, row.module, row.details);
+  return {
+    id: row.id,
+    audited_time: formatDateTime(Number(row.audited_at), tz),
+    action: row.action,
+    source: TIMELINE_SOURCE[row.source] ?? row.source,
+    type: 'timeline',
+    done_by: row.actor_id ? { id: row.actor_id, name: row.actor_name } : null,
+    record: { id: row.record_id, name: row.record_name, module: moduleRef(row.org_id, row.module) },
+    related_record: row.parent_id
+      ? { id: row.parent_id, name: parentNames.get(row.parent_id) ?? null, module: moduleRef(row.org_id, row.parent_module) } : null,
+    automation_details: null,
+    extension: null,
+    field_history: fieldHistory,
+  };
+}

@@ -1,0 +1,36 @@
+import { webhookSignature } from '../webhook-sender.ts';
+import type { HttpsConfig } from '../../domain/stream.ts';
+import { DestinationError, reason, type Destination, type OutgoingEntry } from './types.ts';
+
+const TIMEOUT_MS = 15_000;
+
+/**
+ * An HTTPS endpoint taking JSON lines: each batch one POST of `application/x-ndjson`, one entry a
+ * line, signed (`X-Auditrail-Signature: sha256=<HMAC of the raw body>`, webhook-sender's form) when
+ * the stream has a secret. Any 2xx is the receiver's acknowledgement of the whole batch; anything
+ * else, a redirect included (never followed), is a failure and the batch is sent again later.
+ */
+export function httpsDestination(streamId: string, config: HttpsConfig, secret: string | undefined): Destination {
+  return {
+    async send(batch: readonly OutgoingEntry[]) {
+      if (batch.length === 0) return;
+      const body = `${batch.map((e) => e.json).join('\n')}\n`;
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-ndjson', 'user-agent': 'auditrail-stream', 'x-auditrail-stream': streamId,
+        // The same entries always make the same key: a receiver may drop a batch it already took.
+        'idempotency-key': `${streamId}:${batch[0].seq}-${batch[batch.length - 1].seq}`,
+      };
+      if (secret) headers['x-auditrail-signature'] = webhookSignature(secret, body);
+      let res: Response;
+      try {
+        res = await fetch(config.url, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS), headers, body });
+      } catch (err) {
+        if (err instanceof Error && err.name === 'TimeoutError') throw new DestinationError(`no answer within ${TIMEOUT_MS} ms`);
+        throw new DestinationError(`the receiver could not be reached (${reason(err)})`);
+      }
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status >= 300) throw new DestinationError(`the receiver answered HTTP ${res.status}`);
+    },
+    async close() {},
+  };
+}

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { Anchor, Box, Group, Paper, Stack, Table, Text, UnstyledButton } from '@mantine/core';
 import { Link } from 'react-router';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
@@ -36,7 +36,8 @@ function parentWords(e: AuditEntry): string {
   return e.parent_record.name ? `on ${e.parent_record.name}` : 'on a record no longer present';
 }
 
-function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
+/** One entry's row; memoised: the page renders again as its other parts load, the rows need not. */
+const EntryRow = memo(function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
   entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
   index: number; measure?: (el: Element | null) => void; selected: boolean;
 }) {
@@ -84,7 +85,7 @@ function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selec
       </Table.Td>
     </Table.Tr>
   );
-}
+});
 
 /**
  * Which entries are in the page: all of them, or past VIRTUALIZE_AFTER those near the viewport
@@ -184,7 +185,7 @@ export function EntryCards({ entries, timeZone, moduleLabels, onOpen, selectedId
   );
 }
 
-function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
+const EntryCard = memo(function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
   entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
   index: number; measure?: (el: Element | null) => void; selected: boolean;
 }) {
@@ -219,4 +220,4 @@ function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, sele
       {summary && <Text size="sm" mt={4} lineClamp={3} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>}
     </Paper>
   );
-}
+});

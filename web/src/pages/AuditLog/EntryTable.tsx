@@ -7,6 +7,7 @@ import { ActionBadge, recordHref } from '../../components/AuditEntryDetail.tsx';
 import { displayValue } from '../../components/DiffView.tsx';
 import { actionLabel, setupModuleLabel } from '../../lib/audit-filters.ts';
 import { formatTime } from '../../lib/time.ts';
+import classes from './EntryTable.module.css';
 
 /** Past this many rows only those near the viewport are in the page (the rest are spacers). */
 export const VIRTUALIZE_AFTER = 300;
@@ -36,7 +37,11 @@ function parentWords(e: AuditEntry): string {
   return e.parent_record.name ? `on ${e.parent_record.name}` : 'on a record no longer present';
 }
 
-/** One entry's row; memoised: the page renders again as its other parts load, the rows need not. */
+/**
+ * One entry's row, in plain elements styled as Mantine's (EntryTable.module.css): a hundred rows of
+ * Mantine components were most of the first rows' rendering. Memoised: the page renders again as
+ * its other parts load, the rows need not.
+ */
 const EntryRow = memo(function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
   entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
   index: number; measure?: (el: Element | null) => void; selected: boolean;
@@ -52,10 +57,12 @@ const EntryRow = memo(function EntryRow({ entry, timeZone, moduleLabels, onOpen,
   };
   const summary = changeSummary(entry);
   return (
-    <Table.Tr
+    <tr
       ref={measure}
+      className={classes.row}
       data-index={index}
       data-entry-id={entry.id}
+      data-selected={selected || undefined}
       tabIndex={0}
       aria-rowindex={index + 2}
       onClick={(ev) => {
@@ -63,27 +70,25 @@ const EntryRow = memo(function EntryRow({ entry, timeZone, moduleLabels, onOpen,
         onOpen(entry.id);
       }}
       onKeyDown={onKeyDown}
-      style={{ cursor: 'pointer' }}
-      bg={selected ? 'var(--mantine-color-indigo-0)' : undefined}
     >
-      <Table.Td style={{ whiteSpace: 'nowrap' }}><Text size="sm">{formatTime(entry.audited_time, timeZone)}</Text></Table.Td>
-      <Table.Td><Text size="sm" lineClamp={2}>{entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : '—')}</Text></Table.Td>
-      <Table.Td><ActionBadge action={entry.action} /></Table.Td>
-      <Table.Td><Text size="sm">{moduleLabel(entry.module?.api_name, moduleLabels)}</Text></Table.Td>
-      <Table.Td style={{ overflowWrap: 'anywhere' }}>
+      <td className={`${classes.cell} ${classes.nowrap}`}><p className={classes.text}>{formatTime(entry.audited_time, timeZone)}</p></td>
+      <td className={classes.cell}>
+        <p className={`${classes.text} ${classes.clamp}`}>{entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : '—')}</p>
+      </td>
+      <td className={classes.cell}><ActionBadge action={entry.action} /></td>
+      <td className={classes.cell}><p className={classes.text}>{moduleLabel(entry.module?.api_name, moduleLabels)}</p></td>
+      <td className={`${classes.cell} ${classes.anywhere}`}>
         {entry.record && (href
-          ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor>
-          : <Text size="sm" span>{recordName}</Text>)}
-        {entry.parent_record && (
-          <Text size="xs" c="gray.7">{parentWords(entry)}</Text>
-        )}
-      </Table.Td>
-      <Table.Td>
+          ? <Link to={href} className={`mantine-focus-auto ${classes.link}`}>{recordName}</Link>
+          : <span className={classes.text}>{recordName}</span>)}
+        {entry.parent_record && <p className={classes.note}>{parentWords(entry)}</p>}
+      </td>
+      <td className={classes.cell}>
         {summary
-          ? <Text size="sm" lineClamp={2} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>
-          : <Text size="sm" c="gray.7">—</Text>}
-      </Table.Td>
-    </Table.Tr>
+          ? <p className={`${classes.text} ${classes.clamp} ${classes.anywhere}`}>{summary}</p>
+          : <p className={`${classes.text} ${classes.dimmed}`}>—</p>}
+      </td>
+    </tr>
   );
 });
 

@@ -12,6 +12,7 @@ import { Allowed } from './components/NoPermission.tsx';
 import { ApiError } from './api/client.ts';
 import { prefetchAuditLog } from './pages/AuditLog/prefetch.ts';
 import { getSession } from './api/session.ts';
+import { takeAuditLog, takeSession } from './boot.ts';
 
 // Each page is its own chunk, loaded when first visited, or at once when the address names it.
 const AuditLogPage = lazyPage(() => import('./pages/AuditLog/AuditLogPage.tsx'));
@@ -36,6 +37,13 @@ PAGE_OF_PATH.find(([re]) => re.test(window.location.pathname))?.[1].preload();
 const DARK_ON_TINT: Record<string, string> = { orange: 'var(--mantine-color-dark-7)', yellow: 'var(--mantine-color-dark-7)' };
 const theme = createTheme({
   primaryColor: 'indigo', primaryShade: 9, defaultRadius: 'sm',
+  components: {
+    // Mantine keeps every select's option list mounted (hidden) from the start: the audit log's
+    // three filters rendered 70-odd options and positioned three hidden dropdowns before its
+    // first rows could show (bench:console). A list is rendered when it opens instead. (A plain
+    // object: Combobox.extend would pull the combobox into the first chunk.)
+    Combobox: { defaultProps: { keepMounted: false } },
+  },
   variantColorResolver: (input) => {
     const base = defaultVariantColorsResolver(input);
     const color = input.color ?? input.theme.primaryColor;
@@ -100,9 +108,10 @@ const router = createBrowserRouter([
   },
 ]);
 
-// Who is signed in, asked while React starts rather than after its first render.
-void queryClient.prefetchQuery({ queryKey: ['session'], queryFn: getSession, retry: false, staleTime: 60_000 });
-prefetchAuditLog(queryClient, window.location);
+// Who is signed in (and the audit log's first page), asked by boot.ts before this module ran.
+const sentSession = takeSession();
+void queryClient.prefetchQuery({ queryKey: ['session'], queryFn: () => sentSession ?? getSession(), retry: false, staleTime: 60_000 });
+prefetchAuditLog(queryClient, takeAuditLog());
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

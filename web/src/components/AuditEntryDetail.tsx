@@ -1,9 +1,11 @@
-import { Anchor, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
+import type { CSSProperties } from 'react';
+import { Anchor, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import type { AuditEntry, Integrity } from '../api/audit.ts';
 import { formatTime } from '../lib/time.ts';
 import { actionLabel, sourceLabel } from '../lib/audit-filters.ts';
 import { changesOf, DiffView } from './DiffView.tsx';
+import badgeClasses from './ActionBadge.module.css';
 
 /** Where a record's page is: /crm/tab/{Module}/{RecordId}, for CRM records only. */
 export function recordHref(module: string | null | undefined, id: string | null | undefined): string | null {
@@ -20,13 +22,15 @@ export function actionColor(action: string): string {
   return 'gray';
 }
 
-/** The action as a badge that shows its whole label, however long. */
+/**
+ * The action as a badge (Mantine's "dot" badge, drawn by a plain element: the audit log shows one
+ * per row) that shows its whole label, however long.
+ */
 export function ActionBadge({ action }: { action: string }) {
   return (
-    <Badge color={actionColor(action)} variant="dot" h="auto" py={2} c="dark.8" bg="white"
-      styles={{ root: { textTransform: 'none', maxWidth: '100%' }, label: { whiteSpace: 'normal', overflow: 'visible' } }}>
-      {actionLabel(action)}
-    </Badge>
+    <div className={badgeClasses.badge} style={{ '--dot-color': `var(--mantine-color-${actionColor(action)}-filled)` } as CSSProperties}>
+      <span className={badgeClasses.label}>{actionLabel(action)}</span>
+    </div>
   );
 }
 

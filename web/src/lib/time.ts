@@ -1,19 +1,24 @@
 /** Times in the organisation's time zone, with the zone named (Intl, no library). */
 
+/**
+ * One Intl.DateTimeFormat per use and zone: making one costs far more than formatting with it, and
+ * the pages format on every render (bench:console).
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string, withZone: boolean) {
-  const key = `${timeZone}|${withZone}`;
+function cached(key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat {
   let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-      hour12: false, ...(withZone ? { timeZoneName: 'short' } : {}),
-    });
+    f = make();
     formatters.set(key, f);
   }
   return f;
 }
+
+const formatter = (timeZone: string, withZone: boolean) => cached(`time|${timeZone}|${withZone}`, () => new Intl.DateTimeFormat('en-GB', {
+  timeZone, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  hour12: false, ...(withZone ? { timeZoneName: 'short' } : {}),
+}));
 
 /** "06 Dec 2026, 14:03:22 GMT+1" for an ISO time, in the zone given. */
 export function formatTime(iso: string | number | null | undefined, timeZone: string, withZone = true): string {
@@ -25,7 +30,7 @@ export function formatTime(iso: string | number | null | undefined, timeZone: st
 
 /** The zone's name as people read it: "Europe/Berlin (GMT+1)". */
 export function zoneLabel(timeZone: string, at: Date = new Date()): string {
-  const part = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' }).formatToParts(at)
+  const part = cached(`offset|${timeZone}`, () => new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' })).formatToParts(at)
     .find((p) => p.type === 'timeZoneName')?.value;
   return part ? `${timeZone} (${part})` : timeZone;
 }
@@ -46,9 +51,9 @@ export function zonedIso(date: string, time: string, timeZone: string): string {
 
 /** The zone's offset from UTC at an instant, in minutes. */
 export function offsetMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const parts = cached(`parts|${timeZone}`, () => new Intl.DateTimeFormat('en-US', {
     timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(at);
+  })).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
@@ -56,5 +61,5 @@ export function offsetMinutes(at: Date, timeZone: string): number {
 
 /** Today's date (YYYY-MM-DD) in the zone. */
 export function todayIn(timeZone: string, at: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return cached(`day|${timeZone}`, () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })).format(at);
 }

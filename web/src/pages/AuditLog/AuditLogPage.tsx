@@ -71,9 +71,9 @@ export default function AuditLogPage() {
   // failing that the organisation's settings tell its length (administrators may read them).
   const pageWindow = log.data?.pages.find((p) => p.info)?.info?.window_start ?? null;
   const [knownWindow, setKnownWindow] = useState<string | null>(null);
-  useEffect(() => {
-    if (pageWindow) setKnownWindow(pageWindow);
-  }, [pageWindow]);
+  // Kept while rendering, not in an effect: an effect's update would render the page (and its
+  // rows) a second time before the first rows are painted.
+  if (pageWindow && pageWindow !== knownWindow) setKnownWindow(pageWindow);
   const settings = useQuery({
     queryKey: ['console-settings'], queryFn: getConsoleSettings, retry: false, staleTime: 5 * 60_000,
     enabled: log.isSuccess && !pageWindow && !knownWindow,
@@ -100,16 +100,17 @@ export default function AuditLogPage() {
   const moduleLabels = useMemo(() => new Map((modules.data ?? []).map((m) => [m.api_name, m.plural_label])), [modules.data]);
   const filterCount = filters.doneBy.length + filters.actions.length + filters.modules.length + (filters.from || filters.to ? 1 : 0);
 
-  const open = (id: string) => setParams((prev) => {
+  // Stable, so that the rows (memoised) are not rendered again when the page is.
+  const open = useCallback((id: string) => setParams((prev) => {
     const next = new URLSearchParams(prev);
     next.set('entry', id);
     return next;
-  });
-  const close = () => setParams((prev) => {
+  }), [setParams]);
+  const close = useCallback(() => setParams((prev) => {
     const next = new URLSearchParams(prev);
     next.delete('entry');
     return next;
-  });
+  }), [setParams]);
 
   return (
     <Stack gap="md">

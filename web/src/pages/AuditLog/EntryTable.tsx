@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { Anchor, Box, Group, Paper, Stack, Table, Text, UnstyledButton } from '@mantine/core';
 import { Link } from 'react-router';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
@@ -7,6 +7,7 @@ import { ActionBadge, recordHref } from '../../components/AuditEntryDetail.tsx';
 import { displayValue } from '../../components/DiffView.tsx';
 import { actionLabel, setupModuleLabel } from '../../lib/audit-filters.ts';
 import { formatTime } from '../../lib/time.ts';
+import classes from './EntryTable.module.css';
 
 /** Past this many rows only those near the viewport are in the page (the rest are spacers). */
 export const VIRTUALIZE_AFTER = 300;
@@ -36,7 +37,12 @@ function parentWords(e: AuditEntry): string {
   return e.parent_record.name ? `on ${e.parent_record.name}` : 'on a record no longer present';
 }
 
-function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
+/**
+ * One entry's row, in plain elements styled as Mantine's (EntryTable.module.css): a hundred rows of
+ * Mantine components were most of the first rows' rendering. Memoised: the page renders again as
+ * its other parts load, the rows need not.
+ */
+const EntryRow = memo(function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
   entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
   index: number; measure?: (el: Element | null) => void; selected: boolean;
 }) {
@@ -51,10 +57,12 @@ function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selec
   };
   const summary = changeSummary(entry);
   return (
-    <Table.Tr
+    <tr
       ref={measure}
+      className={classes.row}
       data-index={index}
       data-entry-id={entry.id}
+      data-selected={selected || undefined}
       tabIndex={0}
       aria-rowindex={index + 2}
       onClick={(ev) => {
@@ -62,29 +70,27 @@ function EntryRow({ entry, timeZone, moduleLabels, onOpen, index, measure, selec
         onOpen(entry.id);
       }}
       onKeyDown={onKeyDown}
-      style={{ cursor: 'pointer' }}
-      bg={selected ? 'var(--mantine-color-indigo-0)' : undefined}
     >
-      <Table.Td style={{ whiteSpace: 'nowrap' }}><Text size="sm">{formatTime(entry.audited_time, timeZone)}</Text></Table.Td>
-      <Table.Td><Text size="sm" lineClamp={2}>{entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : '—')}</Text></Table.Td>
-      <Table.Td><ActionBadge action={entry.action} /></Table.Td>
-      <Table.Td><Text size="sm">{moduleLabel(entry.module?.api_name, moduleLabels)}</Text></Table.Td>
-      <Table.Td style={{ overflowWrap: 'anywhere' }}>
+      <td className={`${classes.cell} ${classes.nowrap}`}><p className={classes.text}>{formatTime(entry.audited_time, timeZone)}</p></td>
+      <td className={classes.cell}>
+        <p className={`${classes.text} ${classes.clamp}`}>{entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : '—')}</p>
+      </td>
+      <td className={classes.cell}><ActionBadge action={entry.action} /></td>
+      <td className={classes.cell}><p className={classes.text}>{moduleLabel(entry.module?.api_name, moduleLabels)}</p></td>
+      <td className={`${classes.cell} ${classes.anywhere}`}>
         {entry.record && (href
-          ? <Anchor component={Link} to={href} size="sm">{recordName}</Anchor>
-          : <Text size="sm" span>{recordName}</Text>)}
-        {entry.parent_record && (
-          <Text size="xs" c="gray.7">{parentWords(entry)}</Text>
-        )}
-      </Table.Td>
-      <Table.Td>
+          ? <Link to={href} className={`mantine-focus-auto ${classes.link}`}>{recordName}</Link>
+          : <span className={classes.text}>{recordName}</span>)}
+        {entry.parent_record && <p className={classes.note}>{parentWords(entry)}</p>}
+      </td>
+      <td className={classes.cell}>
         {summary
-          ? <Text size="sm" lineClamp={2} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>
-          : <Text size="sm" c="gray.7">—</Text>}
-      </Table.Td>
-    </Table.Tr>
+          ? <p className={`${classes.text} ${classes.clamp} ${classes.anywhere}`}>{summary}</p>
+          : <p className={`${classes.text} ${classes.dimmed}`}>—</p>}
+      </td>
+    </tr>
   );
-}
+});
 
 /**
  * Which entries are in the page: all of them, or past VIRTUALIZE_AFTER those near the viewport
@@ -184,7 +190,7 @@ export function EntryCards({ entries, timeZone, moduleLabels, onOpen, selectedId
   );
 }
 
-function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
+const EntryCard = memo(function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, selected }: {
   entry: AuditEntry; timeZone: string; moduleLabels: Map<string, string>; onOpen: (id: string) => void;
   index: number; measure?: (el: Element | null) => void; selected: boolean;
 }) {
@@ -219,4 +225,4 @@ function EntryCard({ entry, timeZone, moduleLabels, onOpen, index, measure, sele
       {summary && <Text size="sm" mt={4} lineClamp={3} style={{ overflowWrap: 'anywhere' }}>{summary}</Text>}
     </Paper>
   );
-}
+});

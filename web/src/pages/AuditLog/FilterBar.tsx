@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { memo, useRef, useState } from 'react';
 import { Box, Button, Group, MultiSelect, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { UserPicker } from '../../components/UserPicker.tsx';
 import {
@@ -24,8 +24,11 @@ const ACTION_GROUPS: { group: string; items: string[] }[] = [
 
 const actionData = ACTION_GROUPS.map((g) => ({ group: g.group, items: g.items.map((a) => ({ value: a, label: actionLabel(a) })) }));
 
-/** User, Action, Module, the time range (Any time, Today, Last 7 days, Last 30 days, Custom) and From / To. */
-export function FilterBar({ filters, update, modules, modulesError, timeZone }: {
+/**
+ * User, Action, Module, the time range (Any time, Today, Last 7 days, Last 30 days, Custom) and
+ * From / To. Memoised: the page renders again as its entries and lists arrive, the filters need not.
+ */
+export const FilterBar = memo(function FilterBar({ filters, update, modules, modulesError, timeZone }: {
   filters: AuditFilters;
   update: (patch: Partial<AuditFilters>) => void;
   modules: ModuleInfo[] | undefined;
@@ -100,4 +103,4 @@ export function FilterBar({ filters, update, modules, modulesError, timeZone }: 
       </Group>
     </Stack>
   );
-}
+});

@@ -17,16 +17,30 @@ export function auditLogQuery(query: Record<string, string>) {
 }
 
 /**
+ * The API query of the audit log's first page when the console is opened on /audit-log, else
+ * null. Only without a search, whose parsing the page does (a guess that missed would be a second,
+ * audited read).
+ */
+export function firstPageQuery(location: Location): Record<string, string> | null {
+  if (location.pathname !== '/audit-log') return null;
+  const filters = filtersFromParams(new URLSearchParams(location.search));
+  if (filters.q.trim()) return null;
+  return apiQuery(filters, {});
+}
+
+/**
  * Opened on /audit-log, the console asks for the entries while it is still loading (beside the
  * session and the page's own code) rather than after the page has rendered: the first rows come
- * that much sooner (bench:console). Only without a search, whose parsing the page does (a guess
- * that missed would be a second, audited read); the server decides either way (a caller without
- * the permission is refused as usual).
+ * that much sooner (bench:console). `sent` is that request when boot.ts has sent it already.
  */
-export function prefetchAuditLog(client: QueryClient, location: Location) {
-  if (location.pathname !== '/audit-log') return;
-  const filters = filtersFromParams(new URLSearchParams(location.search));
-  if (filters.q.trim()) return;
-  const query = apiQuery(filters, {});
-  void client.prefetchInfiniteQuery(auditLogQuery(query));
+export function prefetchAuditLog(client: QueryClient, sent: { query: Record<string, string>; page: Promise<AuditLogPage> } | null) {
+  if (!sent) return;
+  let first: Promise<AuditLogPage> | null = sent.page;
+  const options = auditLogQuery(sent.query);
+  void client.prefetchInfiniteQuery({ ...options, queryFn: (ctx) => {
+    // The request already sent answers the first fetch only; any later one asks again.
+    const page = ctx.pageParam === undefined ? first : null;
+    first = null;
+    return page ?? options.queryFn(ctx);
+  } });
 }

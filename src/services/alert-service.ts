@@ -278,7 +278,23 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
     return v.all ? () => true : (id) => id !== null && v.userIds.has(id);
   }
 
+  /** An anomaly finding's entry (`finding_detected`, written by the system): its kind and the user it is about. */
+  function findingOf(row: AuditEntryTable): { kind: string; userId: string | null } | null {
+    if (row.action !== 'finding_detected') return null;
+    const extra = (JSON.parse(row.details) as { extra?: { kind?: string; user?: { id?: string | null } } | null }).extra;
+    return extra?.kind ? { kind: extra.kind, userId: extra.user?.id ?? null } : null;
+  }
+
+  /** Whose entry it is for visibility and quiet periods: the actor, or for a finding the user it is about. */
+  const subjectOf = (row: AuditEntryTable): string | null => (row.action === 'finding_detected' ? findingOf(row)?.userId ?? null : row.actor_id);
+
   function eventOf(row: AuditEntryTable, ctx: OrgContext): AlertEvent {
+    const finding = findingOf(row);
+    if (finding) {
+      const about = finding.userId ? ctx.users.get(finding.userId) : undefined;
+      return { kind: 'finding', action: row.action, module: null, userId: about?.id ?? null, profileId: about?.profile_id ?? null,
+        roleId: about?.role_id ?? null, source: row.source, changedFields: [], findingKind: finding.kind };
+    }
     const user = row.actor_type === 'user' && row.actor_id ? ctx.users.get(row.actor_id) : undefined;
     let changed: string[] = [];
     if (row.details.includes('"field_history":[')) {
@@ -345,20 +361,21 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
     for (const row of rows) {
       const event = eventOf(row, ctx);
       for (const rule of rules) {
-        if (Number(row.seq) <= Number(rule.created_seq) || !sees.get(rule.id)!(row.actor_id)) continue;
+        const subject = subjectOf(row);
+        if (Number(row.seq) <= Number(rule.created_seq) || !sees.get(rule.id)!(subject)) continue;
         if (!matchesConditions(conditions.get(rule.id)!, event)) continue;
         if (rule.quiet_minutes !== null) {
           // Quiet per user and rule, measured in the entries' own time, so a replay decides alike.
-          const key = `${rule.id}:${row.actor_id ?? ''}`;
+          const key = `${rule.id}:${subject ?? ''}`;
           const at = Number(row.audited_at);
           let until = quietUntil.get(key);
           if (until === undefined) {
-            const last = await s.alerts.getQuiet(orgId, rule.id, row.actor_id ?? '');
+            const last = await s.alerts.getQuiet(orgId, rule.id, subject ?? '');
             until = last ? Number(last.fired_at) + Number(rule.quiet_minutes) * 60_000 : -Infinity;
           }
           if (at < until) continue;
           quietUntil.set(key, at + Number(rule.quiet_minutes) * 60_000);
-          await s.alerts.putQuiet(orgId, rule.id, row.actor_id ?? '', at);
+          await s.alerts.putQuiet(orgId, rule.id, subject ?? '', at);
         }
         const out = outputsOf(rule, { rule: { id: rule.id, name: rule.name }, org: ctx.org, ...payloadOf(row) }, row, now, false);
         deliveries.push(...out.deliveries);
@@ -468,7 +485,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
     const head = Number((await store.repos.audit.head(actor.orgId))?.last_seq ?? 0);
     const recent = (await store.repos.cursors.entriesAfter(actor.orgId, Math.max(0, head - 200), 200)).reverse();
     const sees = ruleSees(rule, ctx);
-    const visible = recent.filter((r) => sees(r.actor_id));
+    const visible = recent.filter((r) => sees(subjectOf(r)));
     const conditions = JSON.parse(rule.conditions) as AlertCondition[];
     const sample = visible.find((r) => matchesConditions(conditions, eventOf(r, ctx))) ?? visible[0] ?? null;
     const payloadOf = await payloadsOf(store.repos, sample ? [sample] : [], ctx);
@@ -597,6 +614,10 @@ export type AlertService = ReturnType<typeof createAlertService>;
 function headline(p: DeliveryPayload): string {
   const e = p.entry;
   if (!e) return 'a test of the rule (no entry to show)';
+  if (e.action === 'finding_detected' && e.details && typeof e.details.explanation === 'string') {
+    const d = e.details as { kind?: string; severity?: string; user?: { name?: string | null }; explanation: string };
+    return `${d.severity ?? ''} ${d.kind ?? 'finding'}: ${d.user?.name ?? 'someone'} ${d.explanation}`.trim();
+  }
   const who = e.done_by.name ?? 'someone';
   const what = [e.module?.api_name, e.record?.name ? `"${e.record.name}"` : null].filter(Boolean).join(' ');
   return `${who} ${e.action.replace(/_/g, ' ')}${what ? ` ${what}` : ''}`;

@@ -8,7 +8,7 @@ import {
 import { emptyDetectorState, runDetectors as detect, type DetectorState } from '../domain/findings-detectors.ts';
 import type { AuditEntryTable, FindingTable } from '../store/schema.ts';
 import { isAdministrator, requireAdministrator, requireSetting, visibleUserIds } from './authorization.ts';
-import { bookkeeping, inTransaction, type Actor, type ServiceDeps } from './context.ts';
+import { inTransaction, systemActor, type Actor, type ServiceDeps } from './context.ts';
 import { LeaseLostError } from './job-queue.ts';
 
 /** Entries read and run through the detectors in one transaction. */
@@ -74,9 +74,22 @@ export function createFindingService(deps: ServiceDeps) {
     const state = saved ? JSON.parse(saved.state) as DetectorState : emptyDetectorState();
     const result = detect(state.v === 1 ? state : null, rows.map(eventFromRow), ctx ?? await contextOf(orgId), await settingsOf(orgId));
     const last = Number(rows[rows.length - 1].seq);
-    return bookkeeping(deps, 'findings are derived from entries already in the chain (acknowledging one is audited)', async (s) => {
-      if (!(await s.findings.advance(orgId, cursor, last, JSON.stringify(result.state), deps.clock()))) return null;
-      await s.findings.upsert(result.findings.map((f) => toRow(orgId, f, deps.clock())));
+    // A new finding enters the chain as a `finding_detected` entry in the transaction that stores
+    // it: alert rules (and streams) read the chain from their cursors, so a finding reaches them
+    // exactly as an entry does, and the finding is as tamper-evident as the entries behind it.
+    return inTransaction(deps, systemActor(orgId, 'Anomaly detection'), async (tx) => {
+      if (!(await tx.store.findings.advance(orgId, cursor, last, JSON.stringify(result.state), deps.clock()))) {
+        tx.unaudited('another scanner moved the cursor first: nothing of this scan is kept');
+        return null;
+      }
+      const added = await tx.store.findings.upsert(result.findings.map((f) => toRow(orgId, f, deps.clock())));
+      for (const f of added) {
+        tx.audit({ action: 'finding_detected', module: 'audit_log', recordId: f.id, recordName: `${f.kind}: ${f.user_name}`, parentModule: null,
+          parentId: null, batchId: null, fieldHistory: null, source: 'system',
+          extra: { kind: f.kind, severity: f.severity, user: { id: f.user_id, name: f.user_name }, explanation: f.explanation,
+            started_at: Number(f.started_at), ended_at: Number(f.ended_at), entries: (JSON.parse(f.entry_ids) as string[]).length } });
+      }
+      if (added.length === 0) tx.unaudited('findings extended by this scan were announced when they were new; the scan cursor is bookkeeping');
       return result.findings;
     });
   }

@@ -33,13 +33,18 @@ export const getFinding = (db: Db, orgId: string, id: string) =>
  * Inserts findings, or brings a finding a detector extended (same org and key) up to date: its
  * id, creation time and acknowledgement stay.
  */
-export async function upsertFindings(db: Db, rows: FindingTable[]) {
+/** Stores findings, a later scan's by the same key extending the earlier row; returns the rows that are new. */
+export async function upsertFindings(db: Db, rows: FindingTable[]): Promise<FindingTable[]> {
+  if (rows.length === 0) return [];
+  const known = new Set((await db.selectFrom('findings').select('finding_key').where('org_id', '=', rows[0].org_id)
+    .where('finding_key', 'in', rows.map((r) => r.finding_key)).execute()).map((r) => r.finding_key));
   for (const row of rows) {
     await db.insertInto('findings').values(row).onConflict((oc) => oc.columns(['org_id', 'finding_key']).doUpdateSet({
       severity: row.severity, user_id: row.user_id, user_name: row.user_name, started_at: row.started_at, ended_at: row.ended_at,
       explanation: row.explanation, entry_ids: row.entry_ids, updated_at: row.updated_at,
     })).execute();
   }
+  return rows.filter((r) => !known.has(r.finding_key));
 }
 
 /** Marks a finding acknowledged unless it already is; whether this call did. */

@@ -17,7 +17,7 @@ export const AUDIT_ACTIONS = [
   'oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked',
   'org_created', 'org_updated', 'sharing_updated',
   'audit_log_viewed', 'audit_log_exported', 'audit_log_downloaded', 'audit_log_purged',
-  'finding_acknowledged',
+  'finding_detected', 'finding_acknowledged',
   'report_created', 'report_updated', 'report_deleted',
   'alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried',
   'stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted',

@@ -17,7 +17,7 @@ const ACTION_GROUPS: { group: string; items: string[] }[] = [
     'profile_added', 'profile_updated', 'profile_deleted'] },
   { group: 'API access', items: ['oauth_client_created', 'oauth_client_revoked', 'oauth_client_unlocked', 'oauth_grant_code_issued', 'token_revoked'] },
   { group: 'Organisation and audit log', items: ['org_created', 'org_updated', 'sharing_updated', 'audit_log_viewed', 'audit_log_exported',
-    'audit_log_downloaded', 'audit_log_purged', 'finding_acknowledged'] },
+    'audit_log_downloaded', 'audit_log_purged', 'finding_detected', 'finding_acknowledged'] },
   { group: 'Alerts', items: ['alert_rule_created', 'alert_rule_updated', 'alert_rule_deleted', 'alert_rule_tested', 'alert_delivery_retried'] },
   { group: 'SIEM streams', items: ['stream_created', 'stream_updated', 'stream_rewound', 'stream_deleted'] },
 ];

@@ -145,6 +145,18 @@ describe('SIEM streams: HTTPS (JSON lines) against a real local receiver', () =>
     }
   });
 
+  it('lets only Administrators point a stream at a syslog or NATS host (any host and port, unlike an HTTPS URL)', async () => {
+    const dir = env.rt.services.directory;
+    const u = await dir.createUser(admin, { last_name: 'Reader', email: 'reader@acme.example', role: { id: org.roles.manager.id },
+      profile: { id: org.profiles.standard.id } });
+    const manager = await dir.actorForUser(org.org.id, u.id);
+    for (const [type, destination] of [['syslog', { host: '10.0.0.5', port: 514 }], ['nats', {}]] as const) {
+      await expect(env.rt.services.streams.create(manager, { name: `Mine over ${type}`, type, destination }))
+        .rejects.toMatchObject({ code: 'NO_PERMISSION' });
+    }
+    expect((await env.rt.services.streams.list(manager)).map((s) => s.name)).not.toContain('Mine over syslog');
+  });
+
   it('refuses plain http off loopback, and hides secrets after creation', async () => {
     await expect(env.rt.services.streams.create(admin, { name: 'x', type: 'https', destination: { url: 'http://siem.example.com/in' } }))
       .rejects.toThrow(/https/);

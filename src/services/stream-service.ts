@@ -138,6 +138,18 @@ export function createStreamService(deps: ServiceDeps, opts: StreamOptions) {
    * chain's head unless `from_seq` says where. An HTTPS stream without a secret gets one
    * generated; the secret is in this answer only. Audited as stream_created (secrets by name only).
    */
+  /**
+   * Syslog and NATS destinations are any host and port, with no loopback rule like an HTTPS
+   * URL's: only Administrators point a stream at them, so that a user with audit-log access
+   * cannot make the server connect into the network behind it. NO_PERMISSION otherwise.
+   */
+  function requireDestinationRight(actor: Actor, type: StreamType) {
+    if (type !== 'https' && !isAdministrator(actor)) {
+      throw new AppError('NO_PERMISSION', `only Administrators may send a stream over ${type}: it connects to any host and port`,
+        { permissions: ['administrator'] });
+    }
+  }
+
   async function create(actor: Actor, input: StreamInput & { owner_id?: string; from_seq?: unknown }) {
     requireSetting(actor, 'audit_log');
     const ownerId = actor.userId ?? input.owner_id;
@@ -149,6 +161,7 @@ export function createStreamService(deps: ServiceDeps, opts: StreamOptions) {
       throw new AppError(input.type === undefined ? 'MANDATORY_NOT_FOUND' : 'INVALID_DATA', `type must be one of ${STREAM_TYPES.join(', ')}`, { api_name: 'type' });
     }
     const type = input.type as StreamType;
+    requireDestinationRight(actor, type);
     const { config: cfg, secrets: sec } = parseDestination(type, destinationOf(input.destination), actor.orgId, checkUrl);
     let shown: string | undefined;
     if (type === 'https' && !sec.hmac_secret) sec.hmac_secret = shown = randomBytes(24).toString('base64url');
@@ -200,6 +213,7 @@ export function createStreamService(deps: ServiceDeps, opts: StreamOptions) {
         throw new AppError('NOT_ALLOWED', 'a stream\'s type cannot change: create another stream', { api_name: 'type' });
       }
       if (input.destination !== undefined) {
+        requireDestinationRight(actor, row.type as StreamType);
         const { config: cfg, secrets: sec } = parseDestination(row.type as StreamType, destinationOf(input.destination), row.org_id, checkUrl);
         const before = config(row);
         if (JSON.stringify(cfg) !== JSON.stringify(before)) {

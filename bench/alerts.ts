@@ -5,7 +5,8 @@ import { runIfMain } from './common.ts';
  * One run, on SQLite in a fresh temp directory: the server (API and worker, as `auditrail serve`
  * runs them, in this process) takes bench:writes-style load, POST /crm/v8/Leads with 100 records
  * a request from 4 concurrent clients, while an alert rule ("added, Leads") sends a signed
- * webhook for every entry to a receiver in this process, which checks each signature.
+ * webhook for every entry to a receiver in a process of its own (bench/alerts-receiver.ts, as a
+ * real receiver is another system), which checks each signature.
  *
  * It reports:
  *   - write latency per request (p50, p95) and the write rate (entries/s);
@@ -22,22 +23,48 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
-import { openStore } from '../src/store/db.ts';
-import { createRuntime } from '../src/services/runtime.ts';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/config.ts';
+import { openRuntime } from '../src/entry/runtime.ts';
 import { systemActor } from '../src/services/context.ts';
 import { createHttpApp } from '../src/http/create-http-app.ts';
 import { createAppWorker } from '../src/jobs/index.ts';
-import { startWebhookReceiver } from '../test/alert-peers.ts';
 import { BATCH, leadRow } from './writes.ts';
 
-const silent = pino({ level: 'silent' });
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+type Hook = [recordId: string, at: number, signed: boolean];
+
+/** Starts bench/alerts-receiver.ts in a child process and returns its controls. */
+async function startReceiver() {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./alerts-receiver.ts', import.meta.url)), [],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`the webhook receiver exited (${code})`)));
+  });
+  return {
+    url,
+    setSecret: (secret: string) => child.send({ secret }),
+    /** The first n hooks, once they have arrived, or null after timeoutMs. */
+    collect: (n: number, timeoutMs: number) => new Promise<Hook[] | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      child.once('message', (m: { hooks: Hook[] }) => { clearTimeout(timer); resolve(m.hooks); });
+      child.send({ collect: n });
+    }),
+    close: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) { resolve(); return; }
+      child.once('exit', () => resolve());
+      child.disconnect();
+    }),
+  };
+}
 
 export interface AlertBenchResult {
   records: number; clients: number;
@@ -51,12 +78,11 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
   const clients = opts.clients ?? 4;
   const log = opts.log ?? (() => {});
   const dir = mkdtempSync(path.join(tmpdir(), 'auditrail-bench-alerts-'));
-  const store = await openStore({ dataDir: dir });
-  const rt = createRuntime(store, silent, { keyDir: path.join(dir, 'integrity'), blobDir: path.join(dir, 'exports') });
-  await rt.services.integrity.ensureRegistered();
+  const config = loadConfig({ dataDir: dir, port: 0 }, { AUDITRAIL_LOG_LEVEL: 'silent' });
+  const rt = await openRuntime(config);
   const app = await createHttpApp(rt, { logLevel: 'silent', console: false });
   const worker = createAppWorker(rt, { maintenance: false });
-  const hook = await startWebhookReceiver();
+  const hook = await startReceiver();
   try {
     const { org, admin } = await rt.services.directory.createOrganisation({ name: 'Bench', adminEmail: 'admin@bench.example' });
     const system = systemActor(org.id, 'Benchmark');
@@ -93,8 +119,8 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
     // Warm-up (its deliveries are drained before timing starts).
     log('warming up...');
     for (let i = 0; i < 5; i++) await send(1_000_000 + i * BATCH, false);
-    await hook.waitFor(5 * BATCH);
-    const warm = hook.hooks.length;
+    if (!await hook.collect(5 * BATCH, 60_000)) throw new Error('the warm-up\'s webhooks did not arrive');
+    const warm = 5 * BATCH;
 
     log(`writing ${records} leads, ${clients} clients, ${BATCH} a request...`);
     const batches = Array.from({ length: Math.ceil(records / BATCH) }, (_, i) => i * BATCH);
@@ -105,15 +131,14 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
     }));
     const writesEnd = performance.timeOrigin + performance.now();
     log('writes done; waiting for the deliveries...');
-    const expected = warm + batches.length * BATCH;
-    await Promise.race([hook.waitFor(expected), new Promise((r) => setTimeout(r, 300_000))]);
-    const timedHooks = hook.hooks.slice(warm);
-    const lastAt = Math.max(...timedHooks.map((h) => h.at));
+    const all = await hook.collect(warm + batches.length * BATCH, 300_000);
+    if (!all) throw new Error('not every webhook arrived within 5 minutes');
+    const timedHooks = all.slice(warm);
+    const lastAt = Math.max(...timedHooks.map(([, at]) => at));
     const deliveryLatencies: number[] = [];
-    for (const h of timedHooks) {
-      const id = (h.body.entry as { record: { id: string } }).record.id;
+    for (const [id, arrived] of timedHooks) {
       const at = committedAt.get(id);
-      if (at !== undefined) deliveryLatencies.push(h.at - at);
+      if (at !== undefined) deliveryLatencies.push(arrived - at);
     }
     const seconds = (writesEnd - start) / 1000;
     const writeRate = committedAt.size / seconds;
@@ -124,14 +149,14 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
       records: committedAt.size, clients,
       write: { p50: pct(writeLatencies, 50), p95: w95, rate: writeRate, seconds },
       delivery: { p50: pct(deliveryLatencies, 50), p95: d95, rate: deliveryRate, delivered: timedHooks.length,
-        drainSeconds: Math.max(0, (lastAt - writesEnd) / 1000), badSignatures: timedHooks.filter((h) => !h.signed).length },
+        drainSeconds: Math.max(0, (lastAt - writesEnd) / 1000), badSignatures: timedHooks.filter(([, , signed]) => !signed).length },
       ratios: { p95DeliveryVsWrite: d95 / w95, deliveryRateVsWriteRate: deliveryRate / writeRate },
     };
   } finally {
     await worker.stop();
     await app.close();
     await hook.close();
-    await store.close();
+    await rt.store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

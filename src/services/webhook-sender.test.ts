@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkWebhookUrl, isLoopbackHost, sendWebhook } from './webhook-sender.ts';
+import { webhookBody } from './alert-service.ts';
 
 describe('webhook sender', () => {
   const got: { headers: Record<string, string | string[] | undefined>; raw: string }[] = [];
@@ -15,6 +16,7 @@ describe('webhook sender', () => {
       req.on('end', () => {
         got.push({ headers: req.headers, raw });
         if (req.url === '/fail') { res.statusCode = 503; res.end('down'); return; }
+        if (req.url === '/hang') return;
         if (req.url === '/redirect') { res.statusCode = 302; res.setHeader('location', 'http://169.254.169.254/'); res.end(); return; }
         res.statusCode = 204; res.end();
       });
@@ -42,6 +44,56 @@ describe('webhook sender', () => {
     const closed = await sendWebhook({ ...d, url: 'http://127.0.0.1:1/' });
     expect(closed.ok).toBe(false);
     expect(closed.error).toMatch(/could not be reached/);
+  });
+
+  it('gives up on a receiver that never answers, in words, and the next delivery still goes through', async () => {
+    const d = { secret: 's', body: {}, idempotencyKey: 'k', event: 'alert' };
+    const hung = await sendWebhook({ ...d, url: `${base}/hang` }, 200);
+    expect(hung).toEqual({ ok: false, status: null, error: 'no answer within 200 ms' });
+    expect(await sendWebhook({ ...d, url: `${base}/hook` })).toMatchObject({ ok: true, status: 204 });
+  });
+
+  it('sends the pre-serialised body as is and signs exactly those bytes', async () => {
+    const raw = '{"b":1,  "a":"\u00e9"}';
+    expect(await sendWebhook({ url: `${base}/hook`, secret: 'k', body: { ignored: true }, raw, idempotencyKey: 'x', event: 'alert' })).toMatchObject({ ok: true });
+    const req = got.at(-1)!;
+    expect(req.raw).toBe(raw);
+    expect(req.headers['x-auditrail-signature']).toBe(`sha256=${createHmac('sha256', 'k').update(raw).digest('hex')}`);
+  });
+
+  it('tries once more on a new connection when the receiver drops a kept-alive one before answering', async () => {
+    // A receiver that closes every connection on its second request, as one whose keep-alive
+    // timeout ends just as the sender reuses the connection.
+    const seen = new WeakMap<object, number>();
+    let answered = 0;
+    const flaky = createServer((req, res) => {
+      const n = (seen.get(req.socket) ?? 0) + 1;
+      seen.set(req.socket, n);
+      req.resume();
+      req.on('end', () => {
+        if (n > 1) { req.socket.destroy(); return; }
+        answered++;
+        res.statusCode = 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`;
+    const d = { url, secret: 's', body: {}, idempotencyKey: 'k', event: 'alert' };
+    expect(await sendWebhook(d)).toMatchObject({ ok: true });
+    expect(await sendWebhook(d)).toMatchObject({ ok: true });
+    expect(answered).toBe(2);
+    flaky.closeAllConnections();
+    await new Promise<void>((resolve) => flaky.close(() => resolve()));
+  });
+
+  it('splices a stored alert payload into the body exactly as JSON.stringify would write the whole', () => {
+    const payload = { rule: { id: 'r1', name: 'Deals "deleted"' }, org: { id: 'o', name: 'Zylker', time_zone: 'Asia/Kolkata' },
+      entry: { id: 'e1', action: 'deleted', field_history: [{ api_name: 'Amount', _value: { old: 'x\ny', new: null } }] }, link: 'http://h/audit-log?entry=e1' };
+    const d = { id: 'd1', idempotency_key: 'e1-r1', attempts: 3, payload: JSON.stringify(payload) };
+    const now = Date.UTC(2026, 11, 6, 10, 0, 0);
+    expect(webhookBody(d, 'alert.triggered', now)).toBe(JSON.stringify({ event: 'alert.triggered', delivery_id: 'd1', idempotency_key: 'e1-r1',
+      delivered_at: '2026-12-06T10:00:00.000Z', attempt: 3, ...payload }));
   });
 
   it('accepts https anywhere and plain http only to loopback unless the operator allows it', () => {

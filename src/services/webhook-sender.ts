@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AppError } from '../domain/errors.ts';
+import { postBody } from './http-post.ts';
 
 /** Whether a host name is this machine: plain HTTP is acceptable only there. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -43,6 +44,8 @@ export interface WebhookDelivery {
   secret: string;
   /** Serialised once: the signature covers exactly these bytes. Carry the delivery time in it. */
   body: unknown;
+  /** The body already serialised (JSON text), sent as is instead of `body`'s serialisation. */
+  raw?: string;
   /** Receivers deduplicate on it: a delivery may be repeated (at least once). */
   idempotencyKey: string;
   event: string;
@@ -56,27 +59,18 @@ export interface WebhookResult { ok: boolean; status: number | null; error: stri
  * schedule. Redirects are not followed, so a receiver cannot bounce the delivery elsewhere.
  */
 export async function sendWebhook(delivery: WebhookDelivery, timeoutMs = 10_000): Promise<WebhookResult> {
-  const raw = JSON.stringify(delivery.body);
+  const raw = delivery.raw ?? JSON.stringify(delivery.body);
   try {
-    const res = await fetch(delivery.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'auditrail-webhook',
-        'x-auditrail-event': delivery.event,
-        'x-auditrail-signature': webhookSignature(delivery.secret, raw),
-        'idempotency-key': delivery.idempotencyKey,
-      },
-      body: raw,
-    });
-    await res.arrayBuffer().catch(() => undefined);
+    const res = await postBody(delivery.url, {
+      'content-type': 'application/json',
+      'user-agent': 'auditrail-webhook',
+      'x-auditrail-event': delivery.event,
+      'x-auditrail-signature': webhookSignature(delivery.secret, raw),
+      'idempotency-key': delivery.idempotencyKey,
+    }, raw, timeoutMs);
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, error: null };
     return { ok: false, status: res.status, error: `the receiver answered HTTP ${res.status}` };
   } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms`
-      : `the receiver could not be reached (${err instanceof Error ? (err.cause as Error | undefined)?.message ?? err.message : String(err)})`;
-    return { ok: false, status: null, error: reason };
+    return { ok: false, status: null, error: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -1,3 +1,4 @@
+import { PostError, postBody } from '../http-post.ts';
 import { webhookSignature } from '../webhook-sender.ts';
 import type { HttpsConfig } from '../../domain/stream.ts';
 import { DestinationError, reason, type Destination, type OutgoingEntry } from './types.ts';
@@ -21,14 +22,12 @@ export function httpsDestination(streamId: string, config: HttpsConfig, secret: 
         'idempotency-key': `${streamId}:${batch[0].seq}-${batch[batch.length - 1].seq}`,
       };
       if (secret) headers['x-auditrail-signature'] = webhookSignature(secret, body);
-      let res: Response;
+      let res: { status: number };
       try {
-        res = await fetch(config.url, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS), headers, body });
+        res = await postBody(config.url, headers, body, TIMEOUT_MS);
       } catch (err) {
-        if (err instanceof Error && err.name === 'TimeoutError') throw new DestinationError(`no answer within ${TIMEOUT_MS} ms`);
-        throw new DestinationError(`the receiver could not be reached (${reason(err)})`);
+        throw new DestinationError(err instanceof PostError ? err.message : `the receiver could not be reached (${reason(err)})`);
       }
-      await res.arrayBuffer().catch(() => undefined);
       if (res.status < 200 || res.status >= 300) throw new DestinationError(`the receiver answered HTTP ${res.status}`);
     },
     async close() {},

@@ -6,6 +6,8 @@
  *   child  -> { url }             once listening
  *   parent -> { collect: n }      asks for the first n hooks once they have all arrived
  *   child  -> { hooks: [[record id, arrival ms, signed], ...] }
+ *
+ * A batched POST (`"event": "alert.batch"`) counts as one hook per delivery it carries.
  */
 import { startWebhookReceiver } from '../test/alert-peers.ts';
 
@@ -14,9 +16,14 @@ process.on('message', (m: { secret?: string; collect?: number }) => {
   if (m.secret !== undefined) hook.setSecret(m.secret);
   if (m.collect !== undefined) {
     const n = m.collect;
-    void hook.waitFor(n).then(() => process.send!({
-      hooks: hook.hooks.slice(0, n).map((h) => [(h.body.entry as { record: { id: string } }).record.id, h.at, h.signed]),
-    }));
+    const entries = () => hook.hooks.flatMap((h) => ((h.body.deliveries ?? [h.body]) as { entry: { record: { id: string } } }[])
+      .map((d) => [d.entry.record.id, h.at, h.signed] as const));
+    const check = () => {
+      const got = entries();
+      if (got.length >= n) process.send!({ hooks: got.slice(0, n) });
+      else void hook.waitFor(hook.hooks.length + 1).then(check);
+    };
+    check();
   }
 });
 process.on('disconnect', () => { void hook.close().then(() => process.exit(0)); });

@@ -16,8 +16,12 @@ import { runIfMain } from './common.ts';
  *     last delivery) against the write rate (target >= 1: delivery keeps up), and how long the
  *     backlog took to drain once the writes stopped.
  *
+ * It runs twice: with the rule's webhook sending one entry a POST (the default), then with
+ * `batch_size: 100` (up to 100 entries a POST, for rules that fire on many entries).
+ *
  *   npm run bench:alerts                      # 20,000 records
  *   BENCH_RECORDS=5000 npm run bench:alerts
+ *   BENCH_WEBHOOK_BATCH=100 npm run bench:alerts   # only the batched run
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,13 +71,14 @@ async function startReceiver() {
 }
 
 export interface AlertBenchResult {
-  records: number; clients: number;
+  records: number; clients: number; batchSize: number;
   write: { p50: number; p95: number; rate: number; seconds: number };
   delivery: { p50: number; p95: number; rate: number; delivered: number; drainSeconds: number; badSignatures: number };
   ratios: { p95DeliveryVsWrite: number; deliveryRateVsWriteRate: number };
 }
 
-export async function measureAlerts(opts: { records?: number; clients?: number; log?: (s: string) => void } = {}): Promise<AlertBenchResult> {
+export async function measureAlerts(opts: { records?: number; clients?: number; batchSize?: number; log?: (s: string) => void } = {}): Promise<AlertBenchResult> {
+  const batchSize = opts.batchSize ?? 1;
   const records = opts.records ?? Number(process.env.BENCH_RECORDS ?? 20_000);
   const clients = opts.clients ?? 4;
   const log = opts.log ?? (() => {});
@@ -89,7 +94,7 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
     await rt.services.directory.updateOrgSettings(system, { api_requests_per_minute: 1_000_000 });
     const adminActor = await rt.services.directory.actorForUser(org.id, admin.id);
     const rule = await rt.services.alerts.createRule(adminActor, { name: 'Every new Lead',
-      conditions: [{ type: 'action', values: ['added'] }, { type: 'module', values: ['Leads'] }], actions: [{ type: 'webhook', url: hook.url }] });
+      conditions: [{ type: 'action', values: ['added'] }, { type: 'module', values: ['Leads'] }], actions: [{ type: 'webhook', url: hook.url, ...(batchSize > 1 ? { batch_size: batchSize } : {}) }] });
     hook.setSecret(rule.secret!);
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -146,7 +151,7 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
     const w95 = pct(writeLatencies, 95);
     const d95 = pct(deliveryLatencies, 95);
     return {
-      records: committedAt.size, clients,
+      records: committedAt.size, clients, batchSize,
       write: { p50: pct(writeLatencies, 50), p95: w95, rate: writeRate, seconds },
       delivery: { p50: pct(deliveryLatencies, 50), p95: d95, rate: deliveryRate, delivered: timedHooks.length,
         drainSeconds: Math.max(0, (lastAt - writesEnd) / 1000), badSignatures: timedHooks.filter(([, , signed]) => !signed).length },
@@ -162,12 +167,16 @@ export async function measureAlerts(opts: { records?: number; clients?: number; 
 }
 
 runIfMain(import.meta.url, async () => {
-  const r = await measureAlerts({ log: (s) => console.error(s) });
-  console.log(`bench:alerts  SQLite, ${r.records} leads by HTTP (${BATCH} a request, ${r.clients} clients), one webhook per entry`);
-  console.log(`  writes:     p50 ${ms(r.write.p50)}  p95 ${ms(r.write.p95)} per request   ${r.write.rate.toFixed(0)} entries/s over ${r.write.seconds.toFixed(1)} s`);
-  console.log(`  deliveries: p50 ${ms(r.delivery.p50)}  p95 ${ms(r.delivery.p95)} from the write's response to the webhook   `
-    + `${r.delivery.rate.toFixed(0)} entries/s (${r.delivery.delivered} delivered, ${r.delivery.badSignatures} bad signatures)`);
-  console.log(`  backlog drained ${r.delivery.drainSeconds.toFixed(2)} s after the last write`);
-  console.log(`  ratio p95 delivery / p95 write:   ${r.ratios.p95DeliveryVsWrite.toFixed(2)}  (target <= 10)`);
-  console.log(`  ratio delivery rate / write rate: ${r.ratios.deliveryRateVsWriteRate.toFixed(2)}  (target >= 1: delivery keeps up)`);
+  const sizes = process.env.BENCH_WEBHOOK_BATCH ? [Number(process.env.BENCH_WEBHOOK_BATCH)] : [1, 100];
+  for (const batchSize of sizes) {
+    const r = await measureAlerts({ batchSize, log: (s) => console.error(s) });
+    console.log(`bench:alerts  SQLite, ${r.records} leads by HTTP (${BATCH} a request, ${r.clients} clients), `
+      + `${r.batchSize === 1 ? 'one webhook POST per entry' : `webhook batch_size ${r.batchSize} (up to ${r.batchSize} entries a POST)`}`);
+    console.log(`  writes:     p50 ${ms(r.write.p50)}  p95 ${ms(r.write.p95)} per request   ${r.write.rate.toFixed(0)} entries/s over ${r.write.seconds.toFixed(1)} s`);
+    console.log(`  deliveries: p50 ${ms(r.delivery.p50)}  p95 ${ms(r.delivery.p95)} from the write's response to the webhook   `
+      + `${r.delivery.rate.toFixed(0)} entries/s (${r.delivery.delivered} delivered, ${r.delivery.badSignatures} bad signatures)`);
+    console.log(`  backlog drained ${r.delivery.drainSeconds.toFixed(2)} s after the last write`);
+    console.log(`  ratio p95 delivery / p95 write:   ${r.ratios.p95DeliveryVsWrite.toFixed(2)}  (target <= 10)`);
+    console.log(`  ratio delivery rate / write rate: ${r.ratios.deliveryRateVsWriteRate.toFixed(2)}  (target >= 1: delivery keeps up)`);
+  }
 });

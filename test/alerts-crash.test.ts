@@ -81,6 +81,14 @@ describe('alerts survive kill -9 between commit and delivery', () => {
       const { alert_rule: created, webhook_secret: secret } = JSON.parse(rule.stdout) as { alert_rule: { id: string }; webhook_secret: string };
       expect(secret).toBeTruthy();
       hook.setSecret(secret);
+      // A batching webhook from the CLI (disabled: it only shows the option's round trip), and a batch size out of range.
+      const batched = await cli(dir, env, 'alert', 'create', '--name', 'New Leads in tens', '--action', 'added', '--module', 'Leads',
+        '--webhook', hook.url, '--webhook-batch', '10', '--disabled', '--json');
+      expect(batched.code, batched.stderr).toBe(0);
+      expect(JSON.parse(batched.stdout).alert_rule.actions).toEqual([{ type: 'webhook', url: hook.url, batch_size: 10 }]);
+      const tooBig = await cli(dir, env, 'alert', 'create', '--name', 'Too big', '--action', 'added', '--webhook', hook.url, '--webhook-batch', '101');
+      expect(tooBig.code).not.toBe(0);
+      expect(tooBig.stderr).toMatch(/batch_size must be a whole number from 1 to 100/);
 
       // 1. The API alone (no worker, as `serve --no-worker`): the trainee's deletion commits, then the server is killed.
       const port = 40000 + Math.floor(Math.random() * 20000);

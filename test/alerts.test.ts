@@ -133,6 +133,36 @@ describe.each(BACKENDS)('alerts (%s)', (backend) => {
     expect(dup.json()).toMatchObject({ code: 'DUPLICATE_DATA', details: { api_name: 'name' } });
   });
 
+  it('a batching webhook carries up to batch_size entries a POST, each with its own delivery id and idempotency key, signed as one body', async () => {
+    const bad = await Promise.all([0, 101, 2.5, '3'].map((batch_size) => post('/api/v1/alert-rules', { name: `Bad batch ${String(batch_size)}`,
+      conditions: [{ type: 'action', values: ['added'] }], actions: [{ type: 'webhook', url: hook.url, batch_size }] })));
+    for (const r of bad) {
+      expect(r.json()).toMatchObject({ code: 'INVALID_DATA', details: { api_name: 'batch_size', json_path: '$.actions[0].batch_size' }, status: 'error' });
+    }
+    const res = await post('/api/v1/alert-rules', { name: 'New Deals in threes', conditions: [{ type: 'action', values: ['added'] },
+      { type: 'module', values: ['Deals'] }], actions: [{ type: 'webhook', url: hook.url, batch_size: 3 }] });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().alert_rule.actions).toEqual([{ type: 'webhook', url: hook.url, batch_size: 3 }]);
+    hook.setSecret(res.json().webhook_secret);
+    const before = hook.hooks.length;
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push(await createDeal(trainee, `Batched deal ${i}`));
+    await pump();
+    const posts = hook.hooks.slice(before).filter((h) => h.body.event === 'alert.batch');
+    expect(posts.map((h) => (h.body.deliveries as unknown[]).length)).toEqual([3, 3, 1]);
+    expect(posts.every((h) => h.signed)).toBe(true);
+    const items = posts.flatMap((h) => h.body.deliveries as { delivery_id: string; idempotency_key: string; attempt: number;
+      rule: { id: string }; entry: { record: { id: string }; action: string } }[]);
+    // In chain order, each entry once, with the single webhook's keys.
+    expect(items.map((d) => d.entry.record.id)).toEqual(ids);
+    expect(new Set(items.map((d) => d.idempotency_key)).size).toBe(7);
+    expect(items[0]).toMatchObject({ attempt: 1, rule: { id: res.json().alert_rule.id }, entry: { action: 'added' } });
+    expect(posts[0].headers['idempotency-key']).toMatch(/^batch-[0-9a-f]{32}$/);
+    const delivered = await env.rt.services.alerts.listDeliveries(admin, { ruleId: res.json().alert_rule.id });
+    expect(delivered.deliveries.map((d) => d.status)).toEqual(Array(7).fill('delivered'));
+    await env.rt.services.alerts.updateRule(admin, res.json().alert_rule.id, { enabled: false });
+  });
+
   it('fires only on entries the rule\'s owner may see: a manager\'s rule sees their trainee, not their peer', async () => {
     const r = await env.rt.services.alerts.createRule(manager, { name: 'Manager watches deletions',
       conditions: [{ type: 'action', values: ['deleted'] }, { type: 'module', values: ['Deals'] }], actions: [{ type: 'notification' }] });

@@ -21,8 +21,16 @@ export interface AlertCondition { type: ConditionType; operator: ConditionOperat
 
 export type AlertAction =
   | { type: 'email'; to: string[] }
-  | { type: 'webhook'; url: string }
+  /**
+   * `batch_size` (1 to MAX_WEBHOOK_BATCH, default 1): up to this many of the rule's due entries
+   * go in one POST (`"event": "alert.batch"`, a `deliveries` array), as Salesforce's outbound
+   * messages carry up to 100 notifications: for rules that fire on many entries.
+   */
+  | { type: 'webhook'; url: string; batch_size?: number }
   | { type: 'notification' };
+
+/** The most entries one batched webhook POST carries. */
+export const MAX_WEBHOOK_BATCH = 100;
 
 /** Zoho allows five actions per rule; a sixth is refused with LIMIT_EXCEEDED. */
 export const MAX_ACTIONS = 5;
@@ -209,10 +217,15 @@ function parseAction(raw: unknown, path: string): AlertAction {
       return { type: 'email', to: [...new Set(to)] };
     }
     case 'webhook':
-      keys(['type', 'url']);
+      keys(['type', 'url', 'batch_size']);
       if (a.url === undefined) throw missing('url', `${path}.url`);
       if (!isText(a.url, 2000)) throw invalid('url must be text', 'url', `${path}.url`);
-      return { type: 'webhook', url: a.url.trim() };
+      if (a.batch_size !== undefined && a.batch_size !== null
+        && !(Number.isInteger(a.batch_size) && (a.batch_size as number) >= 1 && (a.batch_size as number) <= MAX_WEBHOOK_BATCH)) {
+        throw invalid(`batch_size must be a whole number from 1 to ${MAX_WEBHOOK_BATCH}`, 'batch_size', `${path}.batch_size`);
+      }
+      return typeof a.batch_size === 'number' && a.batch_size > 1
+        ? { type: 'webhook', url: a.url.trim(), batch_size: a.batch_size } : { type: 'webhook', url: a.url.trim() };
     case 'notification':
       keys(['type']);
       return { type: 'notification' };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   matchesConditions, parseRuleInput, type AlertAction, type AlertCondition, type AlertEvent,
 } from '../domain/alert-rules.ts';
@@ -38,9 +38,10 @@ export interface AlertOptions {
 }
 
 const BATCH = 500;
-const SEND_BATCH = 50;
-/** Claims sent at once by one pump: up to SENDERS x SEND_BATCH requests in flight. */
-const SENDERS = 4;
+/** Deliveries one sender claims at once: at least MAX_WEBHOOK_BATCH, so a batch can fill. */
+const SEND_BATCH = 100;
+/** Claims sent at once by one pump: up to SENDERS x SEND_BATCH requests in flight (http-post.ts allows as many connections). */
+const SENDERS = 2;
 const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 3600_000;
 const NOT_FOUND = () => new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
@@ -397,14 +398,49 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
 
   // ---- sending --------------------------------------------------------------------------------
 
-  /** Sends one claimed delivery; the error in words when it failed. */
-  async function send(d: AlertDeliveryTable, ruleOf: (d: AlertDeliveryTable) => Promise<AlertRuleTable | undefined>): Promise<string | null> {
+  /** The batch size of a rule's webhook action (1: one entry a POST); 1 for a rule deleted meanwhile. */
+  function batchSizeOf(rule: AlertRuleTable | undefined, actionIndex: number): number {
+    if (!rule) return 1;
+    const a = (JSON.parse(rule.actions) as AlertAction[])[Number(actionIndex)];
+    return a?.type === 'webhook' && a.batch_size !== undefined && a.batch_size > 1 ? a.batch_size : 1;
+  }
+
+  /**
+   * What a claim sends together: each delivery alone, except a batching webhook's (never a test),
+   * whose due deliveries to one URL go up to its batch size a POST, in the claim's order.
+   */
+  async function unitsOf(claimed: AlertDeliveryTable[], ruleOf: (d: AlertDeliveryTable) => Promise<AlertRuleTable | undefined>) {
+    const units: { batch: boolean; items: AlertDeliveryTable[] }[] = [];
+    const open = new Map<string, { batch: boolean; items: AlertDeliveryTable[] }>();
+    for (const d of claimed) {
+      const size = d.channel === 'webhook' && d.test === 0 ? batchSizeOf(await ruleOf(d), d.action_index) : 1;
+      if (size === 1) {
+        units.push({ batch: false, items: [d] });
+        continue;
+      }
+      const key = `${d.rule_id}\n${d.action_index}\n${d.target}`;
+      let unit = open.get(key);
+      if (!unit || unit.items.length >= size) {
+        unit = { batch: true, items: [] };
+        open.set(key, unit);
+        units.push(unit);
+      }
+      unit.items.push(d);
+    }
+    return units;
+  }
+
+  /** Sends one unit of claimed deliveries (one, or a batch of one rule's webhook); the error in words when it failed. */
+  async function send(unit: { batch: boolean; items: AlertDeliveryTable[] },
+    ruleOf: (d: AlertDeliveryTable) => Promise<AlertRuleTable | undefined>): Promise<string | null> {
+    const d = unit.items[0];
     if (d.channel === 'webhook') {
       const rule = await ruleOf(d);
       if (!rule || rule.secret === null) return 'the rule was deleted';
-      const event = d.test ? 'alert.test' : 'alert.triggered';
-      const r = await sendWebhook({ url: d.target, secret: rule.secret, body: undefined, raw: webhookBody(d, event, deps.clock()),
-        idempotencyKey: d.idempotency_key, event }, opts.webhookTimeoutMs);
+      const event = unit.batch ? 'alert.batch' : d.test ? 'alert.test' : 'alert.triggered';
+      const raw = unit.batch ? batchWebhookBody(unit.items, deps.clock()) : webhookBody(d, event, deps.clock());
+      const key = unit.batch ? batchIdempotencyKey(unit.items) : d.idempotency_key;
+      const r = await sendWebhook({ url: d.target, secret: rule.secret, body: undefined, raw, idempotencyKey: key, event }, opts.webhookTimeoutMs);
       return r.ok ? null : r.error;
     }
     try {
@@ -422,19 +458,22 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
   async function deliverDue(limit = SEND_BATCH, ids?: readonly string[]): Promise<{ id: string; status: string; error: string | null }[]> {
     const claimed = await store.repos.alerts.claimDeliveries(deps.clock(), opts.claimMs, limit, ids);
     if (claimed.length === 0) return [];
+    // In chain order (PostgreSQL's UPDATE ... RETURNING keeps none), so a batch lists its entries in order.
+    claimed.sort((a, b) => Number(a.entry_seq ?? 0) - Number(b.entry_seq ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     // Each rule's secret is read once per claim, as it is now (a rule deleted meanwhile signs nothing).
     const rules = new Map<string, Promise<AlertRuleTable | undefined>>();
     const ruleOf = (d: AlertDeliveryTable) => {
       if (!rules.has(d.rule_id)) rules.set(d.rule_id, store.repos.alerts.getRule(d.org_id, d.rule_id));
       return rules.get(d.rule_id)!;
     };
-    const outcomes = await Promise.all(claimed.map(async (d) => {
-      const error = await send(d, ruleOf).catch((e: unknown) => {
-        deps.logger.error({ err: e, delivery: d.id }, 'alert delivery failed');
+    const units = await unitsOf(claimed, ruleOf);
+    const outcomes = (await Promise.all(units.map(async (unit) => {
+      const error = await send(unit, ruleOf).catch((e: unknown) => {
+        deps.logger.error({ err: e, deliveries: unit.items.map((d) => d.id) }, 'alert delivery failed');
         return 'internal error (see the server log)';
       });
-      return { d, error };
-    }));
+      return unit.items.map((d) => ({ d, error }));
+    }))).flat();
     const now = deps.clock();
     // Every row of one claim carries the same claim time: the delivered ones settle in one statement.
     const until = Number(claimed[0].next_attempt_at);
@@ -619,8 +658,24 @@ export type AlertService = ReturnType<typeof createAlertService>;
  * and serialised again for every delivery.
  */
 export function webhookBody(d: Pick<AlertDeliveryTable, 'id' | 'idempotency_key' | 'attempts' | 'payload'>, event: string, now: number): string {
-  const head = `{"event":${JSON.stringify(event)},"delivery_id":${JSON.stringify(d.id)},"idempotency_key":${JSON.stringify(d.idempotency_key)}`
-    + `,"delivered_at":"${new Date(now).toISOString()}","attempt":${Number(d.attempts)}`;
+  return `{"event":${JSON.stringify(event)},${deliveryKeys(d, `,"delivered_at":"${new Date(now).toISOString()}"`)}`;
+}
+
+/**
+ * A batched webhook's body: `{"event": "alert.batch", "delivered_at", "deliveries": [...]}`, each
+ * element what a single delivery's body holds but `event` and `delivered_at`, in the same order.
+ */
+export function batchWebhookBody(ds: Pick<AlertDeliveryTable, 'id' | 'idempotency_key' | 'attempts' | 'payload'>[], now: number): string {
+  return `{"event":"alert.batch","delivered_at":"${new Date(now).toISOString()}","deliveries":[${ds.map((d) => `{${deliveryKeys(d, '')}`).join(',')}]}`;
+}
+
+/** A batch's Idempotency-Key: the same for the same deliveries; receivers deduplicate each delivery on its own key. */
+export const batchIdempotencyKey = (ds: Pick<AlertDeliveryTable, 'idempotency_key'>[]) =>
+  `batch-${createHash('sha256').update(ds.map((d) => d.idempotency_key).join('\n')).digest('hex').slice(0, 32)}`;
+
+/** `"delivery_id", "idempotency_key"[, inserted], "attempt"`, then the stored payload's keys, and the closing brace. */
+function deliveryKeys(d: Pick<AlertDeliveryTable, 'id' | 'idempotency_key' | 'attempts' | 'payload'>, inserted: string): string {
+  const head = `"delivery_id":${JSON.stringify(d.id)},"idempotency_key":${JSON.stringify(d.idempotency_key)}${inserted},"attempt":${Number(d.attempts)}`;
   const rest = d.payload.trim();
   return rest === '{}' ? `${head}}` : `${head},${rest.slice(1)}`;
 }

@@ -17,9 +17,15 @@ import https from 'node:https';
  * documentation advises; receivers deduplicate on the idempotency key anyway.
  */
 
+/**
+ * Connections per receiver: more than the alert senders keep in flight (alert-service.ts), so a
+ * request never queues behind a hung one for longer than its own timeout and the claim's lease
+ * cannot lapse while deliveries wait for a connection.
+ */
+const MAX_SOCKETS = 256;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: 'lifo' }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: 'lifo' }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: 64, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: 64, scheduling: 'lifo' }),
 };
 
 export interface PostResult { status: number }

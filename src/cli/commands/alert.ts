@@ -1,4 +1,4 @@
-import type { AlertAction, AlertCondition, ConditionType } from '../../domain/alert-rules.ts';
+import { MAX_WEBHOOK_BATCH, type AlertAction, type AlertCondition, type ConditionType } from '../../domain/alert-rules.ts';
 import type { Runtime } from '../../services/runtime.ts';
 import type { CliCommand } from '../command.ts';
 import { actor, profileId, roleId, userByEmail } from '../directory-lookup.ts';
@@ -10,7 +10,7 @@ export interface AlertCreateFlags {
   org?: string; name: string; action?: string[]; notAction?: string[]; module?: string[]; notModule?: string[];
   user?: string[]; notUser?: string[]; profile?: string[]; notProfile?: string[]; role?: string[]; notRole?: string[];
   source?: string[]; notSource?: string[]; field?: string[]; finding?: string[];
-  email?: string[]; webhook?: string[]; notify?: boolean; webhookSecret?: string; quietMinutes?: string; disabled?: boolean; json?: boolean;
+  email?: string[]; webhook?: string[]; webhookBatch?: string; notify?: boolean; webhookSecret?: string; quietMinutes?: string; disabled?: boolean; json?: boolean;
 }
 
 /** Repeatable options: each value may itself be a comma-separated list. */
@@ -44,10 +44,12 @@ async function conditionsOf(rt: Runtime, orgId: string, f: AlertCreateFlags): Pr
 }
 
 export async function alertCreateCommand(rt: Runtime, f: AlertCreateFlags) {
+  if (f.webhookBatch !== undefined && !/^\d+$/.test(f.webhookBatch)) throw new CliError(`--webhook-batch must be a whole number from 1 to ${MAX_WEBHOOK_BATCH}`);
+  const batch = f.webhookBatch === undefined ? 1 : Number(f.webhookBatch);
   const { org, actor: a } = await actor(rt, f.org);
   const actions: AlertAction[] = [
     ...(f.email?.length ? [{ type: 'email' as const, to: f.email }] : []),
-    ...(f.webhook ?? []).map((url) => ({ type: 'webhook' as const, url })),
+    ...(f.webhook ?? []).map((url) => ({ type: 'webhook' as const, url, ...(batch > 1 ? { batch_size: batch } : {}) })),
     ...(f.notify ? [{ type: 'notification' as const }] : []),
   ];
   if (f.quietMinutes !== undefined && !/^\d+$/.test(f.quietMinutes)) throw new CliError('--quiet-minutes must be a whole number');
@@ -69,7 +71,7 @@ export async function alertCreateCommand(rt: Runtime, f: AlertCreateFlags) {
 }
 
 const describeCondition = (c: AlertCondition) => `${c.type} ${c.operator === 'is' ? '=' : '!='} ${c.values.join('|')}`;
-const describeAction = (a: AlertAction) => (a.type === 'email' ? `email ${a.to.join(',')}` : a.type === 'webhook' ? `webhook ${a.url}` : 'notification');
+const describeAction = (a: AlertAction) => (a.type === 'email' ? `email ${a.to.join(',')}` : a.type === 'webhook' ? `webhook ${a.url}${a.batch_size ? ` (up to ${a.batch_size} entries a POST)` : ''}` : 'notification');
 
 export async function alertListCommand(rt: Runtime, f: { org?: string; json?: boolean }) {
   const { actor: a } = await actor(rt, f.org);
@@ -157,6 +159,7 @@ export const command: CliCommand = {
     list('--webhook <url>', 'POST a signed JSON body to this HTTPS URL');
     create.option('--notify', 'an in-console notification')
       .option('--webhook-secret <secret>', 'sign webhooks with this secret (16+ characters)')
+      .option('--webhook-batch <n>', `up to n entries a webhook POST (1 to ${MAX_WEBHOOK_BATCH}; default 1), for rules that fire on many entries`)
       .option('--quiet-minutes <n>', 'do not fire again for the same user within n minutes')
       .option('--disabled', 'create the rule disabled')
       .option('--json', 'print one JSON object')

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
-import { CONDITION_TYPES, FINDING_KINDS, MAX_ACTIONS } from '../../domain/alert-rules.ts';
+import { CONDITION_TYPES, FINDING_KINDS, MAX_ACTIONS, MAX_WEBHOOK_BATCH } from '../../domain/alert-rules.ts';
 import { guard } from '../auth.ts';
 import type { HttpDeps } from '../app.ts';
 import { intParam, op, route } from '../route.ts';
@@ -21,7 +21,8 @@ const Ref = z.object({ id: Id, name: z.string().nullable() });
 const Condition = z.object({ type: z.enum(CONDITION_TYPES), operator: z.enum(['is', 'is_not']), values: z.array(z.string()) });
 const Action = z.union([
   z.object({ type: z.literal('email'), to: z.array(z.string()) }),
-  z.object({ type: z.literal('webhook'), url: z.string() }),
+  z.object({ type: z.literal('webhook'), url: z.string(),
+    batch_size: z.number().int().min(1).max(MAX_WEBHOOK_BATCH).optional().describe('up to this many entries a POST ("event": "alert.batch"); default 1') }),
   z.object({ type: z.literal('notification') }),
 ]);
 const Rule = z.object({

@@ -4,7 +4,10 @@ import { apiGet, apiSend } from './client.ts';
 
 export type ConditionType = 'action' | 'module' | 'user' | 'profile' | 'role' | 'source' | 'field' | 'finding';
 export interface AlertCondition { type: ConditionType; operator: 'is' | 'is_not'; values: string[] }
-export type AlertAction = { type: 'email'; to: string[] } | { type: 'webhook'; url: string } | { type: 'notification' };
+export type AlertAction = { type: 'email'; to: string[] } | { type: 'webhook'; url: string; batch_size?: number } | { type: 'notification' };
+
+/** The most entries one batched webhook POST carries (the server's MAX_WEBHOOK_BATCH). */
+export const MAX_WEBHOOK_BATCH = 100;
 
 export interface AlertRule {
   id: string;

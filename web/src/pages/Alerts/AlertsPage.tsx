@@ -8,7 +8,7 @@ import { Link } from 'react-router';
 import { useSession } from '../../session.tsx';
 import {
   createRule, deleteRule, listDeliveries, listNotifications, listRules, markAllRead, retryDelivery, testRule, updateRule,
-  type AlertRule, type ConditionType,
+  MAX_WEBHOOK_BATCH, type AlertRule, type ConditionType,
 } from '../../api/alerts.ts';
 import { listModules, listProfiles, listRoles, listUsers } from '../../api/directory.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
@@ -294,6 +294,9 @@ function RuleEditor({ rule, options, onClose, onSaved }: {
             <TagsInput label="Email recipients" value={form.emails} onChange={(emails) => set({ emails })} placeholder="Type an address and press Enter" />
             <TagsInput label="Webhook URLs" value={form.webhooks} onChange={(webhooks) => set({ webhooks })}
               description="HTTPS (plain http only to this machine). Each is signed with the rule's secret." />
+            {form.webhooks.length > 0 && <NumberInput label="Entries per webhook request" min={1} max={MAX_WEBHOOK_BATCH} clampBehavior="none" allowDecimal={false} value={form.webhookBatch}
+              onChange={(v) => set({ webhookBatch: typeof v === 'number' ? v : '' })} error={problem('batch')}
+              description={`Empty or 1: one request per entry. Up to ${MAX_WEBHOOK_BATCH}: the entries due at once go together, for rules that fire on many entries.`} />}
             {!rule && <PasswordInput label="Webhook secret (optional)" value={form.webhookSecret} onChange={(e) => set({ webhookSecret: e.currentTarget.value })}
               description="Leave empty and one is generated and shown once." error={problem('secret')} />}
             <Checkbox label="Show a notification in the console" checked={form.notify} onChange={(e) => set({ notify: e.currentTarget.checked })} />

@@ -4,10 +4,11 @@ import { EMPTY_FORM, formOf, formProblems, inputOf, describeCondition } from './
 describe('the alert rule form', () => {
   it('turns into the API\'s rule and back', () => {
     const f = { ...EMPTY_FORM, name: ' Delete, Deals ', conditions: [{ type: 'action' as const, operator: 'is' as const, values: ['deleted'] }],
-      emails: ['a@x.example'], webhooks: ['https://hooks.example/x'], notify: true, quietMinutes: 10 as const, webhookSecret: 'sixteen-characters' };
+      emails: ['a@x.example'], webhooks: ['https://hooks.example/x'], webhookBatch: 25 as const, notify: true, quietMinutes: 10 as const,
+      webhookSecret: 'sixteen-characters' };
     const input = inputOf(f, true);
     expect(input).toEqual({ name: 'Delete, Deals', enabled: true, conditions: [{ type: 'action', operator: 'is', values: ['deleted'] }],
-      actions: [{ type: 'email', to: ['a@x.example'] }, { type: 'webhook', url: 'https://hooks.example/x' }, { type: 'notification' }],
+      actions: [{ type: 'email', to: ['a@x.example'] }, { type: 'webhook', url: 'https://hooks.example/x', batch_size: 25 }, { type: 'notification' }],
       quiet_minutes: 10, webhook_secret: 'sixteen-characters' });
     expect(inputOf(f, false).webhook_secret).toBeUndefined();
     const back = formOf({ id: '1', ...input, quiet_minutes: 10, has_webhook_secret: true, owner: null, created_time: '', modified_time: '', enabled: true });
@@ -15,8 +16,10 @@ describe('the alert rule form', () => {
   });
 
   it('says what is missing before asking the server', () => {
-    const problems = formProblems({ ...EMPTY_FORM, notify: false, webhookSecret: 'short' }).map((p) => p.field);
-    expect(problems).toEqual(['name', 'condition-0', 'actions', 'secret']);
+    const problems = formProblems({ ...EMPTY_FORM, notify: false, webhookSecret: 'short', webhookBatch: 101 }).map((p) => p.field);
+    expect(problems).toEqual(['name', 'condition-0', 'actions', 'batch', 'secret']);
+    // One entry a request is the default: no batch_size is sent.
+    expect(inputOf({ ...EMPTY_FORM, webhooks: ['https://h.example/'], webhookBatch: 1, notify: false }, false).actions).toEqual([{ type: 'webhook', url: 'https://h.example/' }]);
   });
 
   it('reads a condition as words', () => {

@@ -1,5 +1,5 @@
 import type { AlertAction, AlertCondition, AlertRule, ConditionType, RuleInput } from '../../api/alerts.ts';
-import { MAX_ACTIONS } from '../../api/alerts.ts';
+import { MAX_ACTIONS, MAX_WEBHOOK_BATCH } from '../../api/alerts.ts';
 
 /** The rule editor's state and its translation to and from the API's rule. Pure. */
 
@@ -11,6 +11,8 @@ export interface RuleForm {
   conditions: ConditionRow[];
   emails: string[];
   webhooks: string[];
+  /** Entries a webhook POST carries at most (1: one a POST), for every webhook of the rule. */
+  webhookBatch: number | '';
   notify: boolean;
   quietMinutes: number | '';
   webhookSecret: string;
@@ -24,7 +26,7 @@ export const CONDITION_LABELS: Record<ConditionType, string> = {
 };
 
 export const EMPTY_FORM: RuleForm = {
-  name: '', enabled: true, conditions: [{ type: 'action', operator: 'is', values: [] }], emails: [], webhooks: [], notify: true,
+  name: '', enabled: true, conditions: [{ type: 'action', operator: 'is', values: [] }], emails: [], webhooks: [], webhookBatch: '', notify: true,
   quietMinutes: '', webhookSecret: '',
 };
 
@@ -33,6 +35,7 @@ export function formOf(rule: AlertRule): RuleForm {
     name: rule.name, enabled: rule.enabled, conditions: rule.conditions.map((c) => ({ ...c, values: [...c.values] })),
     emails: rule.actions.flatMap((a) => (a.type === 'email' ? a.to : [])),
     webhooks: rule.actions.flatMap((a) => (a.type === 'webhook' ? [a.url] : [])),
+    webhookBatch: rule.actions.reduce<number | ''>((n, a) => (a.type === 'webhook' && a.batch_size ? a.batch_size : n), ''),
     notify: rule.actions.some((a) => a.type === 'notification'), quietMinutes: rule.quiet_minutes ?? '', webhookSecret: '',
   };
 }
@@ -40,7 +43,8 @@ export function formOf(rule: AlertRule): RuleForm {
 export function actionsOf(f: RuleForm): AlertAction[] {
   return [
     ...(f.emails.length ? [{ type: 'email' as const, to: f.emails }] : []),
-    ...f.webhooks.filter((u) => u.trim()).map((url) => ({ type: 'webhook' as const, url: url.trim() })),
+    ...f.webhooks.filter((u) => u.trim()).map((url) => ({ type: 'webhook' as const, url: url.trim(),
+      ...(typeof f.webhookBatch === 'number' && f.webhookBatch > 1 ? { batch_size: f.webhookBatch } : {}) })),
     ...(f.notify ? [{ type: 'notification' as const }] : []),
   ];
 }
@@ -56,6 +60,9 @@ export function formProblems(f: RuleForm): { field: string; message: string }[] 
   const actions = actionsOf(f);
   if (actions.length === 0) out.push({ field: 'actions', message: 'Choose at least one action: email, webhook or notification.' });
   if (actions.length > MAX_ACTIONS) out.push({ field: 'actions', message: `A rule has at most ${MAX_ACTIONS} actions.` });
+  if (f.webhookBatch !== '' && !(Number.isInteger(f.webhookBatch) && f.webhookBatch >= 1 && f.webhookBatch <= MAX_WEBHOOK_BATCH)) {
+    out.push({ field: 'batch', message: `Between 1 and ${MAX_WEBHOOK_BATCH} entries a request.` });
+  }
   if (f.webhookSecret && f.webhookSecret.length < 16) out.push({ field: 'secret', message: 'The secret needs at least 16 characters.' });
   return out;
 }
@@ -74,5 +81,5 @@ export function describeCondition(c: AlertCondition, label: (type: ConditionType
 }
 
 export function describeAction(a: AlertAction): string {
-  return a.type === 'email' ? `Email ${a.to.join(', ')}` : a.type === 'webhook' ? `Webhook ${a.url}` : 'Notification';
+  return a.type === 'email' ? `Email ${a.to.join(', ')}` : a.type === 'webhook' ? `Webhook ${a.url}${a.batch_size ? ` (up to ${a.batch_size} entries a request)` : ''}` : 'Notification';
 }

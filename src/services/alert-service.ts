@@ -11,7 +11,7 @@ import { formatDateTime } from '../domain/time.ts';
 import { auditVisibility } from '../domain/visibility.ts';
 import type { BoundStore, PoolStore } from '../store/bound-store.ts';
 import type {
-  AlertDeliveryTable, AlertNotificationTable, AlertRuleTable, AuditEntryTable, UserTable,
+  AlertDelivery, AlertDeliveryTable, AlertNotificationTable, AlertRuleTable, AuditEntryTable, UserTable,
 } from '../store/schema.ts';
 import { hasSetting, isAdministrator, requireSetting } from './authorization.ts';
 import { inTransaction, type Actor, type ServiceDeps } from './context.ts';
@@ -328,7 +328,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
 
   /** The deliveries and notifications of one rule firing on one entry (or a test). */
   function outputsOf(rule: AlertRuleTable, payload: DeliveryPayload, entry: AuditEntryTable | null, now: number, test: boolean) {
-    const deliveries: AlertDeliveryTable[] = [];
+    const deliveries: AlertDelivery[] = [];
     const notifications: AlertNotificationTable[] = [];
     const actions = JSON.parse(rule.actions) as AlertAction[];
     actions.forEach((a, i) => {
@@ -358,7 +358,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
     const sees = new Map(rules.map((r) => [r.id, ruleSees(r, ctx)]));
     const conditions = new Map(rules.map((r) => [r.id, JSON.parse(r.conditions) as AlertCondition[]]));
     const payloadOf = await payloadsOf(s, rows, ctx);
-    const deliveries: AlertDeliveryTable[] = [];
+    const deliveries: AlertDelivery[] = [];
     const notifications: AlertNotificationTable[] = [];
     const quietUntil = new Map<string, number>();
     for (const row of rows) {
@@ -409,9 +409,9 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
    * What a claim sends together: each delivery alone, except a batching webhook's (never a test),
    * whose due deliveries to one URL go up to its batch size a POST, in the claim's order.
    */
-  async function unitsOf(claimed: AlertDeliveryTable[], ruleOf: (d: AlertDeliveryTable) => Promise<AlertRuleTable | undefined>) {
-    const units: { batch: boolean; items: AlertDeliveryTable[] }[] = [];
-    const open = new Map<string, { batch: boolean; items: AlertDeliveryTable[] }>();
+  async function unitsOf(claimed: AlertDelivery[], ruleOf: (d: AlertDelivery) => Promise<AlertRuleTable | undefined>) {
+    const units: { batch: boolean; items: AlertDelivery[] }[] = [];
+    const open = new Map<string, { batch: boolean; items: AlertDelivery[] }>();
     for (const d of claimed) {
       const size = d.channel === 'webhook' && d.test === 0 ? batchSizeOf(await ruleOf(d), d.action_index) : 1;
       if (size === 1) {
@@ -431,8 +431,8 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
   }
 
   /** Sends one unit of claimed deliveries (one, or a batch of one rule's webhook); the error in words when it failed. */
-  async function send(unit: { batch: boolean; items: AlertDeliveryTable[] },
-    ruleOf: (d: AlertDeliveryTable) => Promise<AlertRuleTable | undefined>): Promise<string | null> {
+  async function send(unit: { batch: boolean; items: AlertDelivery[] },
+    ruleOf: (d: AlertDelivery) => Promise<AlertRuleTable | undefined>): Promise<string | null> {
     const d = unit.items[0];
     if (d.channel === 'webhook') {
       const rule = await ruleOf(d);
@@ -657,7 +657,7 @@ export type AlertService = ReturnType<typeof createAlertService>;
  * would write them. The payload is stored as JSON text, so it is spliced in rather than parsed
  * and serialised again for every delivery.
  */
-export function webhookBody(d: Pick<AlertDeliveryTable, 'id' | 'idempotency_key' | 'attempts' | 'payload'>, event: string, now: number): string {
+export function webhookBody(d: Pick<AlertDelivery, 'id' | 'idempotency_key' | 'attempts' | 'payload'>, event: string, now: number): string {
   return `{"event":${JSON.stringify(event)},${deliveryKeys(d, `,"delivered_at":"${new Date(now).toISOString()}"`)}`;
 }
 
@@ -665,7 +665,7 @@ export function webhookBody(d: Pick<AlertDeliveryTable, 'id' | 'idempotency_key'
  * A batched webhook's body: `{"event": "alert.batch", "delivered_at", "deliveries": [...]}`, each
  * element what a single delivery's body holds but `event` and `delivered_at`, in the same order.
  */
-export function batchWebhookBody(ds: Pick<AlertDeliveryTable, 'id' | 'idempotency_key' | 'attempts' | 'payload'>[], now: number): string {
+export function batchWebhookBody(ds: Pick<AlertDelivery, 'id' | 'idempotency_key' | 'attempts' | 'payload'>[], now: number): string {
   return `{"event":"alert.batch","delivered_at":"${new Date(now).toISOString()}","deliveries":[${ds.map((d) => `{${deliveryKeys(d, '')}`).join(',')}]}`;
 }
 
@@ -674,7 +674,7 @@ export const batchIdempotencyKey = (ds: Pick<AlertDeliveryTable, 'idempotency_ke
   `batch-${createHash('sha256').update(ds.map((d) => d.idempotency_key).join('\n')).digest('hex').slice(0, 32)}`;
 
 /** `"delivery_id", "idempotency_key"[, inserted], "attempt"`, then the stored payload's keys, and the closing brace. */
-function deliveryKeys(d: Pick<AlertDeliveryTable, 'id' | 'idempotency_key' | 'attempts' | 'payload'>, inserted: string): string {
+function deliveryKeys(d: Pick<AlertDelivery, 'id' | 'idempotency_key' | 'attempts' | 'payload'>, inserted: string): string {
   const head = `"delivery_id":${JSON.stringify(d.id)},"idempotency_key":${JSON.stringify(d.idempotency_key)}${inserted},"attempt":${Number(d.attempts)}`;
   const rest = d.payload.trim();
   return rest === '{}' ? `${head}}` : `${head},${rest.slice(1)}`;

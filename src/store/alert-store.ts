@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, StoreDialect } from './db.ts';
-import type { AlertDeliveryTable, AlertNotificationTable, AlertRuleTable } from './schema.ts';
+import type { AlertDelivery, AlertDeliveryTable, AlertNotificationTable, AlertRuleTable } from './schema.ts';
 
 /** Alert rules, their deliveries (emails and webhooks to send) and in-console notifications. */
 
@@ -39,8 +39,20 @@ export const countRules = async (db: Db, orgId: string) =>
 
 // ---- deliveries --------------------------------------------------------------------------------
 
-export async function insertDeliveries(db: Db, rows: AlertDeliveryTable[]) {
-  for (let i = 0; i < rows.length; i += 500) await db.insertInto('alert_deliveries').values(rows.slice(i, i + 500)).execute();
+export async function insertDeliveries(db: Db, rows: AlertDelivery[]) {
+  for (let i = 0; i < rows.length; i += 500) {
+    const part = rows.slice(i, i + 500);
+    await db.insertInto('alert_deliveries').values(part.map(({ payload: _, ...row }) => row)).execute();
+    await db.insertInto('alert_delivery_payloads').values(part.map((d) => ({ delivery_id: d.id, payload: d.payload }))).execute();
+  }
+}
+
+/** The claimed rows with their payloads. */
+async function withPayloads(db: Db, rows: AlertDeliveryTable[]): Promise<AlertDelivery[]> {
+  if (rows.length === 0) return [];
+  const payloads = new Map((await db.selectFrom('alert_delivery_payloads').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).execute())
+    .map((p) => [p.delivery_id, p.payload]));
+  return rows.map((r) => ({ ...r, payload: payloads.get(r.id) ?? '{}' }));
 }
 
 /**
@@ -50,7 +62,7 @@ export async function insertDeliveries(db: Db, rows: AlertDeliveryTable[]) {
  * UPDATE SKIP LOCKED, so concurrent senders never take the same row; SQLite: the write transaction.
  */
 export async function claimDeliveries(db: Db, dialect: StoreDialect, now: number, leaseMs: number, limit: number,
-  ids?: readonly string[]): Promise<AlertDeliveryTable[]> {
+  ids?: readonly string[]): Promise<AlertDelivery[]> {
   if (ids && ids.length === 0) return [];
   const until = now + leaseMs;
   if (dialect === 'postgres') {
@@ -61,7 +73,7 @@ export async function claimDeliveries(db: Db, dialect: StoreDialect, now: number
           ${ids ? sql`AND id IN (${sql.join(ids)})` : sql``}
         ORDER BY next_attempt_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING *`.execute(db);
-    return r.rows;
+    return withPayloads(db, r.rows);
   }
   return db.transaction().execute(async (trx) => {
     let q = trx.selectFrom('alert_deliveries').selectAll().where('status', '=', 'pending').where('next_attempt_at', '<=', now);
@@ -70,7 +82,7 @@ export async function claimDeliveries(db: Db, dialect: StoreDialect, now: number
     if (rows.length === 0) return [];
     await trx.updateTable('alert_deliveries').set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: until, updated_at: now }))
       .where('id', 'in', rows.map((r) => r.id)).execute();
-    return rows.map((r) => ({ ...r, attempts: r.attempts + 1, next_attempt_at: until, updated_at: now }));
+    return withPayloads(trx, rows.map((r) => ({ ...r, attempts: r.attempts + 1, next_attempt_at: until, updated_at: now })));
   });
 }
 
@@ -122,8 +134,11 @@ export function listDeliveries(db: Db, orgId: string, opts: { status?: string; r
 }
 
 /** Removes delivered deliveries older than `before` (the dead ones stay until retried). */
-export const pruneDelivered = (db: Db, before: number) =>
-  db.deleteFrom('alert_deliveries').where('status', '=', 'delivered').where('updated_at', '<', before).execute();
+export async function pruneDelivered(db: Db, before: number) {
+  const old = (eb: Db) => eb.selectFrom('alert_deliveries').select('id').where('status', '=', 'delivered').where('updated_at', '<', before);
+  await db.deleteFrom('alert_delivery_payloads').where('delivery_id', 'in', old(db)).execute();
+  return db.deleteFrom('alert_deliveries').where('status', '=', 'delivered').where('updated_at', '<', before).execute();
+}
 
 // ---- notifications and quiet periods -----------------------------------------------------------
 

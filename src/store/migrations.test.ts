@@ -54,4 +54,21 @@ describe.each(BACKENDS)('schemaStatus on %s', (backend) => {
       .execute(db);
     expect(rows.rows).toEqual([{ id: '77', name: 'Doomed Lead', deleted_by: '42' }, { id: '78', name: null, deleted_by: null }]);
   });
+
+  it('0014 moves each pending delivery\'s payload beside it, and a sender still claims it with its payload', async () => {
+    const store = await unmigrated();
+    const db = store.db as Kysely<unknown>;
+    await migrateTo(db, store.dialect, '0013_streams');
+    await sql`INSERT INTO orgs (id, name, time_zone, currency, country_code, zgid, settings, created_at)
+      VALUES ('1', 'Acme', 'UTC', 'USD', 'US', 'z1', '{}', 0)`.execute(db);
+    await sql`INSERT INTO alert_deliveries (id, org_id, rule_id, entry_id, entry_seq, action_index, channel, target, idempotency_key, payload,
+      test, status, attempts, next_attempt_at, last_error, created_at, updated_at, delivered_at)
+      VALUES ('5', '1', '9', '700', 3, 0, 'webhook', 'https://h.example/', '700-9', '{"rule":{"id":"9"},"entry":{"id":"700"}}',
+      0, 'pending', 0, 10, null, 1, 1, null)`.execute(db);
+    await migrateToLatest(db, store.dialect);
+    const claimed = await store.repos.alerts.claimDeliveries(100, 1000, 10);
+    expect(claimed.map((d) => [d.id, d.payload, d.attempts])).toEqual([['5', '{"rule":{"id":"9"},"entry":{"id":"700"}}', 1]]);
+    const columns = (await db.introspection.getTables()).find((t) => t.name === 'alert_deliveries')!.columns.map((c) => c.name);
+    expect(columns).not.toContain('payload');
+  });
 });

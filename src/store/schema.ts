@@ -31,6 +31,7 @@ export interface Database {
   consumer_cursors: ConsumerCursorTable;
   alert_rules: AlertRuleTable;
   alert_deliveries: AlertDeliveryTable;
+  alert_delivery_payloads: AlertDeliveryPayloadTable;
   alert_notifications: AlertNotificationTable;
   alert_quiet: AlertQuietTable;
   streams: StreamTable;
@@ -423,8 +424,6 @@ export interface AlertDeliveryTable {
   /** The URL, or the recipients joined by commas. */
   target: string;
   idempotency_key: string;
-  /** JSON: the rule and the entry as they were when the delivery was made. */
-  payload: string;
   test: number;
   /** pending | delivered | dead */
   status: string;
@@ -435,6 +434,16 @@ export interface AlertDeliveryTable {
   updated_at: number;
   delivered_at: number | null;
 }
+
+/** A delivery's payload, apart from its often-updated row (migration 0014). */
+export interface AlertDeliveryPayloadTable {
+  delivery_id: string;
+  /** JSON: the rule and the entry as they were when the delivery was made. */
+  payload: string;
+}
+
+/** A delivery with its payload: what is made and what a sender claims. */
+export type AlertDelivery = AlertDeliveryTable & { payload: string };
 
 export interface AlertNotificationTable {
   id: string;

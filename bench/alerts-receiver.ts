@@ -16,10 +16,14 @@ process.on('message', (m: { secret?: string; collect?: number }) => {
   if (m.secret !== undefined) hook.setSecret(m.secret);
   if (m.collect !== undefined) {
     const n = m.collect;
-    const entries = () => hook.hooks.flatMap((h) => ((h.body.deliveries ?? [h.body]) as { entry: { record: { id: string } } }[])
-      .map((d) => [d.entry.record.id, h.at, h.signed] as const));
+    // Counted as hooks arrive (not recounted from the start each time: 20,000 hooks would make that quadratic).
+    const got: (readonly [string, number, boolean])[] = [];
+    let seen = 0;
     const check = () => {
-      const got = entries();
+      for (; seen < hook.hooks.length; seen++) {
+        const h = hook.hooks[seen];
+        for (const d of (h.body.deliveries ?? [h.body]) as { entry: { record: { id: string } } }[]) got.push([d.entry.record.id, h.at, h.signed]);
+      }
       if (got.length >= n) process.send!({ hooks: got.slice(0, n) });
       else void hook.waitFor(hook.hooks.length + 1).then(check);
     };

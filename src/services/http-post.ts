@@ -22,7 +22,7 @@ import https from 'node:https';
  * request never queues behind a hung one for longer than its own timeout and the claim's lease
  * cannot lapse while deliveries wait for a connection.
  */
-const MAX_SOCKETS = 256;
+const MAX_SOCKETS = 1024;
 const agents = {
   'http:': new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: 64, scheduling: 'lifo' }),
   'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: 64, scheduling: 'lifo' }),

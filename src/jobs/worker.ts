@@ -21,7 +21,9 @@ export interface WorkerOptions {
    * pump, woken within `everyMs` of a write on any node. Such work must be safe to run on many
    * nodes at once by its own means (the feed's cursor transaction, delivery claims); it is no job.
    */
-  background?: { name: string; everyMs: number; run: () => Promise<unknown> }[];
+  background?: { name: string; everyMs: number; run: () => Promise<unknown>;
+    /** Whether a round's result says there may be more to do at once (then the next round starts without the pause). */
+    again?: (result: unknown) => boolean }[];
   /** Runs in the transaction that ends a job as failed for good (an export marks itself Failed). */
   onFailed?: (store: BoundStore, job: JobTable) => Promise<void>;
   leaseMs?: number;
@@ -162,12 +164,14 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
     for (const b of opts.background ?? []) {
       backgroundLoops.push((async () => {
         while (running) {
+          let more = false;
           try {
-            await b.run();
+            more = b.again?.(await b.run()) ?? false;
           } catch (e) {
             log.error({ err: e, task: b.name }, 'background task failed');
           }
-          if (running) await pause(b.everyMs);
+          // Busy: yield to the event loop only, so a backlog drains without a pause per round.
+          if (running) await (more ? new Promise<void>((r) => setImmediate(r)) : pause(b.everyMs));
         }
       })());
     }

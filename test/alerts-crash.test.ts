@@ -88,6 +88,9 @@ describe('alerts survive kill -9 between commit and delivery', () => {
         '--webhook', hook.url, '--webhook-batch', '10', '--disabled', '--json');
       expect(batched.code, batched.stderr).toBe(0);
       expect(JSON.parse(batched.stdout).alert_rule.actions).toEqual([{ type: 'webhook', url: hook.url, batch_size: 10 }]);
+      const listed = await cli(dir, env, 'alert', 'list');
+      expect(listed.stdout).toContain('profile != Administrator');
+      expect(listed.stdout).toContain(`webhook ${hook.url} (up to 10 entries a POST)`);
       const tooBig = await cli(dir, env, 'alert', 'create', '--name', 'Too big', '--action', 'added', '--webhook', hook.url, '--webhook-batch', '101');
       expect(tooBig.code).not.toBe(0);
       expect(tooBig.stderr).toMatch(/batch_size must be a whole number from 1 to 100/);

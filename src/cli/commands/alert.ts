@@ -70,7 +70,9 @@ export async function alertCreateCommand(rt: Runtime, f: AlertCreateFlags) {
   return 0;
 }
 
-const describeCondition = (c: AlertCondition) => `${c.type} ${c.operator === 'is' ? '=' : '!='} ${c.values.join('|')}`;
+/** A condition in the table: users by email, profiles and roles by name (an id no longer known stays an id). */
+const describeCondition = (c: AlertCondition, names: Map<string, string>) =>
+  `${c.type} ${c.operator === 'is' ? '=' : '!='} ${c.values.map((v) => (['user', 'profile', 'role'].includes(c.type) ? names.get(v) ?? v : v)).join('|')}`;
 const describeAction = (a: AlertAction) => (a.type === 'email' ? `email ${a.to.join(',')}` : a.type === 'webhook' ? `webhook ${a.url}${a.batch_size ? ` (up to ${a.batch_size} entries a POST)` : ''}` : 'notification');
 
 export async function alertListCommand(rt: Runtime, f: { org?: string; json?: boolean }) {
@@ -80,9 +82,15 @@ export async function alertListCommand(rt: Runtime, f: { org?: string; json?: bo
     out(JSON.stringify({ alert_rules: rules }));
     return 0;
   }
+  const orgId = a.orgId;
+  const dir = rt.store.repos.directory;
+  const [users, profiles, roles] = await Promise.all([dir.listUsers(orgId), dir.listProfiles(orgId), dir.listRoles(orgId)]);
+  const names = new Map<string, string>([...users.map((u) => [u.id, u.email] as const), ...profiles.map((p) => [p.id, p.name] as const),
+    ...roles.map((r) => [r.id, r.name] as const)]);
   out(['ID', 'NAME', 'ENABLED', 'CONDITIONS', 'ACTIONS'].join('\t'));
   for (const r of rules) {
-    out([r.id, r.name, r.enabled ? 'yes' : 'no', r.conditions.map(describeCondition).join(' and '), r.actions.map(describeAction).join('; ')].join('\t'));
+    out([r.id, r.name, r.enabled ? 'yes' : 'no', r.conditions.map((c) => describeCondition(c, names)).join(' and '),
+      r.actions.map(describeAction).join('; ')].join('\t'));
   }
   return 0;
 }

@@ -13,8 +13,16 @@ export interface ReceivedMail { to: string[]; data: string; at: number }
 
 export async function startSmtp() {
   const mails: ReceivedMail[] = [];
+  /** Sessions open now, and the most open at once. */
+  const sessions = { open: 0, most: 0 };
   const server = new SMTPServer({
     authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+    onConnect(_session, done) {
+      sessions.open++;
+      sessions.most = Math.max(sessions.most, sessions.open);
+      done();
+    },
+    onClose() { sessions.open--; },
     onData(stream, session, done) {
       let data = '';
       stream.on('data', (c: Buffer) => { data += c.toString('utf8'); });
@@ -23,7 +31,7 @@ export async function startSmtp() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { mails, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { mails, sessions, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 export interface ReceivedHook {

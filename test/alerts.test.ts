@@ -163,6 +163,19 @@ describe.each(BACKENDS)('alerts (%s)', (backend) => {
     await env.rt.services.alerts.updateRule(admin, res.json().alert_rule.id, { enabled: false });
   });
 
+  it('a burst of alert emails opens at most five SMTP sessions at once (mail relays refuse more)', async () => {
+    const r = await env.rt.services.alerts.createRule(admin, { name: 'Every new Deal by email',
+      conditions: [{ type: 'action', values: ['added'] }, { type: 'module', values: ['Deals'] }], actions: [{ type: 'email', to: ['ops@acme.example'] }] });
+    const before = smtp.mails.length;
+    smtp.sessions.most = smtp.sessions.open;
+    for (let i = 0; i < 12; i++) await createDeal(trainee, `Mailed deal ${i}`);
+    await pump();
+    expect(smtp.mails.length - before).toBe(12);
+    expect(smtp.sessions.most).toBeGreaterThan(1);
+    expect(smtp.sessions.most).toBeLessThanOrEqual(5);
+    await env.rt.services.alerts.updateRule(admin, r.rule.id, { enabled: false });
+  });
+
   it('fires only on entries the rule\'s owner may see: a manager\'s rule sees their trainee, not their peer', async () => {
     const r = await env.rt.services.alerts.createRule(manager, { name: 'Manager watches deletions',
       conditions: [{ type: 'action', values: ['deleted'] }, { type: 'module', values: ['Deals'] }], actions: [{ type: 'notification' }] });

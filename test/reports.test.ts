@@ -189,11 +189,11 @@ describe.each(BACKENDS)('activity report on %s', (backend) => {
 
     it('creates, changes and deletes with an audit entry each; another user\'s report looks missing', async () => {
       const created = await post('rep', { name: 'My week', query: { group_by: 'day', range: 'this_week' },
-        schedule: { frequency: 'daily', time: '08:30' }, delivery: { emails: ['rep@berlin.example'], webhook_url: 'http://127.0.0.1:9/hook' } });
+        schedule: { frequency: 'daily', time: '08:30' }, delivery: { emails: ['rep@berlin.example'], webhook_url: 'http://127.0.0.1:9999/hook' } });
       expect(created.statusCode, created.body).toBe(201);
       const r = created.json().report;
       expect(r.webhook_secret).toMatch(/^[\w-]{32}$/);
-      expect(r.delivery).toEqual({ emails: ['rep@berlin.example'], webhook_url: 'http://127.0.0.1:9/hook', webhook_secret_set: true });
+      expect(r.delivery).toEqual({ emails: ['rep@berlin.example'], webhook_url: 'http://127.0.0.1:9999/hook', webhook_secret_set: true });
       const shown = await t.app.inject({ method: 'GET', url: `/api/v1/reports/${r.id}`, headers: auth.rep });
       expect(shown.json().report.webhook_secret).toBeUndefined();
       for (const who of ['manager', 'peer']) {

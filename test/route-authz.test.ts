@@ -50,7 +50,7 @@ const BODIES: Record<string, unknown> = {
   'POST /settings/sharing_rules': { sharing_rules: [{ module: { api_name: 'Leads' }, shared_from: { resource: { id: ':role' } },
     shared_to: { resource: { id: ':role' } }, permission_type: 'read_write_delete' }] },
   'PUT /settings/sharing_rules/:id': { sharing_rules: [{ permission_type: 'read_write_delete' }] },
-  'POST /api/v1/streams': { name: 'Intruder', type: 'https', destination: { url: 'http://127.0.0.1:9/intruder' } },
+  'POST /api/v1/streams': { name: 'Intruder', type: 'https', destination: { url: 'http://127.0.0.1:9999/intruder' } },
   'PATCH /api/v1/streams/:id': { name: 'Intruder', status: 'paused' },
   'POST /api/v1/streams/:id/rewind': { seq: 1 },
 };
@@ -89,11 +89,11 @@ describe('every route: no token, wrong scope, wrong profile, other organisation'
     ids.export = (await t.env.rt.services.exports.create(admin, {})).id;
     // An alert rule of the victim's, with a delivery (to a port nobody listens on) and a notification.
     const rule = await t.env.rt.services.alerts.createRule(admin, { name: 'Victim rule', conditions: [{ type: 'action', values: ['deleted'] }],
-      actions: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }, { type: 'notification' }] });
+      actions: [{ type: 'webhook', url: 'http://127.0.0.1:9999/hook' }, { type: 'notification' }] });
     ids.rule = rule.rule.id;
     ids.delivery = (await t.env.rt.services.alerts.testRule(admin, ids.rule)).deliveries[0].id;
     ids.stream = (await t.env.rt.services.streams.create(admin, { name: 'Victim stream', type: 'https',
-      destination: { url: 'http://127.0.0.1:9/victim' }, status: 'paused' })).stream.id;
+      destination: { url: 'http://127.0.0.1:9999/victim' }, status: 'paused' })).stream.id;
     auth.victimAdmin = await t.authFor();
     // A user whose profile grants nothing, holding a token issued while they were an Administrator.
     const nothing = await dir.cloneProfile(admin, ids.profile, { name: 'Nothing', permissions: {

@@ -46,6 +46,26 @@ const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 3600_000;
 const NOT_FOUND = () => new AppError('INVALID_URL_PATTERN', 'Please check if the URL trying to access is a correct one', {});
 
+/** Emails sent at once by one process (each is an SMTP session). */
+const MAIL_SESSIONS = 5;
+
+/** Runs at most `n` of the given tasks at once; the others wait their turn, in order. */
+function slots(n: number) {
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (busy >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else busy++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else busy--;
+    }
+  };
+}
+
 /** When the next attempt is due after `attempts` failed ones: 10 s, 20 s, 40 s, ... at most an hour. */
 export const retryDelay = (attempts: number) => Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), MAX_RETRY_MS);
 
@@ -80,6 +100,8 @@ export interface DeliveryView {
 export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: AlertOptions) {
   const { store } = deps;
   const maxAttempts = opts.maxAttempts ?? 8;
+  // At most MAIL_SESSIONS emails in flight: mail relays refuse a client's 50th connection or sooner.
+  const mailSlots = slots(MAIL_SESSIONS);
 
   /**
    * Changing rules needs the audit log (a rule sees entries) and exporting it (a rule copies them
@@ -434,6 +456,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
   async function send(unit: { batch: boolean; items: AlertDelivery[] },
     ruleOf: (d: AlertDelivery) => Promise<AlertRuleTable | undefined>): Promise<string | null> {
     const d = unit.items[0];
+    if (unit.items.some((x) => x.payload === '')) return 'the delivery\'s stored payload is missing';
     if (d.channel === 'webhook') {
       const rule = await ruleOf(d);
       if (!rule || rule.secret === null) return 'the rule was deleted';
@@ -444,7 +467,7 @@ export function createAlertService(deps: ServiceDeps, feed: EntryFeed, opts: Ale
       return r.ok ? null : r.error;
     }
     try {
-      await opts.mailer.send({ to: d.target.split(','), ...emailOf(JSON.parse(d.payload) as DeliveryPayload, d.test === 1) });
+      await mailSlots(() => opts.mailer.send({ to: d.target.split(','), ...emailOf(JSON.parse(d.payload) as DeliveryPayload, d.test === 1) }));
       return null;
     } catch (e) {
       return e instanceof AppError ? e.message : `the mail server refused or could not be reached (${(e as Error).message})`;

@@ -41,7 +41,12 @@ describe('webhook sender', () => {
     const d = { secret: 's', body: {}, idempotencyKey: 'k', event: 'alert' };
     expect(await sendWebhook({ ...d, url: `${base}/fail` })).toMatchObject({ ok: false, status: 503 });
     expect(await sendWebhook({ ...d, url: `${base}/redirect` })).toMatchObject({ ok: false, status: 302 });
-    const closed = await sendWebhook({ ...d, url: 'http://127.0.0.1:1/' });
+    // A port nothing listens on: one the system just gave out and took back.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const freePort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const closed = await sendWebhook({ ...d, url: `http://127.0.0.1:${freePort}/` });
     expect(closed.ok).toBe(false);
     expect(closed.error).toMatch(/could not be reached/);
   });
@@ -61,12 +66,15 @@ describe('webhook sender', () => {
     expect(req.headers['x-auditrail-signature']).toBe(`sha256=${createHmac('sha256', 'k').update(raw).digest('hex')}`);
   });
 
-  it('tries once more on a new connection when the receiver drops a kept-alive one before answering', async () => {
+  it('tries once more on a fresh connection when the receiver drops a kept-alive one before answering', async () => {
     // A receiver that closes every connection on its second request, as one whose keep-alive
     // timeout ends just as the sender reuses the connection.
     const seen = new WeakMap<object, number>();
     let answered = 0;
+    let requests = 0;
+    let connections = 0;
     const flaky = createServer((req, res) => {
+      requests++;
       const n = (seen.get(req.socket) ?? 0) + 1;
       seen.set(req.socket, n);
       req.resume();
@@ -77,14 +85,42 @@ describe('webhook sender', () => {
         res.end();
       });
     });
+    flaky.on('connection', () => { connections++; });
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`;
     const d = { url, secret: 's', body: {}, idempotencyKey: 'k', event: 'alert' };
+    // Two at once leave two kept-alive connections in the pool, both of which the receiver drops next time.
+    expect(await Promise.all([sendWebhook(d), sendWebhook(d)])).toMatchObject([{ ok: true }, { ok: true }]);
     expect(await sendWebhook(d)).toMatchObject({ ok: true });
-    expect(await sendWebhook(d)).toMatchObject({ ok: true });
-    expect(answered).toBe(2);
+    // The third delivery went out on a kept-alive connection (dropped), then on a fresh one, not the other stale one.
+    expect({ requests, connections, answered }).toEqual({ requests: 4, connections: 3, answered: 3 });
     flaky.closeAllConnections();
     await new Promise<void>((resolve) => flaky.close(() => resolve()));
+  });
+
+  it('takes a 2xx whose body is cut short as delivered, at once', async () => {
+    const cut = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
+        setTimeout(() => res.socket?.destroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => cut.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(cut.address() as AddressInfo).port}/`;
+    // Waiting for the body's end would run into the 2 s limit and report "no answer".
+    expect(await sendWebhook({ url, secret: 's', body: {}, idempotencyKey: 'k', event: 'alert' }, 2000)).toEqual({ ok: true, status: 200, error: null });
+    cut.closeAllConnections();
+    await new Promise<void>((resolve) => cut.close(() => resolve()));
+  });
+
+  it('refuses the ports fetch refuses (mail, shell, IRC...), when the rule is made and when it is sent', async () => {
+    expect(() => checkWebhookUrl('http://127.0.0.1:25/hook', false)).toThrow(/port 25 is reserved/);
+    expect(() => checkWebhookUrl('https://mail.example.com:587/', false)).toThrow(/port 587/);
+    expect(checkWebhookUrl('https://hooks.example.com:8443/', false).port).toBe('8443');
+    const r = await sendWebhook({ url: 'http://127.0.0.1:22/', secret: 's', body: {}, idempotencyKey: 'k', event: 'alert' });
+    expect(r).toEqual({ ok: false, status: null, error: 'port 22 is not one an HTTP receiver may use' });
   });
 
   it('splices a stored alert payload into the body exactly as JSON.stringify would write the whole', () => {

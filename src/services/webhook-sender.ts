@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AppError } from '../domain/errors.ts';
-import { postBody } from './http-post.ts';
+import { badPort, postBody } from './http-post.ts';
 
 /** Whether a host name is this machine: plain HTTP is acceptable only there. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -26,6 +26,9 @@ export function checkWebhookUrl(raw: string, allowHttp: boolean, field = 'url'):
   }
   if (url.username || url.password) {
     throw new AppError('INVALID_DATA', 'The webhook URL must not carry credentials; use the signing secret.', { api_name: field });
+  }
+  if (badPort(url)) {
+    throw new AppError('INVALID_DATA', `The webhook URL's port ${url.port} is reserved for another service (mail, shell...); use another.`, { api_name: field });
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && (allowHttp || isLoopbackHost(url.hostname))) return url;

@@ -52,7 +52,8 @@ async function withPayloads(db: Db, rows: AlertDeliveryTable[]): Promise<AlertDe
   if (rows.length === 0) return [];
   const payloads = new Map((await db.selectFrom('alert_delivery_payloads').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).execute())
     .map((p) => [p.delivery_id, p.payload]));
-  return rows.map((r) => ({ ...r, payload: payloads.get(r.id) ?? '{}' }));
+  // A missing payload (never expected) comes back empty, and the sender fails that delivery.
+  return rows.map((r) => ({ ...r, payload: payloads.get(r.id) ?? '' }));
 }
 
 /**

@@ -65,6 +65,9 @@ describe.each(BACKENDS)('schemaStatus on %s', (backend) => {
       test, status, attempts, next_attempt_at, last_error, created_at, updated_at, delivered_at)
       VALUES ('5', '1', '9', '700', 3, 0, 'webhook', 'https://h.example/', '700-9', '{"rule":{"id":"9"},"entry":{"id":"700"}}',
       0, 'pending', 0, 10, null, 1, 1, null)`.execute(db);
+    // As a run killed after its first steps left it (SQLite runs this DDL outside a transaction).
+    await sql`CREATE TABLE alert_delivery_payloads (delivery_id text PRIMARY KEY, payload text NOT NULL)`.execute(db);
+    await sql`INSERT INTO alert_delivery_payloads SELECT id, payload FROM alert_deliveries`.execute(db);
     await migrateToLatest(db, store.dialect);
     const claimed = await store.repos.alerts.claimDeliveries(100, 1000, 10);
     expect(claimed.map((d) => [d.id, d.payload, d.attempts])).toEqual([['5', '{"rule":{"id":"9"},"entry":{"id":"700"}}', 1]]);

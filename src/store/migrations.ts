@@ -522,15 +522,21 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     // rewrite the whole row each time. The claim's order (due time, id) gets an index that serves
     // it, instead of sorting every due delivery on each claim.
     '0014_alert_delivery_payloads': {
+      // Each step may run again: SQLite runs no DDL in a transaction here, so a process killed
+      // half-way leaves some steps done, and the next start finishes the others.
       async up(db: Kysely<unknown>) {
-        await db.schema.createTable('alert_delivery_payloads')
+        await db.schema.createTable('alert_delivery_payloads').ifNotExists()
           .addColumn('delivery_id', 'text', (c) => c.primaryKey())
           .addColumn('payload', 'text', (c) => c.notNull())
           .execute();
-        await sql`INSERT INTO alert_delivery_payloads (delivery_id, payload) SELECT id, payload FROM alert_deliveries`.execute(db);
-        await db.schema.alterTable('alert_deliveries').dropColumn('payload').execute();
-        await db.schema.dropIndex('alert_deliveries_due').execute();
-        await db.schema.createIndex('alert_deliveries_due').on('alert_deliveries').columns(['status', 'next_attempt_at', 'id']).execute();
+        const table = (await db.introspection.getTables()).find((t) => t.name === 'alert_deliveries');
+        if (table?.columns.some((c) => c.name === 'payload')) {
+          await sql`INSERT INTO alert_delivery_payloads (delivery_id, payload) SELECT id, payload FROM alert_deliveries
+            WHERE id NOT IN (SELECT delivery_id FROM alert_delivery_payloads)`.execute(db);
+          await db.schema.alterTable('alert_deliveries').dropColumn('payload').execute();
+        }
+        await db.schema.dropIndex('alert_deliveries_due').ifExists().execute();
+        await db.schema.createIndex('alert_deliveries_due').ifNotExists().on('alert_deliveries').columns(['status', 'next_attempt_at', 'id']).execute();
       },
     },
   };

@@ -295,8 +295,9 @@ function RuleEditor({ rule, options, onClose, onSaved }: {
             <TagsInput label="Webhook URLs" value={form.webhooks} onChange={(webhooks) => set({ webhooks })}
               description="HTTPS (plain http only to this machine). Each is signed with the rule's secret." />
             {form.webhooks.length > 0 && <NumberInput label="Entries per webhook request" min={1} max={MAX_WEBHOOK_BATCH} clampBehavior="none" allowDecimal={false} value={form.webhookBatch}
-              onChange={(v) => set({ webhookBatch: typeof v === 'number' ? v : '' })} error={problem('batch')}
-              description={`Empty or 1: one request per entry. Up to ${MAX_WEBHOOK_BATCH}: the entries due at once go together, for rules that fire on many entries.`} />}
+              onChange={(v) => set({ webhookBatch: typeof v === 'number' ? v : '', keptBatches: undefined })} error={problem('batch')}
+              description={form.keptBatches ? 'These webhooks have different batch sizes, kept as they are; a value here sets them all.'
+                : `Empty or 1: one request per entry. Up to ${MAX_WEBHOOK_BATCH}: the entries due at once go together, for rules that fire on many entries.`} />}
             {!rule && <PasswordInput label="Webhook secret (optional)" value={form.webhookSecret} onChange={(e) => set({ webhookSecret: e.currentTarget.value })}
               description="Leave empty and one is generated and shown once." error={problem('secret')} />}
             <Checkbox label="Show a notification in the console" checked={form.notify} onChange={(e) => set({ notify: e.currentTarget.checked })} />

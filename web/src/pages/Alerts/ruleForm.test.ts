@@ -15,6 +15,16 @@ describe('the alert rule form', () => {
     expect(back).toEqual({ ...f, name: 'Delete, Deals', webhookSecret: '' });
   });
 
+  it('keeps webhooks\' different batch sizes until one is set for all', () => {
+    const rule = { id: '1', name: 'Mixed', enabled: true, conditions: [{ type: 'action' as const, operator: 'is' as const, values: ['added'] }],
+      actions: [{ type: 'webhook' as const, url: 'https://a.example/', batch_size: 10 }, { type: 'webhook' as const, url: 'https://b.example/' }],
+      quiet_minutes: null, has_webhook_secret: true, owner: null, created_time: '', modified_time: '' };
+    const f = formOf(rule);
+    expect(inputOf(f, false).actions).toEqual(rule.actions);
+    expect(inputOf({ ...f, webhookBatch: 5, keptBatches: undefined }, false).actions)
+      .toEqual([{ type: 'webhook', url: 'https://a.example/', batch_size: 5 }, { type: 'webhook', url: 'https://b.example/', batch_size: 5 }]);
+  });
+
   it('says what is missing before asking the server', () => {
     const problems = formProblems({ ...EMPTY_FORM, notify: false, webhookSecret: 'short', webhookBatch: 101 }).map((p) => p.field);
     expect(problems).toEqual(['name', 'condition-0', 'actions', 'batch', 'secret']);

@@ -13,6 +13,8 @@ export interface RuleForm {
   webhooks: string[];
   /** Entries a webhook POST carries at most (1: one a POST), for every webhook of the rule. */
   webhookBatch: number | '';
+  /** A rule whose webhooks have different batch sizes keeps them, by URL, until the field is set. */
+  keptBatches?: Record<string, number>;
   notify: boolean;
   quietMinutes: number | '';
   webhookSecret: string;
@@ -35,16 +37,26 @@ export function formOf(rule: AlertRule): RuleForm {
     name: rule.name, enabled: rule.enabled, conditions: rule.conditions.map((c) => ({ ...c, values: [...c.values] })),
     emails: rule.actions.flatMap((a) => (a.type === 'email' ? a.to : [])),
     webhooks: rule.actions.flatMap((a) => (a.type === 'webhook' ? [a.url] : [])),
-    webhookBatch: rule.actions.reduce<number | ''>((n, a) => (a.type === 'webhook' && a.batch_size ? a.batch_size : n), ''),
+    ...batchesOf(rule.actions),
     notify: rule.actions.some((a) => a.type === 'notification'), quietMinutes: rule.quiet_minutes ?? '', webhookSecret: '',
   };
 }
 
+/** One batch size for the form, or, when the webhooks differ, each one's kept by URL. */
+function batchesOf(actions: AlertAction[]): Pick<RuleForm, 'webhookBatch' | 'keptBatches'> {
+  const sizes = actions.flatMap((a) => (a.type === 'webhook' ? [[a.url, a.batch_size ?? 1] as const] : []));
+  const distinct = new Set(sizes.map(([, n]) => n));
+  if (distinct.size > 1) return { webhookBatch: '', keptBatches: Object.fromEntries(sizes) };
+  const [n] = [...distinct];
+  return { webhookBatch: n && n > 1 ? n : '' };
+}
+
 export function actionsOf(f: RuleForm): AlertAction[] {
+  const sizeOf = (url: string) => f.keptBatches?.[url] ?? (typeof f.webhookBatch === 'number' ? f.webhookBatch : 1);
   return [
     ...(f.emails.length ? [{ type: 'email' as const, to: f.emails }] : []),
     ...f.webhooks.filter((u) => u.trim()).map((url) => ({ type: 'webhook' as const, url: url.trim(),
-      ...(typeof f.webhookBatch === 'number' && f.webhookBatch > 1 ? { batch_size: f.webhookBatch } : {}) })),
+      ...(sizeOf(url.trim()) > 1 ? { batch_size: sizeOf(url.trim()) } : {}) })),
     ...(f.notify ? [{ type: 'notification' as const }] : []),
   ];
 }

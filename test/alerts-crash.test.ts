@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSmtp, startWebhookReceiver } from './alert-peers.ts';
 import { openStore } from '../src/store/db.ts';
+import { BIN, runCli } from './cli-runner.ts';
 
 /**
  * The seed's example end to end, in real processes killed with SIGKILL: a trainee deletes a
@@ -14,7 +15,6 @@ import { openStore } from '../src/store/db.ts';
  * and the webhook receiver (which checks the signature) get the alert: repeated maybe, lost never.
  */
 
-const BIN = path.resolve('bin/auditrail.js');
 const dirs: string[] = [];
 const children: ChildProcessWithoutNullStreams[] = [];
 afterAll(() => {
@@ -22,18 +22,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function cli(dataDir: string, env: Record<string, string>, ...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, ...args], { env: { ...process.env, DATABASE_URL: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const cli = (dataDir: string, env: Record<string, string>, ...args: string[]) => runCli(['--data-dir', dataDir, ...args], { env });
 
 /** Starts a long-running command (or, with `script`, a script) and resolves once its standard output shows `ready`. */
 function start(dataDir: string, env: Record<string, string>, ready: RegExp, ...args: string[]) {

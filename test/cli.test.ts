@@ -1,39 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { BIN, runCli, tempDirs } from './cli-runner.ts';
 
-const BIN = path.resolve('bin/auditrail.js');
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'auditrail-cli-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('cli');
 
-/** Runs the CLI without blocking the test worker's event loop (vitest talks to it meanwhile). */
-function run(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runWithInput(dataDir, null, ...args);
-}
+/** Runs the CLI over the data directory. */
+const run = (dataDir: string, ...args: string[]) => runCli(['--data-dir', dataDir, ...args]);
 
 /** As run, with `input` written to the command's standard input (then closed). */
-function runWithInput(dataDir: string, input: string | null, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, ...args], {
-      env: { ...process.env, DATABASE_URL: '', AUDITRAIL_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (input !== null) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
+const runWithInput = (dataDir: string, input: string | null, ...args: string[]) => runCli(['--data-dir', dataDir, ...args], { input });
 
 describe('auditrail CLI', () => {
   it('migrates, creates an organisation, prints client credentials as one JSON object, and verifies', async () => {

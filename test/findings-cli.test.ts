@@ -1,33 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDirs } from './cli-runner.ts';
 import { createEnv, createOrg } from './helpers.ts';
 
-const BIN = path.resolve('bin/auditrail.js');
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'auditrail-findings-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('findings');
 
-/** Runs the CLI in `cwd` (no --data-dir unless given), without blocking the test worker. */
-function run(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd,
-      env: { ...process.env, DATABASE_URL: '', AUDITRAIL_DATA_DIR: '', AUDITRAIL_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+/** Runs the CLI in `cwd` (no --data-dir unless given). */
+const run = (cwd: string, ...args: string[]) => runCli(args, { cwd, env: { AUDITRAIL_DATA_DIR: '' } });
 
 const entry = (id: number, at: string, action: string, extra: Record<string, unknown> = {}) => JSON.stringify({
   id: String(4_000_000_000_000_000_000 + id), audited_time: at, action, done_by: { id: '111', name: 'Priya Patel' },

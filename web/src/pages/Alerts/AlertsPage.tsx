@@ -269,7 +269,7 @@ function RuleEditor({ rule, options, onClose, onSaved }: {
           <Stack gap="xs" component="fieldset" style={{ border: 0, padding: 0, margin: 0 }}>
             <Text component="legend" fw={600} size="sm">When an entry matches all of</Text>
             {form.conditions.map((c, i) => (
-              <Group key={i} align="flex-end" wrap="nowrap" gap="xs">
+              <Group key={i} align="flex-end" wrap="wrap" gap="xs">
                 <Select label={`Condition ${i + 1}`} w={170} allowDeselect={false} value={c.type}
                   data={Object.entries(CONDITION_LABELS).map(([value, label]) => ({ value, label }))}
                   onChange={(v) => v && setCondition(i, { type: v as ConditionType, values: [], operator: v === 'finding' ? 'is' : c.operator })} />
@@ -277,9 +277,9 @@ function RuleEditor({ rule, options, onClose, onSaved }: {
                   data={c.type === 'finding' ? [{ value: 'is', label: 'is' }] : [{ value: 'is', label: 'is' }, { value: 'is_not', label: 'is not' }]}
                   onChange={(v) => v && setCondition(i, { operator: v as 'is' | 'is_not' })} />
                 {c.type === 'field'
-                  ? <TagsInput label={`Condition ${i + 1} values`} style={{ flex: 1 }} value={c.values} placeholder="Field API names, e.g. Amount"
+                  ? <TagsInput label={`Condition ${i + 1} values`} style={{ flex: 1, minWidth: 200 }} value={c.values} placeholder="Field API names, e.g. Amount"
                     onChange={(values) => setCondition(i, { values })} error={problem(`condition-${i}`)} />
-                  : <MultiSelect label={`Condition ${i + 1} values`} style={{ flex: 1 }} value={c.values} data={options[c.type]} searchable
+                  : <MultiSelect label={`Condition ${i + 1} values`} style={{ flex: 1, minWidth: 200 }} value={c.values} data={options[c.type]} searchable
                     onChange={(values) => setCondition(i, { values })} error={problem(`condition-${i}`)} />}
                 <ActionIcon variant="subtle" color="red" size="lg" aria-label={`Remove condition ${i + 1}`} disabled={form.conditions.length === 1}
                   onClick={() => set({ conditions: form.conditions.filter((_, j) => j !== i) })}>×</ActionIcon>

@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, h1, label, launchChromium, openPage, settled, signedIn, STEP_TIMEOUT,
-  startConsoleServer, type ConsoleServer, type ConsoleUser,
+  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, h1, label, launchChromium, openPage, screenshots, settled, signedIn,
+  STEP_TIMEOUT, startConsoleServer, type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 import { startWebhookReceiver } from '../alert-peers.ts';
 
@@ -97,8 +97,10 @@ describe.skipIf(skip)(`the Alerts page in Chromium${skip ? ` (skipped: ${CHROMIU
     await expect(notes.textContent()).resolves.toContain('Tia Trainee deleted Deals "Zylker renewal"');
     await expect(page.getByRole('navigation', { name: 'Main' }).getByLabel('1 unread notifications').isVisible()).resolves.toBe(true);
     await eventually(async () => (await page.getByRole('table', { name: 'Deliveries' }).textContent()) ?? '').toContain('Delivered');
-    const v = await axeViolations(page);
-    expect(v).toEqual([]);
+    // The page with a rule, a delivery and a notification, at both widths.
+    await screenshots(page, 'alerts', { heading: 'Alerts', check: async (width) => {
+      expect(await axeViolations(page), `axe at ${width}px`).toEqual([]);
+    } });
     await page.getByRole('button', { name: 'Mark all as read' }).click();
     await eventually(() => page.getByRole('navigation', { name: 'Main' }).getByLabel('1 unread notifications').count()).toBe(0);
     // The link opens the entry in the audit log.

@@ -323,6 +323,58 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
     await page.getByRole('switch', { name: 'Live' }).waitFor();
   }, FLOW_TIMEOUT);
 
+  it('dates: typed digit by digit a date applies once whole; a date alone in a link is that day; a date that is not one is said in words', async () => {
+    const page = await as(server.users.admin);
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/crm/v8/settings/audit_log' && u.searchParams.has('from')) asked.push(u.searchParams.get('from')!);
+    });
+    const param = (k: string) => new URL(page.url()).searchParams.get(k);
+    await page.goto('/audit-log?action=deleted');
+    await settled(page, 'Audit Log');
+    await dataRows(page).first().waitFor();
+    // From the keyboard, as a person types into the browser's date field (month, day, year here).
+    const from = page.getByLabel(label('From'));
+    const asking = page.waitForRequest((r) => new URL(r.url()).searchParams.get('from')?.startsWith('2026-11-25T00:00:00') ?? false);
+    await from.focus();
+    await from.pressSequentially('11252026');
+    await page.waitForURL((u) => u.searchParams.get('from')?.startsWith('2026-11-25T00:00:00') ?? false);
+    await asking;
+    await dataRows(page).first().waitFor();
+    expect(await page.getByText('The audit log could not be loaded').count()).toBe(0);
+    // The year's first digits ("0002", "0020", "0202") were never asked for.
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((f) => !f.startsWith('2026-11-25'))).toEqual([]);
+
+    // A date alone in a link: that day in the organisation's zone, shown as such (not the day before).
+    await page.goto('/audit-log?action=deleted&from=2026-11-25&to=2026-12-01');
+    await settled(page, 'Audit Log');
+    await page.getByText(/No entries match these filters/).waitFor();
+    expect(await page.getByLabel(label('From')).inputValue()).toBe('2026-11-25');
+    expect(await page.getByLabel(label('To')).inputValue()).toBe('2026-12-01');
+
+    // A date that is not one: said in words, nothing asked; choosing a date mends the address.
+    const before = asked.length;
+    await page.goto('/audit-log?from=2026-13-45');
+    await settled(page, 'Audit Log');
+    await page.getByText('From (“2026-13-45”) is not a date.', { exact: false }).waitFor();
+    expect(asked.length).toBe(before);
+    await page.getByLabel(label('From')).fill('2026-11-25');
+    await page.waitForURL((u) => u.searchParams.get('from')?.startsWith('2026-11-25T') ?? false);
+    await dataRows(page).first().waitFor();
+
+    // The recycle bin: a bad date in a link is no filter (it used to end the page), and typing works there too.
+    await page.goto('/recycle-bin?from=2026-13-01&to=x');
+    await settled(page, 'Recycle Bin');
+    await dataRows(page).filter({ hasText: NAMES.binnedDeal }).waitFor();
+    const binFrom = page.getByLabel(label('From'));
+    await binFrom.focus();
+    await binFrom.pressSequentially('12052026');
+    await page.waitForURL(() => param('from') === '2026-12-05');
+    await page.getByText(/Nothing matches these filters/).waitFor();
+  }, FLOW_TIMEOUT);
+
   it('audit log: Live shows new entries at the top without reloading', async () => {
     const page = await as(server.users.admin);
     await page.goto('/audit-log?module=Leads');

@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, label, launchChromium, openPage, settled, signedIn, startConsoleServer,
+  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, label, launchChromium, openPage, screenshots, settled, signedIn,
+  startConsoleServer,
   type ConsoleServer,
 } from './harness.ts';
 import { checkContinuity, ndjsonReceiver } from '../stream-helpers.ts';
@@ -52,7 +53,10 @@ describe.skipIf(skip)(`the Streams page${skip ? ' (SKIPPED: no Chromium)' : ''}`
     await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 60_000 }).toMatch(/0 entries, 0 s/);
     const got = checkContinuity(receiver.lines, true);
     expect(got[0]).toMatchObject({ seq: 1, action: 'org_created' });
-    expect(await axeViolations(page)).toEqual([]);
+    // The page with a stream caught up, at both widths.
+    await screenshots(page, 'streams', { heading: 'Streams', check: async (width) => {
+      expect(await axeViolations(page), `axe at ${width}px`).toEqual([]);
+    } });
 
     await secretBox.getByRole('button', { name: 'Dismiss' }).click();
     await row.getByRole('button', { name: 'Pause Corporate SIEM' }).click();

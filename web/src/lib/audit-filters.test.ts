@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   actionLabel, addDays, apiQuery, criteriaProblems, dateInputToIso, detectPreset, exportPlan, filtersFromParams, filtersToParams,
-  isoToDateInput, presetRange, type AuditFilters, type Criterion,
+  isoToDateInput, presetRange, urlTime, type AuditFilters, type Criterion,
 } from './audit-filters.ts';
+import { isCalendarDate } from './time.ts';
 
 const none: AuditFilters = { doneBy: [], actions: [], modules: [], q: '' };
 const TZ = 'Europe/Berlin';
@@ -141,5 +142,34 @@ describe('actionLabel', () => {
   it('reads as words', () => {
     expect(actionLabel('permanently_deleted')).toBe('Permanently deleted');
     expect(actionLabel('oauth_client_created')).toBe('OAuth client created');
+  });
+});
+
+describe('From and To from an address', () => {
+  it('keeps an ISO time with its offset', () => {
+    expect(urlTime('2026-03-01T00:00:00+01:00', 'start', TZ)).toEqual({ iso: '2026-03-01T00:00:00+01:00' });
+    expect(urlTime('2026-03-01T10:30Z', 'end', TZ)).toEqual({ iso: '2026-03-01T10:30Z' });
+  });
+  it('reads a date alone as that day in the organisation\'s zone, not the day before', () => {
+    expect(urlTime('2026-12-01', 'start', TZ)).toEqual({ iso: '2026-12-01T00:00:00+01:00' });
+    expect(urlTime('2026-12-01', 'end', 'America/Los_Angeles')).toEqual({ iso: '2026-12-01T23:59:59-08:00' });
+    expect(isoToDateInput(urlTime('2026-12-01', 'start', 'America/Los_Angeles').iso, 'America/Los_Angeles')).toBe('2026-12-01');
+  });
+  it('calls anything else bad, to be said in words rather than sent', () => {
+    for (const v of ['2026-13-45', '2026-02-30', 'x', '0002-11-01', '2026-11-01T25:00', '2026-11-01T10:00:00', '2026-02-30T10:00:00Z']) {
+      expect(urlTime(v, 'start', TZ), v).toEqual({ bad: v });
+    }
+    expect(urlTime(undefined, 'start', TZ)).toEqual({});
+  });
+});
+
+describe('isCalendarDate', () => {
+  it('takes whole dates from 1900 on, as a date field gives them', () => {
+    expect(isCalendarDate('2026-11-01')).toBe(true);
+    expect(isCalendarDate('2024-02-29')).toBe(true);
+    // A year typed digit by digit passes through these on its way to 2026.
+    for (const v of ['0002-11-01', '0020-11-01', '0202-11-01', '2025-02-29', '2026-13-01', '2026-11-31', '', null, '2026-1-1']) {
+      expect(isCalendarDate(v), String(v)).toBe(false);
+    }
   });
 });

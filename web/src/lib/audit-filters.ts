@@ -3,7 +3,7 @@
  * parameters, the relative time ranges, and the Export Audit Log criteria the filters make (with
  * Zoho's limits checked first, so the page can say why a view cannot be exported). Pure.
  */
-import { todayIn, zonedIso } from './time.ts';
+import { isCalendarDate, todayIn, zonedIso } from './time.ts';
 import type { SearchQuery } from './search.ts';
 
 /** The server's vocabulary (src/domain/audit.ts), mirrored: the console shares no code with it. */
@@ -174,6 +174,19 @@ export function isoToDateInput(iso: string | undefined, timeZone: string): strin
 export function dateInputToIso(date: string, edge: 'start' | 'end', timeZone: string): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
   return zonedIso(date, edge === 'start' ? '00:00:00' : '23:59:59', timeZone);
+}
+
+/**
+ * A From or To as an address gives it. An ISO time with its offset, as the API takes it, is kept;
+ * a date alone (`from=2026-12-01`, as people write links by hand) means that day's start (From) or
+ * end (To) in the organisation's zone; anything else is `bad` (said in words, never sent).
+ */
+export function urlTime(value: string | undefined, edge: 'start' | 'end', timeZone: string): { iso?: string; bad?: string } {
+  if (!value) return {};
+  if (isCalendarDate(value)) return { iso: dateInputToIso(value, edge, timeZone) };
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(value);
+  if (m && isCalendarDate(`${m[1]}-${m[2]}-${m[3]}`) && !Number.isNaN(Date.parse(value))) return { iso: value };
+  return { bad: value };
 }
 
 // ---- export ------------------------------------------------------------------------------

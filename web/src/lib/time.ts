@@ -63,3 +63,16 @@ export function offsetMinutes(at: Date, timeZone: string): number {
 export function todayIn(timeZone: string, at: Date = new Date()): string {
   return cached(`day|${timeZone}`, () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })).format(at);
 }
+
+/**
+ * Whether a string is a day of the calendar as a date field gives it: YYYY-MM-DD, a real day
+ * (not 2026-02-30), in the years 1900 to 9999. A date field typed digit by digit passes through
+ * "0002-11-01" on its way to 2026: such a year is not yet a date anyone meant.
+ */
+export function isCalendarDate(s: string | null | undefined): s is string {
+  if (!s || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const [y, m, d] = s.split('-').map(Number);
+  if (y < 1900) return false;
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}

@@ -9,7 +9,7 @@ import { getConsoleSettings, getIntegrity, type AuditEntry, type StreamState } f
 import { ApiError } from '../../api/client.ts';
 import { AuditEntryDetail, recordHref, type IntegrityState } from '../../components/AuditEntryDetail.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
-import { actionLabel, apiQuery, filtersFromParams, filtersToParams, isFiltered, type AuditFilters } from '../../lib/audit-filters.ts';
+import { actionLabel, apiQuery, filtersFromParams, filtersToParams, isFiltered, urlTime, type AuditFilters } from '../../lib/audit-filters.ts';
 import { hasQualifier } from '../../lib/search.ts';
 import { zoneLabel } from '../../lib/time.ts';
 import { useSession } from '../../session.tsx';
@@ -27,7 +27,13 @@ export default function AuditLogPage() {
   const session = useSession();
   const timeZone = session.org.time_zone;
   const [params, setParams] = useSearchParams();
-  const filters = useMemo(() => filtersFromParams(params), [params]);
+  // From and To as the API takes them: a date alone in the address is that day in the org's zone.
+  const urlFilters = useMemo(() => filtersFromParams(params), [params]);
+  const times = useMemo(() => ({ from: urlTime(urlFilters.from, 'start', timeZone), to: urlTime(urlFilters.to, 'end', timeZone) }),
+    [urlFilters.from, urlFilters.to, timeZone]);
+  const filters = useMemo(() => ({ ...urlFilters, from: times.from.iso, to: times.to.iso }), [urlFilters, times]);
+  const badTimes = [times.from.bad !== undefined && `From (“${times.from.bad}”)`, times.to.bad !== undefined && `To (“${times.to.bad}”)`]
+    .filter((t): t is string => !!t);
   const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
   const [filtersOpen, { toggle: toggleFilters }] = useDisclosure(false);
   const [live, setLive] = useState(false);
@@ -51,7 +57,8 @@ export default function AuditLogPage() {
     if (Object.keys(patch).length) update({ ...patch, entry: filters.entry }, true);
   }, [resolved, filters.actions, filters.modules, filters.doneBy, filters.entry, update]);
 
-  const query = useMemo(() => (search ? apiQuery(filters, search, userIds) : null), [filters, search, userIds]);
+  const query = useMemo(() => (search && badTimes.length === 0 ? apiQuery(filters, search, userIds) : null),
+    [filters, search, userIds, badTimes.length]);
   const log = useAuditLog(query ?? {}, query !== null);
   const stream = useLiveEntries(query ?? {}, live && query !== null);
 
@@ -150,7 +157,7 @@ export default function AuditLogPage() {
         <FilterBar filters={filters} update={update} modules={modules.data} modulesError={modules.isError} timeZone={timeZone} />
       </Collapse>
 
-      {(filters.recordId || filters.batch || isFiltered(filters)) && (
+      {(filters.recordId || filters.batch || isFiltered(urlFilters)) && (
         <Group gap="xs" wrap="wrap">
           {filters.recordId && (
             <Badge size="lg" variant="light" color="gray" style={{ textTransform: 'none' }}
@@ -164,7 +171,7 @@ export default function AuditLogPage() {
               Batch {filters.batch}
             </Badge>
           )}
-          {isFiltered(filters) && (
+          {isFiltered(urlFilters) && (
             <Button variant="subtle" size="compact-sm" onClick={() => setParams(new URLSearchParams())}>Clear filters</Button>
           )}
         </Group>
@@ -175,7 +182,11 @@ export default function AuditLogPage() {
         <WindowNote windowStart={windowStart} timeZone={timeZone} reason="from-before" recordTimeline={recordTimeline} />
       )}
 
-      {resolved.status === 'invalid' ? (
+      {badTimes.length > 0 ? (
+        <EmptyState title="This address holds a date that is not one">
+          {`${badTimes.join(' and ')} ${badTimes.length > 1 ? 'are not dates' : 'is not a date'}. Choose ${badTimes.length > 1 ? 'dates' : 'a date'} under From and To, or clear the filters.`}
+        </EmptyState>
+      ) : resolved.status === 'invalid' ? (
         <EmptyState title="The search cannot be run">Fix the search above (the message under it says what is wrong) to see entries.</EmptyState>
       ) : resolved.status === 'pending' || log.isPending ? (
         <LoadingState label="Loading the audit log" />

@@ -1,5 +1,6 @@
 import { memo, useRef, useState } from 'react';
-import { Box, Button, Group, MultiSelect, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Box, Button, Group, MultiSelect, SimpleGrid, Stack, Text } from '@mantine/core';
+import { DateField } from '../../components/DateField.tsx';
 import { UserPicker } from '../../components/UserPicker.tsx';
 import {
   actionLabel, dateInputToIso, detectPreset, isoToDateInput, presetRange, RANGE_PRESETS, setupModuleLabel, SETUP_MODULES,
@@ -87,17 +88,17 @@ export const FilterBar = memo(function FilterBar({ filters, update, modules, mod
           </Group>
         </Box>
         <Group gap="sm" wrap="nowrap" style={{ flex: '1 1 280px' }}>
-          <TextInput ref={fromRef} type="date" label="From" style={{ flex: 1 }} max={today}
+          <DateField ref={fromRef} label="From" style={{ flex: 1 }} max={today}
             value={isoToDateInput(filters.from, timeZone)}
-            onChange={(e) => {
+            onCommit={(d) => {
               setCustomChosen(true);
-              update({ from: dateInputToIso(e.currentTarget.value, 'start', timeZone) });
+              update({ from: d ? dateInputToIso(d, 'start', timeZone) : undefined });
             }} />
-          <TextInput type="date" label="To" style={{ flex: 1 }}
+          <DateField label="To" style={{ flex: 1 }}
             value={isoToDateInput(filters.to, timeZone)}
-            onChange={(e) => {
+            onCommit={(d) => {
               setCustomChosen(true);
-              update({ to: dateInputToIso(e.currentTarget.value, 'end', timeZone) });
+              update({ to: d ? dateInputToIso(d, 'end', timeZone) : undefined });
             }} />
         </Group>
       </Group>

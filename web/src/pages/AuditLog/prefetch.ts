@@ -19,12 +19,14 @@ export function auditLogQuery(query: Record<string, string>) {
 /**
  * The API query of the audit log's first page when the console is opened on /audit-log, else
  * null. Only without a search, whose parsing the page does (a guess that missed would be a second,
- * audited read).
+ * audited read), and only with whole From/To times (a date alone is a day in the zone the session names).
  */
 export function firstPageQuery(location: Location): Record<string, string> | null {
   if (location.pathname !== '/audit-log') return null;
   const filters = filtersFromParams(new URLSearchParams(location.search));
   if (filters.q.trim()) return null;
+  // A date alone or a bad From/To: the page reads it in the organisation's zone (or says what is wrong).
+  if ((filters.from && !filters.from.includes('T')) || (filters.to && !filters.to.includes('T'))) return null;
   return apiQuery(filters, {});
 }
 

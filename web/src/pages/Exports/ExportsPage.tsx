@@ -1,10 +1,11 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { Alert, Button, Group, MultiSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, MultiSelect, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../../session.tsx';
 import { createExport, listExports } from '../../api/exports.ts';
 import { listModules, listUsers } from '../../api/directory.ts';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
+import { DateField } from '../../components/DateField.tsx';
 import { formatTime, todayIn, zoneLabel } from '../../lib/time.ts';
 import { actionLabel, buildCriteria, EXPORT_ACTIONS, formProblems, type ExportForm } from './criteria.ts';
 import { ExportJobCard } from './ExportJobCard.tsx';
@@ -89,10 +90,10 @@ export default function ExportsPage() {
                 error={problem('users') ?? (users.isError ? 'The users cannot be loaded.' : undefined)} nothingFoundMessage="No such user" />
             </SimpleGrid>
             <SimpleGrid cols={{ base: 2, sm: 3 }} spacing="sm">
-              <TextInput type="date" label="From" value={form.from ?? ''} max={form.to ?? today}
-                onChange={(e) => set({ from: e.currentTarget.value || null })} error={problem('from')} />
-              <TextInput type="date" label="To" value={form.to ?? ''} min={form.from ?? undefined} max={today}
-                onChange={(e) => set({ to: e.currentTarget.value || null })} error={problem('to')} />
+              <DateField label="From" value={form.from ?? ''} max={form.to ?? today}
+                onCommit={(d) => set({ from: d || null })} error={problem('from')} />
+              <DateField label="To" value={form.to ?? ''} min={form.from ?? undefined} max={today}
+                onCommit={(d) => set({ to: d || null })} error={problem('to')} />
             </SimpleGrid>
             {mine && (
               <Alert color="yellow" role="status">

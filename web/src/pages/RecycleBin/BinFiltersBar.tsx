@@ -1,4 +1,5 @@
-import { Button, Group, Select, TextInput } from '@mantine/core';
+import { Button, Group, Select } from '@mantine/core';
+import { DateField } from '../../components/DateField.tsx';
 import type { BinView } from './binQuery.ts';
 import { rangeProblem } from './binQuery.ts';
 import { useDirectoryUsers, useModules } from './useBin.ts';
@@ -25,12 +26,12 @@ export function BinFiltersBar({ view, onChange }: { view: BinView; onChange: (pa
         data={userOptions} value={view.deletedBy} onChange={(v) => onChange({ deletedBy: v })}
         error={users.isError ? 'The users cannot be loaded.' : undefined}
         nothingFoundMessage="No such user" clearButtonProps={{ 'aria-label': 'Clear user' }} />
-      <TextInput type="date" label="From" w={{ base: 'calc(50% - 6px)', xs: 160 }} value={view.from ?? ''}
+      <DateField label="From" w={{ base: 'calc(50% - 6px)', xs: 160 }} value={view.from ?? ''}
         max={view.to ?? undefined} error={problem ?? undefined}
-        onChange={(e) => onChange({ from: e.currentTarget.value || null })} />
-      <TextInput type="date" label="To" w={{ base: 'calc(50% - 6px)', xs: 160 }} value={view.to ?? ''}
+        onCommit={(d) => onChange({ from: d || null })} />
+      <DateField label="To" w={{ base: 'calc(50% - 6px)', xs: 160 }} value={view.to ?? ''}
         min={view.from ?? undefined}
-        onChange={(e) => onChange({ to: e.currentTarget.value || null })} />
+        onCommit={(d) => onChange({ to: d || null })} />
       {any && (
         <Button variant="subtle" mt={{ base: 0, xs: 25 }} onClick={() => onChange({ module: null, deletedBy: null, from: null, to: null })}>
           Clear filters

@@ -12,6 +12,11 @@ describe('bin view in the URL', () => {
       module: null, deletedBy: null, from: null, to: null, page: 1, sortBy: 'deleted_time', sortOrder: 'desc' });
     expect(paramsFromView(viewFromParams(new URLSearchParams())).toString()).toBe('');
   });
+  it('ignores a date that is not one: a typo in a shared link used to end the page (RangeError)', () => {
+    const v = viewFromParams(new URLSearchParams('from=2026-13-01&to=2026-02-30'));
+    expect([v.from, v.to]).toEqual([null, null]);
+    expect(() => binFilters(v, 'Europe/Berlin')).not.toThrow();
+  });
 });
 
 describe('bin filters', () => {

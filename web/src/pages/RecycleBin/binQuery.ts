@@ -1,5 +1,5 @@
 import type { BinCondition, BinFilters, BinItem, BinSortBy } from '../../api/bin.ts';
-import { zonedIso } from '../../lib/time.ts';
+import { isCalendarDate, zonedIso } from '../../lib/time.ts';
 
 /** The recycle bin page's state that a person may share: it lives in the URL. */
 export interface BinView {
@@ -15,11 +15,11 @@ export interface BinView {
   sortOrder: 'asc' | 'desc';
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const SORTS: BinSortBy[] = ['deleted_time', 'display_name', 'deleted_by'];
 
 export function viewFromParams(p: URLSearchParams): BinView {
-  const date = (k: string) => { const v = p.get(k); return v && DATE.test(v) ? v : null; };
+  // A date that is not one (2026-13-01, a typo in a shared link) is no filter: it used to end the page.
+  const date = (k: string) => { const v = p.get(k); return isCalendarDate(v) ? v : null; };
   const page = Number(p.get('page'));
   const sort = p.get('sort') as BinSortBy | null;
   return {

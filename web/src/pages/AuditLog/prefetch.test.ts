@@ -19,6 +19,12 @@ describe('the first page asked for while the console loads', () => {
   it('is not asked with a search: its parsing is the page\'s, and a wrong guess would be a second audited read', () => {
     expect(firstPageQuery(at('/audit-log?q=action%3Adeleted'))).toBeNull();
   });
+
+  it('is not asked with a date alone or a bad date: the page reads the day in the organisation\'s zone, or says what is wrong', () => {
+    expect(firstPageQuery(at('/audit-log?from=2026-12-01'))).toBeNull();
+    expect(firstPageQuery(at('/audit-log?to=2026-13-45'))).toBeNull();
+    expect(firstPageQuery(at('/audit-log?from=2026-12-01T00%3A00%3A00%2B01%3A00'))).toEqual({ from: '2026-12-01T00:00:00+01:00' });
+  });
 });
 
 describe('prefetchAuditLog', () => {

@@ -539,4 +539,28 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
     expect(log.length).toBe(4);
     expect(log.every((e) => e.source === 'crm_ui')).toBe(true);
   }, FLOW_TIMEOUT);
+  it('a note whose deal is in the recycle bin too says so on its page, Restore waiting until the deal is back', async () => {
+    const admin = await server.actor(server.users.admin);
+    const records = server.env.rt.services.records;
+    const [deal] = await records.createRecords(admin, 'Deals', [{ Deal_Name: 'Analytical Engine', Stage: 'Qualification' }]);
+    if (!deal.ok) throw new Error('create failed');
+    const [note] = await records.createRecords(admin, 'Notes', [{ Note_Content: 'Needs a mill and a store',
+      Parent_Id: { module: { api_name: 'Deals' }, id: deal.row.id } }]);
+    if (!note.ok) throw new Error('create failed');
+    await records.deleteRecords(admin, 'Notes', [note.row.id]);
+    await records.deleteRecords(admin, 'Deals', [deal.row.id]);
+
+    const page = await as(server.users.admin);
+    await page.goto(`/crm/tab/Notes/${note.row.id}`);
+    const banner = page.getByRole('region', { name: 'Recycle bin' });
+    await banner.getByText(/cannot be restored while its parent record, Analytical Engine, is in the recycle bin too/).waitFor();
+    expect(await banner.getByRole('button', { name: 'Restore' }).isDisabled()).toBe(true);
+    await banner.getByRole('link', { name: 'Analytical Engine' }).click();
+    await h1(page, 'Analytical Engine').waitFor();
+    await page.getByRole('region', { name: 'Recycle bin' }).getByRole('button', { name: 'Restore' }).click();
+    await page.getByRole('status').filter({ hasText: 'Restored' }).first().waitFor();
+    await page.goBack();
+    await eventually(() => page.getByRole('region', { name: 'Recycle bin' }).getByRole('button', { name: 'Restore' }).isEnabled()).toBe(true);
+    expect(await page.getByText(/cannot be restored while its parent record/).count()).toBe(0);
+  }, FLOW_TIMEOUT);
 });

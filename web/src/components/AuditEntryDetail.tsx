@@ -3,7 +3,8 @@ import { Anchor, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import type { AuditEntry, Integrity } from '../api/audit.ts';
 import { formatTime } from '../lib/time.ts';
-import { actionLabel, sourceLabel } from '../lib/audit-filters.ts';
+import { detailLabel, detailValue } from '../lib/details.ts';
+import { actionLabel, setupModuleLabel, sourceLabel } from '../lib/audit-filters.ts';
 import { changesOf, DiffView } from './DiffView.tsx';
 import badgeClasses from './ActionBadge.module.css';
 
@@ -85,14 +86,14 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
       </Group>
       {(entry.record || moduleName) && (
         <Text size="sm">
-          {moduleName && <>{moduleName}{entry.record ? ': ' : ''}</>}
+          {moduleName && <>{setupModuleLabel(moduleName) ?? moduleName}{entry.record ? ': ' : ''}</>}
           {entry.record && (href
             ? <Anchor component={Link} to={href}>{entry.record.name || `Record ${entry.record.id}`}</Anchor>
             : <span>{entry.record.name || entry.record.id}</span>)}
           {entry.parent_record && (
             <> (of {parentHref
-              ? <Anchor component={Link} to={parentHref}>{entry.parent_record.name || `record ${entry.parent_record.id}`}</Anchor>
-              : entry.parent_record.name || entry.parent_record.id})</>
+              ? <Anchor component={Link} to={parentHref}>{entry.parent_record.name || 'a record no longer present'}</Anchor>
+              : entry.parent_record.name || 'a record no longer present'})</>
           )}
         </Text>
       )}
@@ -100,7 +101,7 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
       <section aria-labelledby={`changes-${entry.id}`}>
         <Title order={3} size="h5" id={`changes-${entry.id}`} mb={6}>Changes</Title>
         {entry.field_history
-          ? <DiffView changes={changesOf(entry.field_history)} />
+          ? <DiffView changes={changesOf(entry.field_history)} timeZone={timeZone} />
           : <Text size="sm" c="gray.7">This action changes no field values.</Text>}
       </section>
 
@@ -137,7 +138,11 @@ export function AuditEntryDetail({ entry, timeZone, integrity }: { entry: AuditE
       {extra && (
         <section aria-labelledby={`extra-${entry.id}`}>
           <Title order={3} size="h5" id={`extra-${entry.id}`} mb={6}>Other details</Title>
-          <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{JSON.stringify(extra, null, 2)}</Code>
+          <Table fz="sm" verticalSpacing={4} horizontalSpacing="xs">
+            <Table.Tbody>
+              {Object.entries(extra).map(([k, v]) => <Row key={k} label={detailLabel(k)}>{detailValue(v, timeZone)}</Row>)}
+            </Table.Tbody>
+          </Table>
         </section>
       )}
     </Stack>

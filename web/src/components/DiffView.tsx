@@ -1,4 +1,6 @@
 import { Table, Text } from '@mantine/core';
+import { isIsoTime } from '../lib/details.ts';
+import { formatTime } from '../lib/time.ts';
 
 /** One field's change: its api name, its label when known, the value before and after. */
 export interface FieldChange {
@@ -8,12 +10,15 @@ export interface FieldChange {
   new: unknown;
 }
 
-/** A value as people read it: the API sends display strings; objects and lists are shown plainly. */
-export function displayValue(v: unknown): string | null {
+/**
+ * A value as people read it: the API sends display strings; a date-time is shown in the
+ * organisation's zone when it is given (as the record's fields are); objects and lists plainly.
+ */
+export function displayValue(v: unknown, timeZone?: string): string | null {
   if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return timeZone && isIsoTime(v) ? formatTime(v, timeZone) : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.map(displayValue).filter((x) => x !== null).join(', ');
+  if (Array.isArray(v)) return v.map((x) => displayValue(x, timeZone)).filter((x) => x !== null).join(', ');
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     if (typeof o.name === 'string') return o.name;
@@ -22,8 +27,8 @@ export function displayValue(v: unknown): string | null {
   return JSON.stringify(v);
 }
 
-function Value({ value, tone }: { value: unknown; tone: 'old' | 'new' }) {
-  const text = displayValue(value);
+function Value({ value, tone, timeZone }: { value: unknown; tone: 'old' | 'new'; timeZone?: string }) {
+  const text = displayValue(value, timeZone);
   if (text === null) return <Text span size="sm" c="gray.7" fs="italic">empty</Text>;
   return (
     <Text span size="sm" c={tone === 'old' ? 'red.9' : 'teal.9'} td={tone === 'old' ? 'line-through' : undefined}
@@ -39,7 +44,7 @@ function Value({ value, tone }: { value: unknown; tone: 'old' | 'new' }) {
  * before (a record added), only the values are shown. `caption` is shown above the table; without
  * it the table is named "Field changes" for screen readers.
  */
-export function DiffView({ changes, caption }: { changes: FieldChange[]; caption?: string }) {
+export function DiffView({ changes, caption, timeZone }: { changes: FieldChange[]; caption?: string; timeZone?: string }) {
   if (changes.length === 0) return <Text size="sm" c="gray.7">No field values were recorded for this change.</Text>;
   const onlyNew = changes.every((c) => displayValue(c.old) === null);
   return (
@@ -63,8 +68,8 @@ export function DiffView({ changes, caption }: { changes: FieldChange[]; caption
             <Table.Th scope="row" fw={500} style={{ overflowWrap: 'anywhere' }}>
               {c.field_label || c.api_name}
             </Table.Th>
-            {!onlyNew && <Table.Td bg="var(--mantine-color-red-0)"><Value value={c.old} tone="old" /></Table.Td>}
-            <Table.Td bg="var(--mantine-color-green-0)"><Value value={c.new} tone="new" /></Table.Td>
+            {!onlyNew && <Table.Td bg="var(--mantine-color-red-0)"><Value value={c.old} tone="old" timeZone={timeZone} /></Table.Td>}
+            <Table.Td bg="var(--mantine-color-green-0)"><Value value={c.new} tone="new" timeZone={timeZone} /></Table.Td>
           </Table.Tr>
         ))}
       </Table.Tbody>

@@ -15,12 +15,12 @@ export const VIRTUALIZE_AFTER = 300;
 const FIRST_PAINT = 20;
 
 /** The Changes column: the first changes as "Label: old → new" ("Label: new" when it was empty), and how many more. */
-export function changeSummary(e: AuditEntry): string {
+export function changeSummary(e: AuditEntry, timeZone?: string): string {
   const h = e.field_history;
   if (!h || h.length === 0) return '';
   const shown = h.slice(0, 2).map((c) => {
-    const before = displayValue(c._value.old);
-    const after = displayValue(c._value.new) ?? 'empty';
+    const before = displayValue(c._value.old, timeZone);
+    const after = displayValue(c._value.new, timeZone) ?? 'empty';
     return `${c.field_label || c.api_name}: ${before === null ? after : `${before} → ${after}`}`;
   });
   return shown.join('; ') + (h.length > 2 ? `; +${h.length - 2} more` : '');
@@ -55,7 +55,7 @@ const EntryRow = memo(function EntryRow({ entry, timeZone, moduleLabels, onOpen,
       onOpen(entry.id);
     }
   };
-  const summary = changeSummary(entry);
+  const summary = changeSummary(entry, timeZone);
   return (
     <tr
       ref={measure}
@@ -196,7 +196,7 @@ const EntryCard = memo(function EntryCard({ entry, timeZone, moduleLabels, onOpe
 }) {
   const href = recordHref(entry.module?.api_name, entry.record?.id);
   const recordName = entry.record ? entry.record.name || `Record ${entry.record.id ?? ''}`.trim() : '';
-  const summary = changeSummary(entry);
+  const summary = changeSummary(entry, timeZone);
   const who = entry.done_by.name ?? (entry.done_by.type ? actionLabel(entry.done_by.type) : 'Unknown');
   return (
     <Paper component="li" ref={measure} data-index={index} data-entry-id={entry.id} withBorder p="sm"

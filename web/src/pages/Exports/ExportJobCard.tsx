@@ -113,7 +113,7 @@ export function ExportJobCard({ job, timeZone, moduleLabel, now }: { job: Export
         )}
         {check.data?.ok && (
           <Text size="xs" c="dimmed" role="status">
-            Checked in this browser: {check.data.entries.toLocaleString('en-US')} entries in {check.data.files.length} files match the manifest signed with key {check.data.keyId}.
+            Checked in this browser: {check.data.entries.toLocaleString('en-US')} entries in {check.data.files.length} {check.data.files.length === 1 ? 'file' : 'files'} match the manifest signed with key {check.data.keyId}.
             {' '}<Anchor size="xs" href="/api/integrity/public-key" target="_blank" rel="noreferrer">Public key</Anchor>
           </Text>
         )}

@@ -9,6 +9,9 @@ import { formatTime } from '../../lib/time.ts';
 import { useSession } from '../../session.tsx';
 import { FieldValue, isEmptyValue, recordName } from './fields.tsx';
 import { Timeline } from './Timeline.tsx';
+import { recordHref } from '../../components/AuditEntryDetail.tsx';
+import { itemName } from '../RecycleBin/binQuery.ts';
+import { useBinItemsByIds } from '../RecycleBin/useBin.ts';
 
 /** The CRM modules, for singular labels (the same cache entry as the audit log's). */
 const useModules = () => useQuery({ queryKey: ['modules'], queryFn: listModules, staleTime: 30 * 60_000 });
@@ -148,6 +151,11 @@ function BinBanner({ module, recordId, data, singular }: { module: string; recor
     refetchInterval: (q) => (q.state.data && ['COMPLETED', 'FAILED'].includes(q.state.data.status) ? false : 2000),
   });
   const jobStatus = job.data?.status;
+  // A note, attachment or activity whose parent is in the bin too cannot come back alone
+  // (CANNOT_RESTORE_WITHOUT_PARENT): said before Restore is pressed, as the Recycle Bin page does.
+  const asBinItem = useBinItemsByIds(data.in_recycle_bin && session.pages.recycle_bin ? [recordId] : []);
+  const parentId = asBinItem.data?.[0]?.parent_record?.id;
+  const parentInBin = useBinItemsByIds(parentId ? [parentId] : []).data?.[0] ?? null;
   useEffect(() => {
     if (jobStatus === 'COMPLETED') {
       setJobId(null);
@@ -173,9 +181,17 @@ function BinBanner({ module, recordId, data, singular }: { module: string; recor
           {data.bin?.deleted_time ? <> on {formatTime(data.bin.deleted_time, session.org.time_zone)}</> : null}
           {' '}and is in the recycle bin. Its fields are as they were when it was deleted.
         </Text>
+        {parentInBin && (
+          <Text size="sm" role="status">
+            It cannot be restored while its parent record,{' '}
+            {recordHref(parentInBin.module.api_name, parentInBin.id)
+              ? <Anchor component={Link} to={recordHref(parentInBin.module.api_name, parentInBin.id)!}>{itemName(parentInBin)}</Anchor>
+              : itemName(parentInBin)}, is in the recycle bin too: restore the parent first.
+          </Text>
+        )}
         {session.pages.recycle_bin ? (
           <Group>
-            <Button onClick={() => restore.mutate()} loading={restore.isPending || jobId !== null}>Restore</Button>
+            <Button onClick={() => restore.mutate()} loading={restore.isPending || jobId !== null} disabled={parentInBin !== null}>Restore</Button>
           </Group>
         ) : (
           <Text size="sm">Someone with access to the recycle bin can restore it.</Text>

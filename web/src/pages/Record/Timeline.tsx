@@ -51,7 +51,7 @@ function Item({ entry, module, recordId, timeZone, modules }: {
         <Text size="sm" c="gray.7">
           {formatTime(entry.audited_time, timeZone)} · by {who} · via {sourceLabel(entry.source)}
         </Text>
-        {changes.length > 0 && <DiffView changes={changes} />}
+        {changes.length > 0 && <DiffView changes={changes} timeZone={timeZone} />}
       </Stack>
     </Paper>
   );

@@ -10,6 +10,15 @@ import {
  * cell, filters that live in the URL, and the trainee review saved in one click by a manager.
  */
 
+/** Eight more people, one of them with a name longer than a chart's axis has room for. */
+const HELPERS = [
+  ['Ben', 'Baker'], ['Cleo', 'Carter'], ['Dev', 'Desai'], ['Eli', 'Evans'], ['Fay', 'Fischer'], ['Gus', 'Garcia'], ['Hana', 'Hayashi'],
+  ['Maximiliane', 'Oberhauser-Wittgenstein'],
+] as const;
+/** What the last 7 days' axis must show on Friday 4 December in Kolkata, Sunday 29 November (no entries) too. */
+const LAST_7_DAYS = ['28 Nov', '29 Nov', '30 Nov', '1 Dec', '2 Dec', '3 Dec', '4 Dec'];
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const skip = !chromiumInstalled() && process.env.CI !== 'true';
 
 const HOUR = 3_600_000;
@@ -43,6 +52,20 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
     await at('2026-12-01T08:30:00Z', trainee, 'Calls', { Subject: 'Intro call', Call_Type: 'Outbound', Call_Start_Time: '2026-12-01T14:00:00+05:30' });
     await at('2026-12-02T06:30:00Z', admin, 'Deals', { Deal_Name: 'Traders renewal', Stage: 'Qualification' }); // Wednesday 12:00
     await at('2026-12-03T12:30:00Z', admin, 'Leads', { Last_Name: 'Hopper', Company: 'Remington' }); // Thursday 18:00
+    // Saturday 28 November, 11:00 in Kolkata: eight more people add leads, the i-th of them i + 1, so
+    // that Top users has ten bars; Sunday 29 November stays empty.
+    server.env.setNow(NOW - 10 * 24 * HOUR);
+    const support = await dir.createRole(admin, { name: 'Support', reporting_to: { id: server.org.roles.ceo.id } });
+    const helpers = [];
+    for (const [first, last] of HELPERS) {
+      const email = `${first.toLowerCase()}@acme.example`;
+      const u = await dir.createUser(admin, { first_name: first, last_name: last, email, role: { id: support.id },
+        profile: { id: server.org.profiles.standard.id } });
+      helpers.push(await dir.actorForUser(server.orgId, u.id));
+    }
+    for (const [i, who] of helpers.entries()) {
+      for (let n = 0; n <= i; n++) await at(`2026-11-28T05:30:${String(n).padStart(2, '0')}Z`, who, 'Leads', { Last_Name: `${HELPERS[i][1]} ${n}`, Company: 'Acme' });
+    }
     server.env.setNow(NOW);
     browser = await launchChromium();
   }, FLOW_TIMEOUT);
@@ -79,9 +102,24 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
     const users = page.getByRole('region', { name: 'Top users' });
     await users.getByText('Show the numbers as a table').click();
     const table = users.getByRole('table', { name: 'Entries per user' });
-    await eventually(async () => (await table.getByRole('rowheader').allTextContents()).sort()).toEqual(['Ada Admin', 'Tia Trainee']);
+    const everyone = ['Ada Admin', 'Tia Trainee', ...HELPERS.map((n) => n.join(' '))].sort();
+    await eventually(async () => (await table.getByRole('rowheader').allTextContents()).sort()).toEqual(everyone);
+    // Closed again: the chart's labels are what is checked below.
+    await users.getByText('Show the numbers as a table').click();
 
     await screenshots(page, 'reports', { heading: 'Reports', check: async (width) => {
+      // Every bar of Top users is labelled with its person's name, or its beginning cut short by an ellipsis.
+      for (const name of everyone) {
+        const shown = users.getByText(new RegExp(`^(?:${escape(name)}|${escape(name.slice(0, 8))}.*…)$`)).filter({ visible: true });
+        expect(await shown.count(), `${name} at ${width}px`).toBe(1);
+        const text = (await shown.textContent())!;
+        expect(name.startsWith(text.replace(/…$/, '')), `${name} shown as ${text} at ${width}px`).toBe(true);
+      }
+      // Every day of the range is on the time axis, those without entries too.
+      const overTime = page.getByRole('region', { name: 'Activity over time by action' });
+      for (const day of LAST_7_DAYS) {
+        expect(await overTime.getByText(day, { exact: true }).filter({ visible: true }).count(), `${day} at ${width}px`).toBe(1);
+      }
       expect(await axeViolations(page), `axe at ${width}px`).toEqual([]);
     } });
   }, FLOW_TIMEOUT);

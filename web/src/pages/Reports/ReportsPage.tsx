@@ -1,8 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { Alert, Badge, Button, Code, Group, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
-import { BarChart } from '@mantine/charts';
-import '@mantine/charts/styles.css';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../../session.tsx';
 import { createReport, deleteReport, getActivity, listReports, listTemplates, type ActivityRow, type SavedReport } from '../../api/reports.ts';
@@ -12,16 +10,11 @@ import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { formatTime, zoneLabel } from '../../lib/time.ts';
 import { actionLabel, AUDIT_ACTIONS, AUDIT_SOURCES, setupModuleLabel, sourceLabel } from '../../lib/audit-filters.ts';
 import {
-  activityParams, byDayAndAction, filtersFromParams, filtersToParams, heatGrid, RANGES, scheduleLabel, WEEKDAYS, type ReportFilters,
+  activityParams, byDayAndAction, daysInRange, filtersFromParams, filtersToParams, heatGrid, RANGES, scheduleLabel, WEEKDAYS, type ReportFilters,
 } from './reportQuery.ts';
+import { RankingChart, TimelineChart } from './ReportCharts.tsx';
 
-const COLORS = ['indigo.7', 'teal.7', 'orange.7', 'grape.7', 'red.7', 'cyan.8', 'lime.8', 'pink.7'];
 const REPORTS_KEY = ['reports', 'saved'] as const;
-/**
- * The charts are pictures of the tables beside them (hidden from screen readers, which read the
- * tables): recharts' keyboard layer would put focusable parts inside that hidden picture.
- */
-const NOT_FOCUSABLE = { accessibilityLayer: false } as const;
 
 /** A chart's panel: its heading, the chart, and the same numbers as a table for those who do not see it. */
 function ChartPanel({ id, title, state, children, table }: { id: string; title: string; state: { isPending: boolean; isError: boolean; error: unknown;
@@ -185,10 +178,10 @@ export default function ReportsPage() {
 
   const state = (q: { isPending: boolean; isError: boolean; error: unknown; data?: { rows: ActivityRow[] } }) =>
     ({ isPending: q.isPending, isError: q.isError, error: q.error, empty: (q.data?.rows.length ?? 0) === 0 });
-  const timeline = byDayAndAction(overTime.data?.rows ?? []);
+  const info = overTime.data?.info;
+  const timeline = byDayAndAction(overTime.data?.rows ?? [], info ? daysInRange(info.from, info.to, info.time_zone || tz) : []);
   const moduleLabel = (m: string | null | undefined) => (m ? modules.data?.find((x) => x.api_name === m)?.plural_label ?? setupModuleLabel(m) ?? m
     : '(no module)');
-  const info = overTime.data?.info;
 
   return (
     <Stack gap="lg">
@@ -228,22 +221,17 @@ export default function ReportsPage() {
             </Table.Tbody>
           </Table>
         )}>
-        <BarChart h={260} data={timeline.data} dataKey="day" type="stacked" withLegend barChartProps={NOT_FOCUSABLE} withTooltip={false}
-          series={timeline.actions.slice(0, COLORS.length).map((a, i) => ({ name: a, label: actionLabel(a), color: COLORS[i] }))} />
+        <TimelineChart data={timeline.data} actions={timeline.actions} />
       </ChartPanel>
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
         <ChartPanel id="chart-top-users" title="Top users" state={state(topUsers)}
           table={<CountsTable caption="Entries per user" rows={topUsers.data?.rows ?? []} label={(r) => r.done_by?.name || '(unknown)'} />}>
-          <BarChart h={260} orientation="vertical" yAxisProps={{ width: 120 }} dataKey="name" barChartProps={NOT_FOCUSABLE} withTooltip={false}
-            data={(topUsers.data?.rows ?? []).map((r) => ({ name: r.done_by?.name || '(unknown)', entries: r.count }))}
-            series={[{ name: 'entries', label: 'Entries', color: 'indigo.7' }]} />
+          <RankingChart color="indigo.7" data={(topUsers.data?.rows ?? []).map((r) => ({ name: r.done_by?.name || '(unknown)', entries: r.count }))} />
         </ChartPanel>
         <ChartPanel id="chart-top-modules" title="Top modules" state={state(topModules)}
           table={<CountsTable caption="Entries per module" rows={topModules.data?.rows ?? []} label={(r) => moduleLabel(r.module)} />}>
-          <BarChart h={260} orientation="vertical" yAxisProps={{ width: 120 }} dataKey="name" barChartProps={NOT_FOCUSABLE} withTooltip={false}
-            data={(topModules.data?.rows ?? []).map((r) => ({ name: moduleLabel(r.module), entries: r.count }))}
-            series={[{ name: 'entries', label: 'Entries', color: 'teal.7' }]} />
+          <RankingChart color="teal.7" data={(topModules.data?.rows ?? []).map((r) => ({ name: moduleLabel(r.module), entries: r.count }))} />
         </ChartPanel>
       </SimpleGrid>
 

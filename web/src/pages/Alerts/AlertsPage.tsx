@@ -3,6 +3,7 @@ import {
   ActionIcon, Alert, Anchor, Badge, Button, Checkbox, Code, Group, Modal, MultiSelect, NumberInput, Paper, PasswordInput, SegmentedControl,
   Select, Stack, Switch, Table, TagsInput, Text, TextInput, Title, VisuallyHidden,
 } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { useSession } from '../../session.tsx';
@@ -88,6 +89,29 @@ export default function AlertsPage() {
   });
   const remove = useMutation({ mutationFn: (r: AlertRule) => deleteRule(r.id), onSuccess: () => { setDeleting(null); refresh(); } });
   const retry = useMutation({ mutationFn: (id: string) => retryDelivery(id), onSettled: refresh });
+  // On a phone the rules and deliveries are stacked cards: a table's last columns (the buttons) sat off the screen.
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
+  const ruleSwitch = (r: AlertRule) => <Switch checked={r.enabled} aria-label={`Enabled: ${r.name}`} onChange={() => toggle.mutate(r)} />;
+  const ruleButtons = (r: AlertRule) => (
+    <Group gap={4} wrap="nowrap">
+      <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === r.id} onClick={() => test.mutate(r)}
+        aria-label={`Test ${r.name}`}>Test</Button>
+      <Button size="xs" variant="default" onClick={() => { setSecret(null); setEditing(r); }} aria-label={`Edit ${r.name}`}>Edit</Button>
+      <Button size="xs" variant="light" color="red" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>Delete</Button>
+    </Group>
+  );
+  const ruleWhen = (r: AlertRule) => r.conditions.map((c) => describeCondition(c, valueLabel)).join(', and ');
+  const ruleThen = (r: AlertRule) => r.actions.map(describeAction).join('; ');
+  type Delivery = NonNullable<typeof deliveries.data>[number];
+  const deliveryBadge = (d: Delivery) => (
+    <Badge variant={d.status === 'pending' ? 'light' : 'filled'} color={d.status === 'delivered' ? 'teal' : d.status === 'dead' ? 'red' : 'orange'}>
+      {d.status === 'dead' ? 'Dead letter' : actionLabel(d.status)}
+    </Badge>
+  );
+  const retryButton = (d: Delivery) => d.status === 'dead' && (
+    <Button size="xs" variant="light" loading={retry.isPending && retry.variables === d.id} onClick={() => retry.mutate(d.id)}
+      aria-label={`Retry delivery to ${d.target}`}>Retry</Button>
+  );
   const readAll = useMutation({ mutationFn: markAllRead, onSettled: refresh });
 
   return (
@@ -145,6 +169,24 @@ export default function AlertsPage() {
           : rules.isError ? <ErrorState error={rules.error} onRetry={() => void rules.refetch()} />
             : rules.data.length === 0 ? <EmptyState title="No alert rules yet">Create one to hear about deletions, exports or permission changes as they happen.</EmptyState>
               : (
+                isPhone ? (
+                  <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Alert rules">
+                    {rules.data.map((r) => (
+                      <Paper component="li" key={r.id} withBorder p="sm" aria-label={r.name}>
+                        <Group justify="space-between" wrap="nowrap" align="flex-start" gap="xs">
+                          <div>
+                            <Text size="sm" fw={600}>{r.name}</Text>
+                            {r.quiet_minutes !== null && <Text size="xs" c="dimmed">Quiet for {r.quiet_minutes} min per user</Text>}
+                          </div>
+                          {ruleSwitch(r)}
+                        </Group>
+                        <Text size="sm" mt={6}><Text span size="sm" fw={600}>When </Text>{ruleWhen(r)}</Text>
+                        <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}><Text span size="sm" fw={600}>Then </Text>{ruleThen(r)}</Text>
+                        <Group mt="xs">{ruleButtons(r)}</Group>
+                      </Paper>
+                    ))}
+                  </Stack>
+                ) : (
                 <Table.ScrollContainer minWidth={760}>
                   <Table striped aria-label="Alert rules">
                     <Table.Thead>
@@ -157,24 +199,16 @@ export default function AlertsPage() {
                             <Text size="sm" fw={600}>{r.name}</Text>
                             {r.quiet_minutes !== null && <Text size="xs" c="dimmed">Quiet for {r.quiet_minutes} min per user</Text>}
                           </Table.Td>
-                          <Table.Td><Text size="sm">{r.conditions.map((c) => describeCondition(c, valueLabel)).join(', and ')}</Text></Table.Td>
-                          <Table.Td><Text size="sm">{r.actions.map(describeAction).join('; ')}</Text></Table.Td>
-                          <Table.Td>
-                            <Switch checked={r.enabled} aria-label={`Enabled: ${r.name}`} onChange={() => toggle.mutate(r)} />
-                          </Table.Td>
-                          <Table.Td>
-                            <Group gap={4} wrap="nowrap">
-                              <Button size="xs" variant="light" loading={test.isPending && test.variables?.id === r.id} onClick={() => test.mutate(r)}
-                                aria-label={`Test ${r.name}`}>Test</Button>
-                              <Button size="xs" variant="default" onClick={() => { setSecret(null); setEditing(r); }} aria-label={`Edit ${r.name}`}>Edit</Button>
-                              <Button size="xs" variant="light" color="red" onClick={() => setDeleting(r)} aria-label={`Delete ${r.name}`}>Delete</Button>
-                            </Group>
-                          </Table.Td>
+                          <Table.Td><Text size="sm">{ruleWhen(r)}</Text></Table.Td>
+                          <Table.Td><Text size="sm">{ruleThen(r)}</Text></Table.Td>
+                          <Table.Td>{ruleSwitch(r)}</Table.Td>
+                          <Table.Td>{ruleButtons(r)}</Table.Td>
                         </Table.Tr>
                       ))}
                     </Table.Tbody>
                   </Table>
                 </Table.ScrollContainer>
+                )
               )}
         {toggle.isError && <ErrorState error={toggle.error} title="The rule was not changed" />}
       </Paper>
@@ -192,7 +226,23 @@ export default function AlertsPage() {
             : deliveries.data.length === 0 ? <EmptyState title={status === 'dead' ? 'No dead letters' : 'No deliveries'}>
               Emails and webhooks the rules send are listed here; those that failed every attempt are dead letters you can send again.</EmptyState>
               : (
-                // A phone scrolls the table sideways: from the keyboard too, though its rows may hold no button.
+                isPhone ? (
+                  <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Deliveries">
+                    {deliveries.data.map((d) => (
+                      <Paper component="li" key={d.id} withBorder p="sm">
+                        <Group justify="space-between" wrap="nowrap" align="flex-start" gap="xs">
+                          <Text size="sm" fw={600}>{d.rule.name}{d.test ? ' (test)' : ''}</Text>
+                          {deliveryBadge(d)}
+                        </Group>
+                        <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}>{d.channel === 'email' ? 'Email' : 'Webhook'}: {d.target}</Text>
+                        <Text size="xs" c="dimmed" mt={2}>{formatTime(d.created_time, tz)} · {d.attempts} {d.attempts === 1 ? 'attempt' : 'attempts'}</Text>
+                        {d.last_error && <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}>{d.last_error}</Text>}
+                        {d.status === 'dead' && <Group mt="xs">{retryButton(d)}</Group>}
+                      </Paper>
+                    ))}
+                  </Stack>
+                ) : (
+                // A narrow window scrolls the table sideways: from the keyboard too, though its rows may hold no button.
                 <Table.ScrollContainer minWidth={760} type="native" tabIndex={0} role="region" aria-label="Deliveries, scrolling sideways">
                   <Table aria-label="Deliveries">
                     <Table.Thead>
@@ -204,25 +254,17 @@ export default function AlertsPage() {
                         <Table.Tr key={d.id}>
                           <Table.Td><Text size="sm">{d.rule.name}{d.test ? ' (test)' : ''}</Text></Table.Td>
                           <Table.Td><Text size="sm">{d.channel === 'email' ? 'Email' : 'Webhook'}: {d.target}</Text></Table.Td>
-                          <Table.Td>
-                            <Badge variant={d.status === 'pending' ? 'light' : 'filled'} color={d.status === 'delivered' ? 'teal' : d.status === 'dead' ? 'red' : 'orange'}>
-                              {d.status === 'dead' ? 'Dead letter' : actionLabel(d.status)}
-                            </Badge>
-                          </Table.Td>
+                          <Table.Td>{deliveryBadge(d)}</Table.Td>
                           <Table.Td>{d.attempts}</Table.Td>
                           <Table.Td><Text size="sm">{formatTime(d.created_time, tz)}</Text></Table.Td>
                           <Table.Td><Text size="sm">{d.last_error ?? ''}</Text></Table.Td>
-                          <Table.Td>
-                            {d.status === 'dead' && (
-                              <Button size="xs" variant="light" loading={retry.isPending && retry.variables === d.id} onClick={() => retry.mutate(d.id)}
-                                aria-label={`Retry delivery to ${d.target}`}>Retry</Button>
-                            )}
-                          </Table.Td>
+                          <Table.Td>{retryButton(d)}</Table.Td>
                         </Table.Tr>
                       ))}
                     </Table.Tbody>
                   </Table>
                 </Table.ScrollContainer>
+                )
               )}
       </Paper>
 

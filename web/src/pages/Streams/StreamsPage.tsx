@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import {
   Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title,
 } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createStream, deleteStream, listStreams, rewindStream, setStreamStatus, type Stream, type StreamType } from '../../api/streams.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
@@ -24,9 +25,98 @@ function destinationOf(f: Form): Record<string, unknown> {
 const where = (s: Stream) => String(s.type === 'https' ? s.destination.url : s.type === 'syslog'
   ? `${s.destination.tls ? 'tls' : 'tcp'}://${String(s.destination.host)}:${String(s.destination.port)}` : s.destination.subject);
 
+interface ListProps {
+  streams: Stream[];
+  phone: boolean;
+  /** The stream being paused or resumed. */
+  busyId?: string;
+  onToggle: (s: Stream) => void;
+  onRewind: (s: Stream) => void;
+  onDelete: (s: Stream) => void;
+}
+
+function StreamStatus({ s }: { s: Stream }) {
+  return (
+    <>
+      <Badge color={s.status === 'paused' ? 'gray.7' : s.error ? 'red.8' : 'teal.9'} variant="filled">
+        {s.status === 'paused' ? 'Paused' : s.error ? 'Failing' : 'Active'}
+      </Badge>
+      {s.error && <Text size="xs" role="note">{s.error.message} ({s.error.failures} failed {s.error.failures === 1 ? 'attempt' : 'attempts'})</Text>}
+      {s.gap && <Text size="xs" role="note">{s.gap.message}</Text>}
+    </>
+  );
+}
+
+const lag = (s: Stream) => `${s.progress.lag_entries} ${s.progress.lag_entries === 1 ? 'entry' : 'entries'}, ${s.progress.lag_seconds} s`;
+
+function StreamActions({ s, busyId, onToggle, onRewind, onDelete }: { s: Stream } & Omit<ListProps, 'streams' | 'phone'>) {
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Button size="xs" variant="light" loading={busyId === s.id} onClick={() => onToggle(s)}
+        aria-label={`${s.status === 'active' ? 'Pause' : 'Resume'} ${s.name}`}>
+        {s.status === 'active' ? 'Pause' : 'Resume'}
+      </Button>
+      <Button size="xs" variant="light" onClick={() => onRewind(s)} aria-label={`Rewind ${s.name}`}>Rewind</Button>
+      <Button size="xs" variant="light" color="red" onClick={() => onDelete(s)} aria-label={`Delete ${s.name}`}>Delete</Button>
+    </Group>
+  );
+}
+
+/**
+ * The streams as a table, or on a phone as stacked cards (the table's last columns, lag and the
+ * buttons, would sit off the screen's right edge): the same fields and buttons either way.
+ */
+function StreamList({ streams, phone, ...actions }: ListProps) {
+  if (phone) {
+    return (
+      <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-labelledby="streams-list">
+        {streams.map((s) => (
+          <Paper component="li" key={s.id} withBorder p="sm" aria-label={s.name}>
+            <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xs">
+              <div>
+                <Text size="sm" fw={600}>{s.name}</Text>
+                <Text size="xs" c="dimmed">{TYPE_LABELS[s.type]}</Text>
+              </div>
+              <Stack gap={2} align="flex-end"><StreamStatus s={s} /></Stack>
+            </Group>
+            <Text size="sm" mt={6} style={{ wordBreak: 'break-all' }}>{where(s)}</Text>
+            <Text size="sm" mt={4}>Delivered to seq {s.progress.cursor_seq} of {s.progress.head_seq} · lag {lag(s)}</Text>
+            <Group mt="xs"><StreamActions s={s} {...actions} /></Group>
+          </Paper>
+        ))}
+      </Stack>
+    );
+  }
+  return (
+    <Table.ScrollContainer minWidth={760}>
+      <Table striped aria-labelledby="streams-list">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Name</Table.Th><Table.Th scope="col">Destination</Table.Th><Table.Th scope="col">Status</Table.Th>
+            <Table.Th scope="col">Delivered to seq</Table.Th><Table.Th scope="col">Lag</Table.Th><Table.Th scope="col">Actions</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {streams.map((s) => (
+            <Table.Tr key={s.id}>
+              <Table.Th scope="row">{s.name}<Text size="xs" c="dimmed">{TYPE_LABELS[s.type]}</Text></Table.Th>
+              <Table.Td><Text size="sm" style={{ wordBreak: 'break-all' }}>{where(s)}</Text></Table.Td>
+              <Table.Td><StreamStatus s={s} /></Table.Td>
+              <Table.Td>{s.progress.cursor_seq} of {s.progress.head_seq}</Table.Td>
+              <Table.Td>{lag(s)}</Table.Td>
+              <Table.Td><StreamActions s={s} {...actions} /></Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
 /** SIEM streams: each with its progress and lag; create, pause or resume, rewind, delete. */
 export default function StreamsPage() {
   const client = useQueryClient();
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
   const [form, setForm] = useState<Form>(EMPTY);
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
   const [rewinding, setRewinding] = useState<{ id: string; name: string; seq: number | string } | null>(null);
@@ -69,45 +159,10 @@ export default function StreamsPage() {
           : streams.isError ? <ErrorState error={streams.error} onRetry={() => void streams.refetch()} />
             : streams.data.length === 0 ? <EmptyState title="No streams yet">Create one below to send the audit log to your SIEM.</EmptyState>
               : (
-                <Table.ScrollContainer minWidth={760}>
-                  <Table striped aria-labelledby="streams-list">
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th scope="col">Name</Table.Th><Table.Th scope="col">Destination</Table.Th><Table.Th scope="col">Status</Table.Th>
-                        <Table.Th scope="col">Delivered to seq</Table.Th><Table.Th scope="col">Lag</Table.Th><Table.Th scope="col">Actions</Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {streams.data.map((s) => (
-                        <Table.Tr key={s.id}>
-                          <Table.Th scope="row">{s.name}<Text size="xs" c="dimmed">{TYPE_LABELS[s.type]}</Text></Table.Th>
-                          <Table.Td><Text size="sm" style={{ wordBreak: 'break-all' }}>{where(s)}</Text></Table.Td>
-                          <Table.Td>
-                            <Badge color={s.status === 'paused' ? 'gray.7' : s.error ? 'red.8' : 'teal.9'} variant="filled">
-                              {s.status === 'paused' ? 'Paused' : s.error ? 'Failing' : 'Active'}
-                            </Badge>
-                            {s.error && <Text size="xs" role="note">{s.error.message} ({s.error.failures} failed {s.error.failures === 1 ? 'attempt' : 'attempts'})</Text>}
-                            {s.gap && <Text size="xs" role="note">{s.gap.message}</Text>}
-                          </Table.Td>
-                          <Table.Td>{s.progress.cursor_seq} of {s.progress.head_seq}</Table.Td>
-                          <Table.Td>{s.progress.lag_entries} {s.progress.lag_entries === 1 ? 'entry' : 'entries'}, {s.progress.lag_seconds} s</Table.Td>
-                          <Table.Td>
-                            <Group gap="xs" wrap="nowrap">
-                              <Button size="xs" variant="light" loading={status.isPending && status.variables?.id === s.id}
-                                onClick={() => status.mutate(s)} aria-label={`${s.status === 'active' ? 'Pause' : 'Resume'} ${s.name}`}>
-                                {s.status === 'active' ? 'Pause' : 'Resume'}
-                              </Button>
-                              <Button size="xs" variant="light" onClick={() => { rewind.reset(); setRewinding({ id: s.id, name: s.name, seq: 1 }); }}
-                                aria-label={`Rewind ${s.name}`}>Rewind</Button>
-                              <Button size="xs" variant="light" color="red" onClick={() => { remove.reset(); setDeleting(s); }}
-                                aria-label={`Delete ${s.name}`}>Delete</Button>
-                            </Group>
-                          </Table.Td>
-                        </Table.Tr>
-                      ))}
-                    </Table.Tbody>
-                  </Table>
-                </Table.ScrollContainer>
+                <StreamList streams={streams.data} phone={isPhone} busyId={status.isPending ? status.variables?.id : undefined}
+                  onToggle={(st) => status.mutate(st)}
+                  onRewind={(st) => { rewind.reset(); setRewinding({ id: st.id, name: st.name, seq: 1 }); }}
+                  onDelete={(st) => { remove.reset(); setDeleting(st); }} />
               )}
         {status.isError && <ErrorState error={status.error} title="The stream could not be changed" />}
       </Paper>

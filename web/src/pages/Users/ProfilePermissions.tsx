@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Accordion, Badge, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { getProfile, type Profile, type ProfileDetail } from '../../api/directory.ts';
 import { ErrorState, LoadingState } from '../../components/States.tsx';
@@ -22,6 +23,7 @@ function Details({ id, moduleLabel }: { id: string; moduleLabel: (m: string) => 
 }
 
 function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (m: string) => string }) {
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
   const byModule = new Map<string, Record<string, boolean>>();
   const settings: { label: string; enabled: boolean }[] = [];
   for (const d of p.permissions_details) {
@@ -33,8 +35,9 @@ function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (
   return (
     <Stack gap="sm">
       {p.description && <Text size="sm">{p.description}</Text>}
-      <Table.ScrollContainer minWidth={420} type="native">
-        <Table striped verticalSpacing={4} fz="sm" captionSide="top">
+      {/* No minimum width and tighter cells on a phone: the Delete column fits inside the card instead of past its edge. */}
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table striped verticalSpacing={4} horizontalSpacing={isPhone ? 4 : 'xs'} fz="sm" captionSide="top">
           <Table.Caption>Records: what users with {p.name} may do in each module</Table.Caption>
           <Table.Thead>
             <Table.Tr>

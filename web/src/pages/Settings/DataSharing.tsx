@@ -99,7 +99,7 @@ interface RuleListProps {
 
 function DeleteRule({ r, remove }: { r: SharingRule; remove: RuleListProps['remove'] }) {
   return (
-    <Button size="xs" variant="subtle" color="red.8" aria-label={`Delete sharing rule ${r.name}`}
+    <Button size="xs" variant="subtle" color="red" aria-label={`Delete sharing rule ${r.name}`}
       loading={remove.isPending && remove.variables === r.id} onClick={() => remove.mutate(r.id)}>Delete</Button>
   );
 }

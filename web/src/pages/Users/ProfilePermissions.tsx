@@ -59,7 +59,9 @@ function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (
         <Text size="sm" fw={600} mb={4}>Settings permissions</Text>
         <Group gap={6}>
           {settings.map((s) => (
-            <Badge key={s.label} variant={s.enabled ? 'filled' : 'outline'} color={s.enabled ? 'teal.9' : 'gray.7'} tt="none"
+            // Outline badges take a colour name, not a shade: the theme's resolver makes their text and border
+            // shade 9 of it, and "gray.7" named no such variable, which left the text white on white.
+            <Badge key={s.label} variant={s.enabled ? 'filled' : 'outline'} color={s.enabled ? 'teal.9' : 'gray'} tt="none"
               aria-label={`${s.label}: ${s.enabled ? 'allowed' : 'not allowed'}`}>
               {s.enabled ? '✓ ' : '✕ '}{s.label}
             </Badge>
@@ -81,7 +83,7 @@ export function ProfilesList({ profiles, moduleLabel, userCount }: { profiles: P
             <Group gap="xs" wrap="wrap">
               <Text fw={600} size="sm">{p.name}<VisuallyHidden> permissions</VisuallyHidden></Text>
               {p.permission_type === 'crm_admin' && <Badge size="sm" variant="filled" color="indigo.8">Administrator</Badge>}
-              {p.custom && <Badge size="sm" variant="outline" color="gray.7">Custom</Badge>}
+              {p.custom && <Badge size="sm" variant="outline" color="gray">Custom</Badge>}
               <Text size="xs" c="dimmed">{userCount(p.id)} user{userCount(p.id) === 1 ? '' : 's'}</Text>
             </Group>
           </Accordion.Control>

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
-import { Alert, Anchor, Badge, Button, Group, Select, Stack, Table, Text, Textarea, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Paper, Select, Stack, Table, Text, Textarea, Title, VisuallyHidden } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { useSession } from '../../session.tsx';
@@ -33,6 +34,98 @@ export function entriesLink(f: Finding): string {
   return `/audit-log?${p.toString()}`;
 }
 
+interface ListProps {
+  findings: Finding[];
+  timeZone: string;
+  onAcknowledge: (f: Finding) => void;
+}
+
+function SeverityBadge({ f }: { f: Finding }) {
+  return <Badge color={SEVERITY_COLORS[f.severity]} variant="light" style={{ overflow: 'visible' }}>{f.severity}</Badge>;
+}
+
+function EntriesLink({ f }: { f: Finding }) {
+  return (
+    <Anchor component={Link} to={entriesLink(f)} size="sm">
+      {f.entry_ids.length === 1 ? 'Show the entry' : `Show the ${f.entry_ids.length} entries`}
+      <VisuallyHidden> behind: {f.explanation}</VisuallyHidden>
+    </Anchor>
+  );
+}
+
+/** Who acknowledged the finding and why, or the button that does. */
+function Status({ f, onAcknowledge }: { f: Finding; onAcknowledge: (f: Finding) => void }) {
+  return f.acknowledgement ? (
+    <Text size="sm">Acknowledged by {f.acknowledgement.by.name}{f.acknowledgement.note ? `: ${f.acknowledgement.note}` : ''}</Text>
+  ) : (
+    <Button size="xs" variant="light" onClick={() => onAcknowledge(f)}
+      aria-label={`Acknowledge: ${f.user.name}, ${f.explanation}`}>Acknowledge</Button>
+  );
+}
+
+/** The findings as a table: When, Severity, Kind, User, What happened, Status. */
+function FindingTable({ findings, timeZone, onAcknowledge }: ListProps) {
+  return (
+    <Table.ScrollContainer minWidth={900}>
+      <Table striped highlightOnHover verticalSpacing="sm" aria-label="Findings">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">When</Table.Th>
+            <Table.Th scope="col">Severity</Table.Th>
+            <Table.Th scope="col">Kind</Table.Th>
+            <Table.Th scope="col">User</Table.Th>
+            <Table.Th scope="col">What happened</Table.Th>
+            <Table.Th scope="col">Status</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {findings.map((f) => (
+            <Table.Tr key={f.id}>
+              <Table.Td><Text size="sm">{formatTime(f.started_at, timeZone, false)}</Text></Table.Td>
+              <Table.Td miw={96}><SeverityBadge f={f} /></Table.Td>
+              <Table.Td><Text size="sm">{KIND_LABELS[f.kind] ?? f.kind}</Text></Table.Td>
+              <Table.Td><Text size="sm">{f.user.name}</Text></Table.Td>
+              <Table.Td>
+                <Stack gap={2}>
+                  <Text size="sm">{f.explanation}</Text>
+                  <EntriesLink f={f} />
+                </Stack>
+              </Table.Td>
+              <Table.Td><Status f={f} onAcknowledge={onAcknowledge} /></Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/**
+ * The findings as stacked cards, for phones, where the table's last columns (what happened, the
+ * Acknowledge button) would sit off the screen's right edge: the same fields and the same button.
+ */
+function FindingCards({ findings, timeZone, onAcknowledge }: ListProps) {
+  return (
+    <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Findings">
+      {findings.map((f) => (
+        <Paper component="li" key={f.id} withBorder p="sm">
+          <Group gap="xs" wrap="nowrap" justify="space-between" align="flex-start">
+            <Group gap={6} wrap="wrap">
+              <SeverityBadge f={f} />
+              <Text size="sm" fw={600} span>{KIND_LABELS[f.kind] ?? f.kind}</Text>
+            </Group>
+            <Text size="xs" c="dimmed" ta="right">{formatTime(f.started_at, timeZone, false)}</Text>
+          </Group>
+          <Text size="sm" fw={500} mt={6}>{f.user.name}</Text>
+          <Text size="sm" mt={2} style={{ overflowWrap: 'anywhere' }}>{f.explanation}</Text>
+          <EntriesLink f={f} />
+          <Group mt="xs"><Status f={f} onAcknowledge={onAcknowledge} /></Group>
+        </Paper>
+      ))}
+    </Stack>
+  );
+}
+
 /** Findings of the anomaly detectors: filters in the URL, the explanation, the entries behind each, acknowledgement. */
 export default function FindingsPage() {
   const session = useSession();
@@ -44,6 +137,7 @@ export default function FindingsPage() {
   const user = params.get('user') ?? '';
   const [acking, setAcking] = useState<Finding | null>(null);
   const [note, setNote] = useState('');
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
 
   const findings = useQuery({ queryKey: ['findings', kind, user], queryFn: () => listFindings({ kind: kind || undefined, user: user || undefined }) });
   // The users to filter by: everyone the findings name (the server decides whom the viewer sees).
@@ -63,6 +157,12 @@ export default function FindingsPage() {
       void client.invalidateQueries({ queryKey: ['findings'] });
     },
   });
+
+  const startAck = (f: Finding) => {
+    ack.reset();
+    setNote('');
+    setAcking(f);
+  };
 
   const setFilter = (key: string, value: string | null) => {
     const next = new URLSearchParams(params);
@@ -98,47 +198,8 @@ export default function FindingsPage() {
                 : 'Nothing unusual has been found in the entries you may see.'}
             </EmptyState>
           ) : (
-            <Table.ScrollContainer minWidth={900}>
-              <Table striped highlightOnHover verticalSpacing="sm" aria-label="Findings">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th scope="col">When</Table.Th>
-                    <Table.Th scope="col">Severity</Table.Th>
-                    <Table.Th scope="col">Kind</Table.Th>
-                    <Table.Th scope="col">User</Table.Th>
-                    <Table.Th scope="col">What happened</Table.Th>
-                    <Table.Th scope="col">Status</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {shown.map((f) => (
-                    <Table.Tr key={f.id}>
-                      <Table.Td><Text size="sm">{formatTime(f.started_at, tz, false)}</Text></Table.Td>
-                      <Table.Td miw={96}><Badge color={SEVERITY_COLORS[f.severity]} variant="light" style={{ overflow: 'visible' }}>{f.severity}</Badge></Table.Td>
-                      <Table.Td><Text size="sm">{KIND_LABELS[f.kind] ?? f.kind}</Text></Table.Td>
-                      <Table.Td><Text size="sm">{f.user.name}</Text></Table.Td>
-                      <Table.Td>
-                        <Stack gap={2}>
-                          <Text size="sm">{f.explanation}</Text>
-                          <Anchor component={Link} to={entriesLink(f)} size="sm">
-                            {f.entry_ids.length === 1 ? 'Show the entry' : `Show the ${f.entry_ids.length} entries`}
-                            <VisuallyHidden> behind: {f.explanation}</VisuallyHidden>
-                          </Anchor>
-                        </Stack>
-                      </Table.Td>
-                      <Table.Td>
-                        {f.acknowledgement ? (
-                          <Text size="sm">Acknowledged by {f.acknowledgement.by.name}{f.acknowledgement.note ? `: ${f.acknowledgement.note}` : ''}</Text>
-                        ) : (
-                          <Button size="xs" variant="light" onClick={() => { ack.reset(); setNote(''); setAcking(f); }}
-                            aria-label={`Acknowledge: ${f.user.name}, ${f.explanation}`}>Acknowledge</Button>
-                        )}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
+            isPhone ? <FindingCards findings={shown} timeZone={tz} onAcknowledge={startAck} />
+              : <FindingTable findings={shown} timeZone={tz} onAcknowledge={startAck} />
           )}
       {findings.data && findings.data.length >= 1000 && (
         <Alert color="yellow" role="status">Only the newest 1,000 findings are shown: narrow the filters to see older ones.</Alert>

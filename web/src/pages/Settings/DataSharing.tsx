@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { Alert, Button, Checkbox, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   createSharingRule, deleteSharingRule, getDataSharing, getSharingRules, RULE_LABELS, RULE_PERMISSIONS, setDataSharing, SHARING_LABELS,
@@ -27,23 +28,22 @@ function Defaults() {
     <Stack gap="xs">
       {save.isError && <Alert color="red" role="alert" title="The default was not changed">{message(save.error)}</Alert>}
       {save.isSuccess && <Alert color="teal" role="status">Saved. The change is in the audit log.</Alert>}
-      <Table.ScrollContainer minWidth={360} type="native">
-        <Table verticalSpacing={4}>
-          <Table.Thead><Table.Tr><Table.Th>Module</Table.Th><Table.Th>Default access</Table.Th></Table.Tr></Table.Thead>
-          <Table.Tbody>
-            {defaults.data.map((d) => (
-              <Table.Tr key={d.module.api_name}>
-                <Table.Td>{d.module.api_name.replace(/_/g, ' ')}</Table.Td>
-                <Table.Td>
-                  <Select aria-label={`Default access for ${d.module.api_name.replace(/_/g, ' ')}`} data={typeOptions} value={d.type}
-                    allowDeselect={false} size="xs" maw={240} disabled={save.isPending && save.variables?.module === d.module.api_name}
-                    onChange={(v) => { if (v && v !== d.type) save.mutate({ module: d.module.api_name, type: v as SharingType }); }} />
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      {/* No minimum width: at 390 px a fixed one pushed the dropdowns past the card's edge; the dropdowns shrink instead. */}
+      <Table verticalSpacing={4}>
+        <Table.Thead><Table.Tr><Table.Th>Module</Table.Th><Table.Th>Default access</Table.Th></Table.Tr></Table.Thead>
+        <Table.Tbody>
+          {defaults.data.map((d) => (
+            <Table.Tr key={d.module.api_name}>
+              <Table.Td>{d.module.api_name.replace(/_/g, ' ')}</Table.Td>
+              <Table.Td>
+                <Select aria-label={`Default access for ${d.module.api_name.replace(/_/g, ' ')}`} data={typeOptions} value={d.type}
+                  allowDeselect={false} size="xs" maw={240} disabled={save.isPending && save.variables?.module === d.module.api_name}
+                  onChange={(v) => { if (v && v !== d.type) save.mutate({ module: d.module.api_name, type: v as SharingType }); }} />
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
     </Stack>
   );
 }
@@ -92,6 +92,70 @@ function NewRule({ roles, modules }: { roles: Role[]; modules: string[] }) {
   );
 }
 
+interface RuleListProps {
+  rules: SharingRule[];
+  remove: { isPending: boolean; variables?: string; mutate: (id: string) => void };
+}
+
+function DeleteRule({ r, remove }: { r: SharingRule; remove: RuleListProps['remove'] }) {
+  return (
+    <Button size="xs" variant="subtle" color="red" aria-label={`Delete sharing rule ${r.name}`}
+      loading={remove.isPending && remove.variables === r.id} onClick={() => remove.mutate(r.id)}>Delete</Button>
+  );
+}
+
+function RuleTable({ rules, remove }: RuleListProps) {
+  return (
+    <Table.ScrollContainer minWidth={560} type="native">
+      <Table verticalSpacing={4} aria-label="Sharing rules">
+        <Table.Thead>
+          <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Module</Table.Th><Table.Th>Records owned by</Table.Th><Table.Th>Shared with</Table.Th><Table.Th>Access</Table.Th><Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th></Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rules.map((r) => (
+            <Table.Tr key={r.id}>
+              <Table.Td>{r.name}</Table.Td>
+              <Table.Td>{r.module.api_name.replace(/_/g, ' ')}</Table.Td>
+              <Table.Td>{side(r.shared_from)}</Table.Td>
+              <Table.Td>{side(r.shared_to)}</Table.Td>
+              <Table.Td>{RULE_LABELS[r.permission_type]}</Table.Td>
+              <Table.Td><DeleteRule r={r} remove={remove} /></Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/** On a phone, where the table's Access and Delete would sit past the card's edge: one card per rule. */
+function RuleCards({ rules, remove }: RuleListProps) {
+  const field = (term: string, value: string) => (
+    <div>
+      <Text component="dt" size="xs" c="dimmed">{term}</Text>
+      <Text component="dd" size="sm" m={0} style={{ overflowWrap: 'anywhere' }}>{value}</Text>
+    </div>
+  );
+  return (
+    <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Sharing rules">
+      {rules.map((r) => (
+        <Paper component="li" key={r.id} withBorder p="sm">
+          <Group gap="xs" wrap="nowrap" justify="space-between" align="flex-start">
+            <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{r.name}</Text>
+            <DeleteRule r={r} remove={remove} />
+          </Group>
+          <SimpleGrid component="dl" cols={2} spacing="xs" verticalSpacing={6} mt={6} mb={0}>
+            {field('Module', r.module.api_name.replace(/_/g, ' '))}
+            {field('Access', RULE_LABELS[r.permission_type])}
+            {field('Records owned by', side(r.shared_from))}
+            {field('Shared with', side(r.shared_to))}
+          </SimpleGrid>
+        </Paper>
+      ))}
+    </Stack>
+  );
+}
+
 /** Sharing rules: who shares whose records with whom, and the form to add one. */
 function Rules({ modules }: { modules: string[] }) {
   const client = useQueryClient();
@@ -101,35 +165,14 @@ function Rules({ modules }: { modules: string[] }) {
     mutationFn: (id: string) => deleteSharingRule(id),
     onSettled: () => client.invalidateQueries({ queryKey: RULES_KEY }),
   });
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
   if (rules.isPending || roles.isPending) return <LoadingState label="Loading the sharing rules" />;
   if (rules.isError) return <ErrorState error={rules.error} onRetry={() => rules.refetch()} title="The sharing rules cannot be loaded" />;
   if (roles.isError) return <ErrorState error={roles.error} onRetry={() => roles.refetch()} title="The roles cannot be loaded" />;
   return (
     <Stack gap="sm">
-      {rules.data.length === 0 ? <EmptyState title="No sharing rules">Records are shared by the defaults above and the role hierarchy only.</EmptyState> : (
-        <Table.ScrollContainer minWidth={560} type="native">
-          <Table verticalSpacing={4} aria-label="Sharing rules">
-            <Table.Thead>
-              <Table.Tr><Table.Th>Name</Table.Th><Table.Th>Module</Table.Th><Table.Th>Records owned by</Table.Th><Table.Th>Shared with</Table.Th><Table.Th>Access</Table.Th><Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th></Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rules.data.map((r) => (
-                <Table.Tr key={r.id}>
-                  <Table.Td>{r.name}</Table.Td>
-                  <Table.Td>{r.module.api_name.replace(/_/g, ' ')}</Table.Td>
-                  <Table.Td>{side(r.shared_from)}</Table.Td>
-                  <Table.Td>{side(r.shared_to)}</Table.Td>
-                  <Table.Td>{RULE_LABELS[r.permission_type]}</Table.Td>
-                  <Table.Td>
-                    <Button size="xs" variant="subtle" color="red.8" aria-label={`Delete sharing rule ${r.name}`}
-                      loading={remove.isPending && remove.variables === r.id} onClick={() => remove.mutate(r.id)}>Delete</Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      {rules.data.length === 0 ? <EmptyState title="No sharing rules">Records are shared by the defaults above and the role hierarchy only.</EmptyState>
+        : isPhone ? <RuleCards rules={rules.data} remove={remove} /> : <RuleTable rules={rules.data} remove={remove} />}
       {remove.isError && <Alert color="red" role="alert" title="The rule was not deleted">{message(remove.error)}</Alert>}
       <NewRule roles={roles.data} modules={modules} />
     </Stack>

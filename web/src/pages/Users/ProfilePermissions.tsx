@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Accordion, Badge, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { getProfile, type Profile, type ProfileDetail } from '../../api/directory.ts';
 import { ErrorState, LoadingState } from '../../components/States.tsx';
@@ -22,6 +23,7 @@ function Details({ id, moduleLabel }: { id: string; moduleLabel: (m: string) => 
 }
 
 function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (m: string) => string }) {
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
   const byModule = new Map<string, Record<string, boolean>>();
   const settings: { label: string; enabled: boolean }[] = [];
   for (const d of p.permissions_details) {
@@ -33,8 +35,9 @@ function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (
   return (
     <Stack gap="sm">
       {p.description && <Text size="sm">{p.description}</Text>}
-      <Table.ScrollContainer minWidth={420} type="native">
-        <Table striped verticalSpacing={4} fz="sm" captionSide="top">
+      {/* No minimum width and tighter cells on a phone: the Delete column fits inside the card instead of past its edge. */}
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table striped verticalSpacing={4} horizontalSpacing={isPhone ? 4 : 'xs'} fz="sm" captionSide="top">
           <Table.Caption>Records: what users with {p.name} may do in each module</Table.Caption>
           <Table.Thead>
             <Table.Tr>
@@ -56,7 +59,9 @@ function PermissionTables({ p, moduleLabel }: { p: ProfileDetail; moduleLabel: (
         <Text size="sm" fw={600} mb={4}>Settings permissions</Text>
         <Group gap={6}>
           {settings.map((s) => (
-            <Badge key={s.label} variant={s.enabled ? 'filled' : 'outline'} color={s.enabled ? 'teal.9' : 'gray.7'} tt="none"
+            // Outline badges take a colour name, not a shade: the theme's resolver makes their text and border
+            // shade 9 of it, and "gray.7" named no such variable, which left the text white on white.
+            <Badge key={s.label} variant={s.enabled ? 'filled' : 'outline'} color={s.enabled ? 'teal.9' : 'gray'} tt="none"
               aria-label={`${s.label}: ${s.enabled ? 'allowed' : 'not allowed'}`}>
               {s.enabled ? '✓ ' : '✕ '}{s.label}
             </Badge>
@@ -78,7 +83,7 @@ export function ProfilesList({ profiles, moduleLabel, userCount }: { profiles: P
             <Group gap="xs" wrap="wrap">
               <Text fw={600} size="sm">{p.name}<VisuallyHidden> permissions</VisuallyHidden></Text>
               {p.permission_type === 'crm_admin' && <Badge size="sm" variant="filled" color="indigo.8">Administrator</Badge>}
-              {p.custom && <Badge size="sm" variant="outline" color="gray.7">Custom</Badge>}
+              {p.custom && <Badge size="sm" variant="outline" color="gray">Custom</Badge>}
               <Text size="xs" c="dimmed">{userCount(p.id)} user{userCount(p.id) === 1 ? '' : 's'}</Text>
             </Group>
           </Accordion.Control>

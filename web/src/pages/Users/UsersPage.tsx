@@ -1,5 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { Alert, Badge, Button, Group, Modal, Paper, Select, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, Paper, Select, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../../session.tsx';
 import { listModules, listProfiles, listRoles, listUsers, updateUser, type DirectoryUser, type Profile, type Role, type UserPatch } from '../../api/directory.ts';
@@ -62,6 +63,98 @@ function EditUserDialog({ user, roles, profiles, self, onClose }: { user: Direct
   );
 }
 
+interface ListProps {
+  users: DirectoryUser[];
+  selfId: string;
+  /** Whether the roles and profiles the Edit dialog offers have loaded. */
+  canEdit: boolean;
+  onEdit: (u: DirectoryUser) => void;
+}
+
+const statusOf = (u: DirectoryUser) => STATUS[u.status] ?? { label: u.status, color: 'gray.7' };
+
+function NameAndEmail({ u, selfId }: { u: DirectoryUser; selfId: string }) {
+  return (
+    <>
+      <Text size="sm" fw={500}>{u.full_name}{u.id === selfId && <Text span size="xs" c="dimmed"> (you)</Text>}</Text>
+      <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{u.email}</Text>
+    </>
+  );
+}
+
+function EditButton({ u, canEdit, onEdit }: { u: DirectoryUser } & Pick<ListProps, 'canEdit' | 'onEdit'>) {
+  return <Button size="xs" variant="default" aria-label={`Edit ${u.full_name}`} disabled={!canEdit} onClick={() => onEdit(u)}>Edit</Button>;
+}
+
+/** The users as a table: Name (and email), Role, Profile, Status, Edit. */
+function UserTable({ users, selfId, canEdit, onEdit }: ListProps) {
+  return (
+    <Table.ScrollContainer minWidth={600} type="native">
+      <Table striped highlightOnHover verticalSpacing="xs">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Role</Table.Th>
+            <Table.Th>Profile</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th pos="relative"><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {users.map((u) => {
+            const s = statusOf(u);
+            return (
+              <Table.Tr key={u.id}>
+                <Table.Td><NameAndEmail u={u} selfId={selfId} /></Table.Td>
+                <Table.Td>{u.role?.name ?? '—'}</Table.Td>
+                <Table.Td>{u.profile?.name ?? '—'}</Table.Td>
+                <Table.Td><Badge color={s.color} variant="filled">{s.label}</Badge></Table.Td>
+                <Table.Td><EditButton u={u} canEdit={canEdit} onEdit={onEdit} /></Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/**
+ * The users as stacked cards, for phones, where the table's Profile, Status and Edit would sit
+ * off the screen's right edge: the name with Edit beside it, then Role, Profile and Status.
+ */
+function UserCards({ users, selfId, canEdit, onEdit }: ListProps) {
+  return (
+    <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Users">
+      {users.map((u) => {
+        const s = statusOf(u);
+        return (
+          <Paper component="li" key={u.id} withBorder p="sm">
+            <Group gap="xs" wrap="nowrap" justify="space-between" align="flex-start">
+              <div style={{ minWidth: 0 }}><NameAndEmail u={u} selfId={selfId} /></div>
+              <EditButton u={u} canEdit={canEdit} onEdit={onEdit} />
+            </Group>
+            <SimpleGrid component="dl" cols={3} spacing="xs" mt="xs" mb={0}>
+              <div>
+                <Text component="dt" size="xs" c="dimmed">Role</Text>
+                <Text component="dd" size="sm" m={0} style={{ overflowWrap: 'anywhere' }}>{u.role?.name ?? '—'}</Text>
+              </div>
+              <div>
+                <Text component="dt" size="xs" c="dimmed">Profile</Text>
+                <Text component="dd" size="sm" m={0} style={{ overflowWrap: 'anywhere' }}>{u.profile?.name ?? '—'}</Text>
+              </div>
+              <div>
+                <Text component="dt" size="xs" c="dimmed">Status</Text>
+                <Text component="dd" m={0}><Badge color={s.color} variant="filled">{s.label}</Badge></Text>
+              </div>
+            </SimpleGrid>
+          </Paper>
+        );
+      })}
+    </Stack>
+  );
+}
+
 /** Users and roles (administrators): the users with role and profile, the role tree, the profiles' permissions. */
 export default function UsersPage() {
   const session = useSession();
@@ -70,6 +163,7 @@ export default function UsersPage() {
   const profiles = useQuery({ queryKey: ['directory', 'profiles'], queryFn: listProfiles });
   const modules = useQuery({ queryKey: ['directory', 'modules'], queryFn: listModules, staleTime: 10 * 60_000 });
   const [editing, setEditing] = useState<DirectoryUser | null>(null);
+  const isPhone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false }) ?? false;
   const moduleLabel = useMemo(() => {
     const m = new Map((modules.data ?? []).map((x) => [x.api_name, x.plural_label]));
     return (apiName: string) => m.get(apiName) ?? apiName;
@@ -86,39 +180,8 @@ export default function UsersPage() {
           : users.isError ? <ErrorState error={users.error} onRetry={() => users.refetch()} title="The users cannot be loaded" />
             : sorted.length === 0 ? <EmptyState title="No users">The organisation has no users yet.</EmptyState>
               : (
-                <Table.ScrollContainer minWidth={600} type="native">
-                  <Table striped highlightOnHover verticalSpacing="xs">
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th>Name</Table.Th>
-                        <Table.Th>Role</Table.Th>
-                        <Table.Th>Profile</Table.Th>
-                        <Table.Th>Status</Table.Th>
-                        <Table.Th pos="relative"><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {sorted.map((u) => {
-                        const s = STATUS[u.status] ?? { label: u.status, color: 'gray.7' };
-                        return (
-                          <Table.Tr key={u.id}>
-                            <Table.Td>
-                              <Text size="sm" fw={500}>{u.full_name}{u.id === session.user.id && <Text span size="xs" c="dimmed"> (you)</Text>}</Text>
-                              <Text size="xs" c="dimmed">{u.email}</Text>
-                            </Table.Td>
-                            <Table.Td>{u.role?.name ?? '—'}</Table.Td>
-                            <Table.Td>{u.profile?.name ?? '—'}</Table.Td>
-                            <Table.Td><Badge color={s.color} variant="filled">{s.label}</Badge></Table.Td>
-                            <Table.Td>
-                              <Button size="xs" variant="default" aria-label={`Edit ${u.full_name}`}
-                                disabled={!roles.data || !profiles.data} onClick={() => setEditing(u)}>Edit</Button>
-                            </Table.Td>
-                          </Table.Tr>
-                        );
-                      })}
-                    </Table.Tbody>
-                  </Table>
-                </Table.ScrollContainer>
+                isPhone ? <UserCards users={sorted} selfId={session.user.id} canEdit={!!roles.data && !!profiles.data} onEdit={setEditing} />
+                  : <UserTable users={sorted} selfId={session.user.id} canEdit={!!roles.data && !!profiles.data} onEdit={setEditing} />
               )}
       </Stack>
 

@@ -156,6 +156,8 @@ export async function screenshots(page: Page, name: string, opts: { heading?: st
   for (const size of [DESKTOP, PHONE]) {
     await page.setViewportSize(size);
     await settled(page, opts.heading);
+    // The page from its top, h1 first, whatever the test scrolled to before.
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
     const file = path.join(SCREENSHOT_DIR, `${name}-${size.width}.png`);
     await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
     files.push(file);

@@ -46,7 +46,9 @@ const theme = createTheme({
   },
   variantColorResolver: (input) => {
     const base = defaultVariantColorsResolver(input);
-    const color = input.color ?? input.theme.primaryColor;
+    // A shade ("red.8") names its colour before the dot: "red.8-9" is no variable, and the text fell back to white.
+    const raw = input.color ?? input.theme.primaryColor;
+    const color = /^[a-z]+\.\d$/.test(raw) ? raw.slice(0, raw.indexOf('.')) : raw;
     if (input.variant === 'light') {
       return { ...base, color: DARK_ON_TINT[color] ?? `var(--mantine-color-${color}-9)`,
         background: color === 'orange' ? 'var(--mantine-color-orange-0)' : base.background };

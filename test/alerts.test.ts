@@ -148,7 +148,9 @@ describe.each(BACKENDS)('alerts (%s)', (backend) => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push(await createDeal(trainee, `Batched deal ${i}`));
     await pump();
-    const posts = hook.hooks.slice(before).filter((h) => h.body.event === 'alert.batch');
+    // The POSTs go out together and may arrive in any order; each lists its entries in chain order.
+    const firstIndex = (h: { body: Record<string, unknown> }) => ids.indexOf((h.body.deliveries as { entry: { record: { id: string } } }[])[0].entry.record.id);
+    const posts = hook.hooks.slice(before).filter((h) => h.body.event === 'alert.batch').sort((a, b) => firstIndex(a) - firstIndex(b));
     expect(posts.map((h) => (h.body.deliveries as unknown[]).length)).toEqual([3, 3, 1]);
     expect(posts.every((h) => h.signed)).toBe(true);
     const items = posts.flatMap((h) => h.body.deliveries as { delivery_id: string; idempotency_key: string; attempt: number;

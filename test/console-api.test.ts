@@ -2,11 +2,29 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS, withApp } from './helpers.ts';
 import { createHttpApp } from '../src/http/create-http-app.ts';
 import { LOGIN_LIMITS } from '../src/services/session-service.ts';
-import { checkPassword, hashPassword } from '../src/services/passwords.ts';
+import { checkPassword, decoyHash, hashPassword } from '../src/services/passwords.ts';
+
+// Counts the password hashes the server computes: a sign-in that skips one answers sooner, and
+// the difference tells who exists (asserted as a count, not a time).
+const hashing = vi.hoisted(() => ({ calls: 0 }));
+vi.mock('node:crypto', async (importOriginal) => {
+  const crypto = await importOriginal<typeof import('node:crypto')>();
+  const scrypt = ((...args: Parameters<typeof crypto.scrypt>) => {
+    hashing.calls++;
+    return (crypto.scrypt as (...a: unknown[]) => void)(...args);
+  }) as typeof crypto.scrypt;
+  return { ...crypto, default: { ...crypto, scrypt }, scrypt };
+});
+async function scryptCalls(run: () => Promise<void>): Promise<number> {
+  await decoyHash();
+  const before = hashing.calls;
+  await run();
+  return hashing.calls - before;
+}
 
 /** Signing in to the console, the session cookie on the v8 API, CSRF, and the console's own API. */
 
@@ -100,6 +118,57 @@ for (const backend of BACKENDS) {
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
       expect((await entries('login_failed')).length - before).toBe(LOGIN_LIMITS.failuresPerEmail);
       t.env.advance(LOGIN_LIMITS.lockoutMs + 60_000);
+      expect((await signIn(email, PASSWORD)).statusCode).toBe(200);
+    });
+
+    it('locks out a burst that straddles a quarter hour: failures are counted over the last 15 minutes, not per fixed quarter', async () => {
+      const email = 'burst@acme.example';
+      await t.env.rt.services.directory.createUser(t.admin, { last_name: 'Burst', email, role: { id: t.org.roles.manager.id },
+        profile: { id: t.org.profiles.standard.id } });
+      await t.env.rt.services.sessions.setPassword(t.orgId, email, PASSWORD, 'test');
+      // 10 s before a quarter hour: 9 failures, then 12 s later (a new quarter) 9 more.
+      const quarter = 15 * 60_000;
+      t.env.advance(quarter - (t.env.now() % quarter) - 10_000);
+      for (let i = 0; i < 9; i++) expect((await signIn(email, `guess ${i}`)).statusCode).toBe(401);
+      t.env.advance(12_000);
+      const answers = [];
+      for (let i = 0; i < 9; i++) answers.push((await signIn(email, `guess again ${i}`)).statusCode);
+      expect(answers.slice(0, 1)).toEqual([401]);
+      expect(answers.at(-1)).toBe(429);
+      expect((await signIn(email, PASSWORD)).statusCode).toBe(429);
+      // The lockout ends; a right password then signs in and forgets the failures.
+      t.env.advance(LOGIN_LIMITS.lockoutMs + 60_000);
+      expect((await signIn(email, PASSWORD)).statusCode).toBe(200);
+      expect((await signIn(email, 'one more guess')).statusCode).toBe(401);
+      expect((await signIn(email, PASSWORD)).statusCode).toBe(200);
+    });
+
+    it('a user without a password is checked against a hash like anyone else (no faster "wrong password" to tell them apart)', async () => {
+      const email = 'nopassword@acme.example';
+      await t.env.rt.services.directory.createUser(t.admin, { last_name: 'Nopass', email, role: { id: t.org.roles.manager.id },
+        profile: { id: t.org.profiles.standard.id } });
+      const hashes = await scryptCalls(async () => {
+        expect((await signIn(email, 'anything at all')).statusCode).toBe(401);
+      });
+      const unknown = await scryptCalls(async () => {
+        expect((await signIn('nobody-here@acme.example', 'anything at all')).statusCode).toBe(401);
+      });
+      expect(hashes).toBe(1);
+      expect(unknown).toBe(1);
+    });
+
+    it('disabling a user ends their sessions; enabling them again does not bring the old ones back', async () => {
+      const email = 'leaver@acme.example';
+      const user = await t.env.rt.services.directory.createUser(t.admin, { last_name: 'Leaver', email, role: { id: t.org.roles.manager.id },
+        profile: { id: t.org.profiles.standard.id } });
+      await t.env.rt.services.sessions.setPassword(t.orgId, email, PASSWORD, 'test');
+      const s = await signed(email);
+      const session = () => t.app.inject({ method: 'GET', url: '/api/console/session', headers: { cookie: s.cookie } });
+      expect((await session()).statusCode).toBe(200);
+      await t.env.rt.services.directory.updateUser(t.admin, user.id, { status: 'disabled' });
+      await t.env.rt.services.directory.updateUser(t.admin, user.id, { status: 'active' });
+      t.env.advance(10_000);
+      expect((await session()).statusCode).toBe(401);
       expect((await signIn(email, PASSWORD)).statusCode).toBe(200);
     });
 

@@ -99,6 +99,18 @@ describe('dependents: notes, attachments and activities', () => {
     const list = (await t.app.inject({ method: 'GET', url: `/crm/v8/Contacts/${parent}/Attachments`, headers: t.auth })).json();
     expect(list.data.map((a: { File_Name: string }) => a.File_Name).sort()).toEqual([...names].sort());
   });
+
+  it('serves an uploaded HTML file as a download the browser may not sniff or run (nosniff, sandboxed)', async () => {
+    const page = Buffer.from('<script>parent.document.title = "owned"</script>');
+    const made = await t.app.inject({ method: 'POST', url: '/crm/v8/Leads', headers: t.auth, payload: JSON.stringify({ data: [{ Last_Name: 'With a page' }] }) });
+    const leadId = made.json().data[0].details.id as string;
+    const up = await t.app.inject({ method: 'POST', url: `/crm/v8/Leads/${leadId}/Attachments`,
+      headers: { ...t.auth, ...multipart('x.html', page, 'text/html').headers }, payload: multipart('x.html', page, 'text/html').payload });
+    const attId = up.json().data[0].details.id;
+    const dl = await t.app.inject({ method: 'GET', url: `/crm/v8/Leads/${leadId}/Attachments/${attId}`, headers: t.auth });
+    expect(dl.headers).toMatchObject({ 'content-disposition': 'attachment; filename="x.html"', 'x-content-type-options': 'nosniff',
+      'content-security-policy': "sandbox; default-src 'none'" });
+  });
 });
 
 describe('emails and the email tracking setting', () => {

@@ -216,6 +216,34 @@ describe.each(BACKENDS)('data sharing on %s', (backend) => {
     expect(await permanent(auth.mia)).toContain('Binned lead');
     expect(await permanent(auth.pam)).not.toContain('Binned lead');
   });
+
+  it('under Private, a peer cannot write beside a hidden record: a note, a task or a lookup naming it answers as an id that does not exist', async () => {
+    await setDefault('Leads', 'private');
+    const countRows = async (module: string) => Number((await t.env.store.db.selectFrom('records').select((eb) => eb.fn.countAll().as('n'))
+      .where('org_id', '=', t.orgId).where('module', '=', module).executeTakeFirstOrThrow()).n);
+    const before = { notes: await countRows('Notes'), tasks: await countRows('Tasks') };
+    const missing = '1234567890123456789';
+    const answers = async (leadId: string) => [
+      (await call('POST', `/crm/v8/Leads/${leadId}/Notes`, auth.pam, { data: [{ Note_Content: 'x' }] })).json(),
+      (await call('POST', '/crm/v8/Notes', auth.pam, { data: [{ Note_Content: 'x', Parent_Id: { module: { api_name: 'Leads' }, id: leadId } }] })).json(),
+      (await call('POST', '/crm/v8/Tasks', auth.pam, { data: [{ Subject: 't', What_Id: { id: leadId }, $se_module: 'Leads' }] })).json(),
+    ];
+    const hidden = await answers(ids.lead);
+    // The same answers as for a record that does not exist: whether it exists is not told either.
+    expect(hidden).toEqual(await answers(missing));
+    expect(hidden[1]).toMatchObject({ data: [{ code: 'INVALID_DATA', details: { api_name: 'Parent_Id' } }] });
+    expect(hidden[2]).toMatchObject({ data: [{ code: 'INVALID_DATA', details: { api_name: 'What_Id' } }] });
+    expect({ notes: await countRows('Notes'), tasks: await countRows('Tasks') }).toEqual(before);
+    // The owner still can; under Public Read Only the peer may link a task to it, but not add a note (it would become part of it).
+    expect((await call('POST', `/crm/v8/Leads/${ids.lead}/Notes`, auth.owen, { data: [{ Note_Content: 'mine' }] })).json())
+      .toMatchObject({ data: [{ code: 'SUCCESS' }] });
+    await setDefault('Leads', 'public_read_only');
+    expect((await call('POST', '/crm/v8/Tasks', auth.pam, { data: [{ Subject: 't', What_Id: { id: ids.lead }, $se_module: 'Leads' }] })).json())
+      .toMatchObject({ data: [{ code: 'SUCCESS' }] });
+    expect((await call('POST', '/crm/v8/Notes', auth.pam, { data: [{ Note_Content: 'x', Parent_Id: { module: { api_name: 'Leads' }, id: ids.lead } }] })).json())
+      .toMatchObject({ data: [{ code: 'INVALID_DATA', details: { api_name: 'Parent_Id' } }] });
+    await setDefault('Leads', 'private');
+  });
 });
 
 describe('auditrail sharing (CLI)', () => {
@@ -257,4 +285,5 @@ describe('auditrail sharing (CLI)', () => {
     expect(entries).toHaveLength(3);
     expect(entries.every((e) => /^auditrail CLI \(/.test(e.actor_name ?? ''))).toBe(true);
   });
+
 });

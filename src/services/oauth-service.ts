@@ -8,7 +8,7 @@ import { inTransaction, systemActor, type Actor, type ServiceDeps } from './cont
 import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { profileScopes, secretsEqual } from './authorization.ts';
-import { countFailure, hitLimits, MINUTE, pruneRateLimits, tooManyRequests, type Refusal } from './rate-limits.ts';
+import { countFailure, hitLimits, MINUTE, pruneRateLimits, tooManyRequests, unlockKeys, type Refusal } from './rate-limits.ts';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
 /** Tokens whose API-limit reservations one process keeps before it forgets past minutes'. */
@@ -387,7 +387,7 @@ export function createOAuthService(deps: ServiceDeps, apiDomain: (ctx: RequestCo
     if (!client || client.org_id !== orgId) throw new AppError('INVALID_DATA', 'no such client', { api_name: 'client_id' });
     const org = (await store.repos.directory.getOrg(orgId))!;
     await inTransaction(deps, systemActor(orgId, actorName, org.time_zone), async (tx) => {
-      await tx.store.limits.unlock([clientKey(clientId)]);
+      await tx.store.limits.unlock(unlockKeys(clientKey(clientId), tx.now, TOKEN_LIMITS.failureWindowMs));
       tx.audit({ action: 'oauth_client_unlocked', module: 'oauth_clients', recordId: clientId, recordName: client.name,
         parentModule: 'users', parentId: client.user_id, batchId: null, fieldHistory: null, extra: null });
     });

@@ -28,7 +28,26 @@ export async function hitLimits(deps: ServiceDeps, limits: RateLimit[]): Promise
 }
 
 /**
- * Counts a failed login against each key (`[key, max]`; a null key is skipped) in the failure
+ * Failed logins are counted in one-minute buckets and summed over the failure window: a window
+ * that slides by the minute. One fixed window let a burst straddling its boundary through (9
+ * failures before it and 9 after, 18 in 12 s, no lockout).
+ */
+const FAILURE_BUCKET_MS = MINUTE;
+
+/** The keys of a key's failure buckets that make up the window ending now, the newest first, with their starts. */
+function failureBuckets(key: string, now: number, windowMs: number) {
+  const newest = now - (now % FAILURE_BUCKET_MS);
+  return Array.from({ length: Math.ceil(windowMs / FAILURE_BUCKET_MS) + 1 }, (_, i) => {
+    const start = newest - i * FAILURE_BUCKET_MS;
+    return { key: `failures:${key}:${start}`, start };
+  });
+}
+
+/** What lifting a key's lockout forgets: the key (its lock) and its failures in the window. */
+export const unlockKeys = (key: string, now: number, windowMs: number) => [key, ...failureBuckets(key, now, windowMs).map((b) => b.key)];
+
+/**
+ * Counts a failed login against each key (`[key, max]`; a null key is skipped) over the failure
  * window, and locks a key out for `lockoutMs` when its failures reach `max`. Returns whether this
  * failure went past a limit (the caller stops auditing failures one by one) and, when it reached
  * one, when the lockout ends.
@@ -36,17 +55,21 @@ export async function hitLimits(deps: ServiceDeps, limits: RateLimit[]): Promise
 export async function countFailure(deps: ServiceDeps, keys: [string | null | undefined, number][],
   opts: { failureWindowMs: number; lockoutMs: number }) {
   const now = deps.clock();
-  const windowStart = now - (now % opts.failureWindowMs);
   const until = now + opts.lockoutMs;
   let over = false;
   let lockedUntil: number | null = null;
   for (const [key, max] of keys) {
     if (!key) continue;
-    const { count } = await deps.store.repos.limits.hit(`failures:${key}`, windowStart);
+    const buckets = failureBuckets(key, now, opts.failureWindowMs);
+    // This minute's count comes from the upsert itself (concurrent failures each get their own
+    // number, so exactly one reaches max); the earlier minutes are closed and only summed.
+    const { count: thisMinute } = await deps.store.repos.limits.hit(buckets[0].key, buckets[0].start);
+    const count = thisMinute + await deps.store.repos.limits.sum(buckets.slice(1).map((b) => b.key));
     if (count > max) over = true;
-    if (count === max) {
+    // At max or past it (two nodes may both count past max at once): the lock never shortens.
+    if (count >= max) {
       await deps.store.repos.limits.lock(key, until);
-      lockedUntil = until;
+      if (count === max) lockedUntil = until;
     }
   }
   return { over, lockedUntil };

@@ -12,7 +12,7 @@ import { inTransaction, type Actor, type ServiceDeps, type Tx } from './context.
 import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { accessToRows, binVisibleUserIds, readFilterOf, requireModulePermission } from './authorization.ts';
-import { ACCESS } from '../domain/sharing.ts';
+import { ACCESS, followsParent } from '../domain/sharing.ts';
 import { permissionName } from '../domain/permissions.ts';
 
 export const MAX_WRITE = 100;
@@ -137,7 +137,15 @@ export function createRecordService(deps: ServiceDeps) {
   /** Checks owners, lookups and parents of parsed items against the org's live data. */
   async function checkReferences(tx: Tx, actor: Actor, module: ModuleDef, items: ParsedItem[], users: Map<string, UserTable>) {
     const ids = items.flatMap((p) => [...p.lookups.map((l) => l.id), ...(p.parent ? [p.parent.id] : [])]);
-    const found = new Map((await tx.store.records.liveAnyModule(actor.orgId, ids)).map((r) => [r.id, r]));
+    const live = await tx.store.records.liveAnyModule(actor.orgId, ids);
+    // A record the caller may not read is no record to them: a lookup or parent naming one answers as
+    // an id that does not exist, and nothing is written (data sharing would otherwise let a note be
+    // added to a hidden record, or a task show its name). A note, attachment or email becomes part of
+    // its parent, so its parent needs edit access, as an attachment's upload does.
+    const access = await accessToRows(tx.store, actor, live);
+    const parentIds = new Set(items.flatMap((p) => (p.parent ? [p.parent.id] : [])));
+    const need = (r: { id: string }) => (parentIds.has(r.id) && followsParent(module) ? ACCESS.edit : ACCESS.read);
+    const found = new Map(live.filter((r) => access.get(r.id)! >= need(r)).map((r) => [r.id, r]));
     const failures = new Map<number, ItemError>();
     for (const p of items) {
       const base = `$.data[${p.index}]`;

@@ -188,6 +188,8 @@ export function createUserService(deps: ServiceDeps) {
       if (changes.length === 0) return user;
       const updated = { ...user, ...patch, modified_at: tx.now, modified_by: actor.userId };
       await tx.store.directory.updateUser(actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
+      // A disabled user's console sessions end now: enabling them again must not bring the old ones back.
+      if (patch.status === 'disabled' && user.status !== 'disabled') await tx.store.sessions.revokeUser(actor.orgId, id, tx.now);
       tx.audit({ action: 'user_updated', module: 'users', recordId: id, recordName: fullName(updated), parentModule: null,
         parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return updated;
@@ -210,6 +212,7 @@ export function createUserService(deps: ServiceDeps) {
       if (!user || user.status === 'deleted') throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { id });
       await ensureAnotherAdmin(tx, actor.orgId, id);
       await tx.store.directory.updateUser(actor.orgId, id, { status: 'deleted', modified_at: tx.now, modified_by: actor.userId });
+      await tx.store.sessions.revokeUser(actor.orgId, id, tx.now);
       tx.audit({ action: 'user_deleted', module: 'users', recordId: id, recordName: fullName(user), parentModule: null,
         parentId: null, batchId: null, fieldHistory: [{ api_name: 'status', field_label: 'Status', old: user.status, new: 'deleted' }], extra: null });
       return user;

@@ -124,7 +124,7 @@ const OAuth = area(
 );
 
 const Limits = area(
-  { finishedTallies: limits.finishedTallies },
+  { finishedTallies: limits.finishedTallies, sum: limits.sumCounters },
   { hit: limits.hitCounter, lock: limits.lockCounter, unlock: limits.unlockCounters, prune: limits.pruneCounters, tallyLoginFailure: limits.tallyLoginFailure,
     takeTally: limits.takeTally },
 );

@@ -24,9 +24,17 @@ export const lockCounter = (db: Db, key: string, until: number) =>
     .set({ locked_until: sql`CASE WHEN locked_until IS NOT NULL AND locked_until > ${until} THEN locked_until ELSE ${until} END` })
     .where('key', '=', key).execute();
 
-/** Forgets the counters and lockouts under these keys, and their failure counts. */
+/** Forgets the counters and lockouts under these keys (rate-limits.unlockKeys names a key's failure buckets too). */
 export const unlockCounters = (db: Db, keys: readonly string[]) =>
-  db.deleteFrom('rate_limits').where('key', 'in', keys.flatMap((k) => [k, `failures:${k}`])).execute();
+  db.deleteFrom('rate_limits').where('key', 'in', keys).execute();
+
+/** The sum of the counts under these keys (a sliding window's buckets). */
+export async function sumCounters(db: Db, keys: readonly string[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  const row = await db.selectFrom('rate_limits').select((eb) => eb.fn.sum<number | string | null>('count').as('n'))
+    .where('key', 'in', keys).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
 
 /** Forgets counters whose window ended before `before` and whose lock, if any, is over. */
 export const pruneCounters = (db: Db, before: number, now: number) =>

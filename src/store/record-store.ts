@@ -34,9 +34,10 @@ export async function getLiveRecordsAnyModule(db: Db, orgId: string, ids: readon
  */
 async function byPrimaryKey(db: Db, ids: readonly string[]) {
   const unique = [...new Set(ids)];
-  const out: { id: string; org_id: string; module: string; name: string | null; owner_id: string; deleted_at: number | null }[] = [];
+  const out: { id: string; org_id: string; module: string; name: string | null; owner_id: string; parent_id: string | null;
+    deleted_at: number | null }[] = [];
   for (let i = 0; i < unique.length; i += ID_CHUNK) {
-    out.push(...await db.selectFrom('records').select(['id', 'org_id', 'module', 'name', 'owner_id', 'deleted_at'])
+    out.push(...await db.selectFrom('records').select(['id', 'org_id', 'module', 'name', 'owner_id', 'parent_id', 'deleted_at'])
       .where('id', 'in', unique.slice(i, i + ID_CHUNK)).execute());
   }
   return out;

@@ -126,8 +126,12 @@ export function relatedRoutes(app: FastifyInstance, deps: HttpDeps) {
         const { actor, module } = await guardModule(services.oauth, request, 'READ');
         const { id, att } = params(request);
         const file = await services.attachments.download(actor, module.apiName, id, att!);
+        // The uploader's content type is kept (as Zoho does), so the browser must never sniff or run
+        // it: a text/html attachment opened by a link would otherwise be a page on this origin.
         return reply.header('content-type', file.contentType).header('content-length', String(file.size))
-          .header('content-disposition', attachmentDisposition(file.name)).send(file.stream);
+          .header('content-disposition', attachmentDisposition(file.name))
+          .header('x-content-type-options', 'nosniff').header('content-security-policy', "sandbox; default-src 'none'")
+          .send(file.stream);
       },
     }),
     DELETE: op({

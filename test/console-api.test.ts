@@ -157,7 +157,7 @@ for (const backend of BACKENDS) {
       expect(unknown).toBe(1);
     });
 
-    it('disabling a user ends their sessions; enabling them again does not bring the old ones back', async () => {
+    it('disabling a user ends their sessions and API tokens; enabling them again does not bring the old ones back', async () => {
       const email = 'leaver@acme.example';
       const user = await t.env.rt.services.directory.createUser(t.admin, { last_name: 'Leaver', email, role: { id: t.org.roles.manager.id },
         profile: { id: t.org.profiles.standard.id } });
@@ -165,10 +165,15 @@ for (const backend of BACKENDS) {
       const s = await signed(email);
       const session = () => t.app.inject({ method: 'GET', url: '/api/console/session', headers: { cookie: s.cookie } });
       expect((await session()).statusCode).toBe(200);
+      const token = await t.authFor({ userEmail: email });
+      const api = () => t.app.inject({ method: 'GET', url: '/crm/v8/Leads?fields=Last_Name', headers: token });
+      expect([200, 204]).toContain((await api()).statusCode);
       await t.env.rt.services.directory.updateUser(t.admin, user.id, { status: 'disabled' });
       await t.env.rt.services.directory.updateUser(t.admin, user.id, { status: 'active' });
       t.env.advance(10_000);
       expect((await session()).statusCode).toBe(401);
+      // Their API tokens ended with it.
+      expect((await api()).statusCode).toBe(401);
       expect((await signIn(email, PASSWORD)).statusCode).toBe(200);
     });
 

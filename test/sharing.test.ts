@@ -238,11 +238,19 @@ describe.each(BACKENDS)('data sharing on %s', (backend) => {
     expect((await call('POST', `/crm/v8/Leads/${ids.lead}/Notes`, auth.owen, { data: [{ Note_Content: 'mine' }] })).json())
       .toMatchObject({ data: [{ code: 'SUCCESS' }] });
     await setDefault('Leads', 'public_read_only');
-    expect((await call('POST', '/crm/v8/Tasks', auth.pam, { data: [{ Subject: 't', What_Id: { id: ids.lead }, $se_module: 'Leads' }] })).json())
-      .toMatchObject({ data: [{ code: 'SUCCESS' }] });
+    const task = (await call('POST', '/crm/v8/Tasks', auth.pam, { data: [{ Subject: 't', What_Id: { id: ids.lead }, $se_module: 'Leads' }] })).json();
+    expect(task).toMatchObject({ data: [{ code: 'SUCCESS' }] });
+    const taskId = (task as { data: { details: { id: string } }[] }).data[0].details.id;
     expect((await call('POST', '/crm/v8/Notes', auth.pam, { data: [{ Note_Content: 'x', Parent_Id: { module: { api_name: 'Leads' }, id: ids.lead } }] })).json())
       .toMatchObject({ data: [{ code: 'INVALID_DATA', details: { api_name: 'Parent_Id' } }] });
+    // Back to Private: Pam's own task still names the lead, and writing it back as read is no new link.
     await setDefault('Leads', 'private');
+    expect((await call('PUT', `/crm/v8/Tasks/${taskId}`, auth.pam, { data: [{ Subject: 'renamed', What_Id: { id: ids.lead }, $se_module: 'Leads' }] })).json())
+      .toMatchObject({ data: [{ code: 'SUCCESS' }] });
+    expect((await call('PUT', `/crm/v8/Tasks/${taskId}`, auth.pam, { data: [{ What_Id: { id: ids.pamLead }, $se_module: 'Leads' }] })).json())
+      .toMatchObject({ data: [{ code: 'SUCCESS' }] });
+    expect((await call('PUT', `/crm/v8/Tasks/${taskId}`, auth.pam, { data: [{ What_Id: { id: ids.lead }, $se_module: 'Leads' }] })).json())
+      .toMatchObject({ data: [{ code: 'INVALID_DATA', details: { api_name: 'What_Id' } }] });
   });
 });
 

@@ -37,7 +37,9 @@ const FAILURE_BUCKET_MS = MINUTE;
 /** The keys of a key's failure buckets that make up the window ending now, the newest first, with their starts. */
 function failureBuckets(key: string, now: number, windowMs: number) {
   const newest = now - (now % FAILURE_BUCKET_MS);
-  return Array.from({ length: Math.ceil(windowMs / FAILURE_BUCKET_MS) + 1 }, (_, i) => {
+  // The current minute and the 14 before it: no more, or a failure just after a 15-minute lockout
+  // would still count the failures that caused it, and lock again at once.
+  return Array.from({ length: Math.ceil(windowMs / FAILURE_BUCKET_MS) }, (_, i) => {
     const start = newest - i * FAILURE_BUCKET_MS;
     return { key: `failures:${key}:${start}`, start };
   });

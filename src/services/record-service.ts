@@ -120,6 +120,17 @@ function parseItem(module: ModuleDef, raw: unknown, index: number, mode: 'create
   return parsed;
 }
 
+/** The record ids a record names already: its lookups' and its parent's. */
+function idsNamedBy(row: RecordTable | undefined): ReadonlySet<string> {
+  const ids = new Set<string>();
+  if (!row) return ids;
+  if (row.parent_id) ids.add(row.parent_id);
+  for (const v of Object.values(JSON.parse(row.data) as Record<string, unknown>)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'string') ids.add((v as { id: string }).id);
+  }
+  return ids;
+}
+
 /** A lookup value `{id}` recorded in history with the record's name, so the log reads well. */
 function withName(v: unknown, names: Map<string, string | null>): unknown {
   if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'string' && names.has((v as { id: string }).id)) {
@@ -135,7 +146,9 @@ export function createRecordService(deps: ServiceDeps) {
   const { store } = deps;
 
   /** Checks owners, lookups and parents of parsed items against the org's live data. */
-  async function checkReferences(tx: Tx, actor: Actor, module: ModuleDef, items: ParsedItem[], users: Map<string, UserTable>) {
+  async function checkReferences(tx: Tx, actor: Actor, module: ModuleDef, items: ParsedItem[], users: Map<string, UserTable>,
+    /** For an update, the ids each item's record names already: keeping them needs no access (a record read and written back). */
+    kept: (p: ParsedItem) => ReadonlySet<string> = () => new Set()) {
     const ids = items.flatMap((p) => [...p.lookups.map((l) => l.id), ...(p.parent ? [p.parent.id] : [])]);
     const live = await tx.store.records.liveAnyModule(actor.orgId, ids);
     // A record the caller may not read is no record to them: a lookup or parent naming one answers as
@@ -145,10 +158,13 @@ export function createRecordService(deps: ServiceDeps) {
     const access = await accessToRows(tx.store, actor, live);
     const parentIds = new Set(items.flatMap((p) => (p.parent ? [p.parent.id] : [])));
     const need = (r: { id: string }) => (parentIds.has(r.id) && followsParent(module) ? ACCESS.edit : ACCESS.read);
-    const found = new Map(live.filter((r) => access.get(r.id)! >= need(r)).map((r) => [r.id, r]));
+    const allowed = new Map(live.filter((r) => access.get(r.id)! >= need(r)).map((r) => [r.id, r]));
+    const any = new Map(live.map((r) => [r.id, r]));
     const failures = new Map<number, ItemError>();
     for (const p of items) {
       const base = `$.data[${p.index}]`;
+      const keeps = kept(p);
+      const found = { get: (id: string) => allowed.get(id) ?? (keeps.has(id) ? any.get(id) : undefined) };
       if (p.ownerId !== undefined) {
         const u = users.get(p.ownerId);
         if (!u || u.status !== 'active') {
@@ -171,7 +187,7 @@ export function createRecordService(deps: ServiceDeps) {
         }
       }
     }
-    return Object.assign(failures, { names: new Map([...found].map(([id, r]) => [id, r.name])) });
+    return Object.assign(failures, { names: new Map([...any].map(([id, r]) => [id, r.name])) });
   }
 
   const orgUsers = async (tx: Tx, orgId: string) => new Map((await tx.store.directory.listUsers(orgId)).map((u) => [u.id, u]));
@@ -277,7 +293,7 @@ export function createRecordService(deps: ServiceDeps) {
     const existing = new Map((await tx.store.records.byIds(actor.orgId, module.apiName, parsed.map((p) => p.id)))
       .map((r) => [r.id, r]));
     const users = await orgUsers(tx, actor.orgId);
-    const failures = await checkReferences(tx, actor, module, parsed, users);
+    const failures = await checkReferences(tx, actor, module, parsed, users, (p) => idsNamedBy(existing.get((p as ParsedItem & { id: string }).id)));
     const access = await accessToRows(tx.store, actor, [...existing.values()]);
     const batchId = opts.batchId !== undefined ? opts.batchId : items.length > 1 ? newId(tx.now) : null;
     // Written together after the loop, which reads nothing back from the database.

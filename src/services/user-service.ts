@@ -188,12 +188,18 @@ export function createUserService(deps: ServiceDeps) {
       if (changes.length === 0) return user;
       const updated = { ...user, ...patch, modified_at: tx.now, modified_by: actor.userId };
       await tx.store.directory.updateUser(actor.orgId, id, { ...patch, modified_at: tx.now, modified_by: actor.userId });
-      // A disabled user's console sessions end now: enabling them again must not bring the old ones back.
-      if (patch.status === 'disabled' && user.status !== 'disabled') await tx.store.sessions.revokeUser(actor.orgId, id, tx.now);
+      // A disabled user's console sessions and API tokens end now: enabling them again must not bring the old ones back.
+      if (patch.status === 'disabled' && user.status !== 'disabled') await endAccess(tx, actor.orgId, id);
       tx.audit({ action: 'user_updated', module: 'users', recordId: id, recordName: fullName(updated), parentModule: null,
         parentId: null, batchId: null, fieldHistory: changes, extra: null });
       return updated;
     });
+  }
+
+  /** Ends a user's console sessions and revokes their OAuth tokens, in the change's transaction. */
+  async function endAccess(tx: Tx, orgId: string, userId: string) {
+    await tx.store.sessions.revokeUser(orgId, userId, tx.now);
+    await tx.store.oauth.revokeUserTokens(orgId, userId, tx.now);
   }
 
   async function ensureAnotherAdmin(tx: Tx, orgId: string, exceptUserId: string) {
@@ -212,7 +218,7 @@ export function createUserService(deps: ServiceDeps) {
       if (!user || user.status === 'deleted') throw new AppError('INVALID_DATA', 'the id given seems to be invalid', { id });
       await ensureAnotherAdmin(tx, actor.orgId, id);
       await tx.store.directory.updateUser(actor.orgId, id, { status: 'deleted', modified_at: tx.now, modified_by: actor.userId });
-      await tx.store.sessions.revokeUser(actor.orgId, id, tx.now);
+      await endAccess(tx, actor.orgId, id);
       tx.audit({ action: 'user_deleted', module: 'users', recordId: id, recordName: fullName(user), parentModule: null,
         parentId: null, batchId: null, fieldHistory: [{ api_name: 'status', field_label: 'Status', old: user.status, new: 'deleted' }], extra: null });
       return user;

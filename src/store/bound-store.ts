@@ -117,7 +117,7 @@ const Integrity = area(
 );
 
 const OAUTH_WRITES = { insertClient: oauth.insertClient, revokeClient: oauth.revokeClientRow, insertToken: oauth.insertToken,
-    revokeTokenTree: oauth.revokeTokenTree, revokeClientTokens: oauth.revokeClientTokens, markTokenUsed: oauth.markTokenUsed };
+    revokeTokenTree: oauth.revokeTokenTree, revokeClientTokens: oauth.revokeClientTokens, revokeUserTokens: oauth.revokeUserTokens, markTokenUsed: oauth.markTokenUsed };
 const OAuth = area(
   { getClient: oauth.getClient, listClients: oauth.listClients, getToken: oauth.getToken },
   OAUTH_WRITES,

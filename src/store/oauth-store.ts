@@ -28,6 +28,11 @@ export async function revokeTokenTree(db: Db, hash: string, at: number) {
 export const revokeClientTokens = (db: Db, clientId: string, at: number) =>
   db.updateTable('oauth_tokens').set({ revoked_at: at }).where('client_id', '=', clientId).where('revoked_at', 'is', null).execute();
 
+/** Revokes every token a user holds in the organisation (the user was disabled or deleted). */
+export const revokeUserTokens = (db: Db, orgId: string, userId: string, at: number) =>
+  db.updateTable('oauth_tokens').set({ revoked_at: at }).where('org_id', '=', orgId).where('user_id', '=', userId)
+    .where('revoked_at', 'is', null).execute();
+
 export const markTokenUsed = (db: Db, hash: string, at: number) =>
   db.updateTable('oauth_tokens').set({ revoked_at: at }).where('token_hash', '=', hash).where('revoked_at', 'is', null)
     .executeTakeFirst();

@@ -346,6 +346,13 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
     // The year's first digits ("0002", "0020", "0202") were never asked for.
     expect(asked.length).toBeGreaterThan(0);
     expect(asked.filter((f) => !f.startsWith('2026-11-25'))).toEqual([]);
+    // Retyping the month ("1", then "10"): only the date the typing ends on applies, not 01/25 on the way.
+    const retyped = page.waitForRequest((r) => new URL(r.url()).searchParams.get('from')?.startsWith('2026-10-25T00:00:00') ?? false);
+    await from.blur();
+    await from.focus();
+    await from.pressSequentially('10');
+    await retyped;
+    expect(asked.filter((f) => !f.startsWith('2026-11-25') && !f.startsWith('2026-10-25'))).toEqual([]);
 
     // A date alone in a link: that day in the organisation's zone, shown as such (not the day before).
     await page.goto('/audit-log?action=deleted&from=2026-11-25&to=2026-12-01');
@@ -360,6 +367,12 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
     await settled(page, 'Audit Log');
     await page.getByText('From (“2026-13-45”) is not a date.', { exact: false }).waitFor();
     expect(asked.length).toBe(before);
+    // Nor does Export take it for "any time" (it would cover the last 3 years).
+    const exports = () => server.env.store.db.selectFrom('audit_exports').select('id').execute();
+    const exportsBefore = (await exports()).length;
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page.getByText('From (“2026-13-45”) is not a date: choose a date under From and To first.').waitFor();
+    expect(await exports()).toHaveLength(exportsBefore);
     await page.getByLabel(label('From')).fill('2026-11-25');
     await page.waitForURL((u) => u.searchParams.get('from')?.startsWith('2026-11-25T') ?? false);
     await dataRows(page).first().waitFor();

@@ -154,9 +154,15 @@ describe('From and To from an address', () => {
     expect(urlTime('2026-12-01', 'start', TZ)).toEqual({ iso: '2026-12-01T00:00:00+01:00' });
     expect(urlTime('2026-12-01', 'end', 'America/Los_Angeles')).toEqual({ iso: '2026-12-01T23:59:59-08:00' });
     expect(isoToDateInput(urlTime('2026-12-01', 'start', 'America/Los_Angeles').iso, 'America/Los_Angeles')).toBe('2026-12-01');
+    // Where the clocks skip midnight (Santiago, 6 Sep 2026: 00:00 is 01:00), the day starts at its first moment, not the day before.
+    const santiago = urlTime('2026-09-06', 'start', 'America/Santiago').iso!;
+    expect(isoToDateInput(santiago, 'America/Santiago')).toBe('2026-09-06');
+    expect(Date.parse(santiago)).toBe(Date.parse('2026-09-06T04:00:00Z'));
+    expect(urlTime('2026-03-01T00:00:00+0100', 'start', TZ)).toEqual({ iso: '2026-03-01T00:00:00+0100' });
   });
   it('calls anything else bad, to be said in words rather than sent', () => {
-    for (const v of ['2026-13-45', '2026-02-30', 'x', '0002-11-01', '2026-11-01T25:00', '2026-11-01T10:00:00', '2026-02-30T10:00:00Z']) {
+    for (const v of ['2026-13-45', '2026-02-30', 'x', '0002-11-01', '2026-11-01T25:00', '2026-11-01T10:00:00', '2026-02-30T10:00:00Z',
+      '2026-11-01T24:00Z', '2026-11-01T10:60Z']) {
       expect(urlTime(v, 'start', TZ), v).toEqual({ bad: v });
     }
     expect(urlTime(undefined, 'start', TZ)).toEqual({});

@@ -184,8 +184,9 @@ export function dateInputToIso(date: string, edge: 'start' | 'end', timeZone: st
 export function urlTime(value: string | undefined, edge: 'start' | 'end', timeZone: string): { iso?: string; bad?: string } {
   if (!value) return {};
   if (isCalendarDate(value)) return { iso: dateInputToIso(value, edge, timeZone) };
-  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(value);
-  if (m && isCalendarDate(`${m[1]}-${m[2]}-${m[3]}`) && !Number.isNaN(Date.parse(value))) return { iso: value };
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/.exec(value);
+  if (m && isCalendarDate(`${m[1]}-${m[2]}-${m[3]}`) && +m[4] <= 23 && +m[5] <= 59 && +(m[6] ?? 0) <= 59
+    && !Number.isNaN(Date.parse(value))) return { iso: value };
   return { bad: value };
 }
 

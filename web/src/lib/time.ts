@@ -44,9 +44,13 @@ export function zonedIso(date: string, time: string, timeZone: string): string {
   const offsetMin = offsetMinutes(guess, timeZone);
   const adjusted = new Date(guess.getTime() - offsetMin * 60_000);
   const finalOffset = offsetMinutes(adjusted, timeZone);
-  const sign = finalOffset < 0 ? '-' : '+';
-  const abs = Math.abs(finalOffset);
-  return `${date}T${time}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  const iso = (offset: number) => {
+    const abs = Math.abs(offset);
+    return `${date}T${time}${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  };
+  // Where the clocks skip the wall time (Santiago's midnight in September), the offset after the
+  // change names an instant of the day before; the one before it names the first moment of the day.
+  return iso([finalOffset, offsetMin].find((o) => todayIn(timeZone, new Date(Date.parse(iso(o)))) === date) ?? finalOffset);
 }
 
 /** The zone's offset from UTC at an instant, in minutes. */

@@ -103,7 +103,7 @@ export default function AuditLogPage() {
     ? { status: 'unavailable', reason: integrity.error instanceof ApiError ? integrity.error.message : undefined }
     : integrity.isSuccess ? { status: 'ready', integrity: integrity.data } : { status: 'loading' };
 
-  const exporter = useExport(filters, search, userIds, timeZone, resolved.status === 'pending');
+  const exporter = useExport(filters, search, userIds, timeZone, resolved.status === 'pending', badTimes);
   const moduleLabels = useMemo(() => new Map((modules.data ?? []).map((m) => [m.api_name, m.plural_label])), [modules.data]);
   const filterCount = filters.doneBy.length + filters.actions.length + filters.modules.length + (filters.from || filters.to ? 1 : 0);
 

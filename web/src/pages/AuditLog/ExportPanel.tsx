@@ -19,7 +19,7 @@ type Outcome =
  * the server's own refusal is shown in its words.
  */
 export function useExport(filters: AuditFilters, search: SearchQuery | null, userIds: string[] | undefined, timeZone: string,
-  searchPending: boolean) {
+  searchPending: boolean, badTimes: string[] = []) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const client = useQueryClient();
   const mutation = useMutation({
@@ -27,6 +27,11 @@ export function useExport(filters: AuditFilters, search: SearchQuery | null, use
     onSuccess: () => client.invalidateQueries({ queryKey: ['exports'] }),
   });
   const run = () => {
+    // A From or To that is not a date must not quietly become "any time": the export would cover far more.
+    if (badTimes.length) {
+      setOutcome({ kind: 'refused', reasons: [`${badTimes.join(' and ')} ${badTimes.length > 1 ? 'are not dates' : 'is not a date'}: choose a date under From and To first.`] });
+      return;
+    }
     if (!search) {
       setOutcome({ kind: 'refused', reasons: [searchPending
         ? 'The search is still being read (the lists of users and modules are loading). Try again in a moment.'

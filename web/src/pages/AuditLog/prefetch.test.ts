@@ -23,6 +23,7 @@ describe('the first page asked for while the console loads', () => {
   it('is not asked with a date alone or a bad date: the page reads the day in the organisation\'s zone, or says what is wrong', () => {
     expect(firstPageQuery(at('/audit-log?from=2026-12-01'))).toBeNull();
     expect(firstPageQuery(at('/audit-log?to=2026-13-45'))).toBeNull();
+    expect(firstPageQuery(at('/audit-log?from=2026-02-30T10%3A00%3A00Z'))).toBeNull();
     expect(firstPageQuery(at('/audit-log?from=2026-12-01T00%3A00%3A00%2B01%3A00'))).toEqual({ from: '2026-12-01T00:00:00+01:00' });
   });
 });

@@ -1,6 +1,6 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { getAuditLog, type AuditLogPage } from '../../api/audit.ts';
-import { apiQuery, filtersFromParams } from '../../lib/audit-filters.ts';
+import { apiQuery, filtersFromParams, urlTime } from '../../lib/audit-filters.ts';
 
 /** Entries per page of the audit log. */
 export const PER_PAGE = 100;
@@ -26,7 +26,8 @@ export function firstPageQuery(location: Location): Record<string, string> | nul
   const filters = filtersFromParams(new URLSearchParams(location.search));
   if (filters.q.trim()) return null;
   // A date alone or a bad From/To: the page reads it in the organisation's zone (or says what is wrong).
-  if ((filters.from && !filters.from.includes('T')) || (filters.to && !filters.to.includes('T'))) return null;
+  const whole = (v: string | undefined) => !v || urlTime(v, 'start', 'UTC').iso === v;
+  if (!whole(filters.from) || !whole(filters.to)) return null;
   return apiQuery(filters, {});
 }
 

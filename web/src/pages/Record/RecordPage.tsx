@@ -182,7 +182,7 @@ function BinBanner({ module, recordId, data, singular }: { module: string; recor
           {' '}and is in the recycle bin. Its fields are as they were when it was deleted.
         </Text>
         {parentInBin && (
-          <Text size="sm" role="status">
+          <Text size="sm">
             It cannot be restored while its parent record,{' '}
             {recordHref(parentInBin.module.api_name, parentInBin.id)
               ? <Anchor component={Link} to={recordHref(parentInBin.module.api_name, parentInBin.id)!}>{itemName(parentInBin)}</Anchor>

@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, h1, label, launchChromium, openPage, screenshots, settled, signedIn,
-  STEP_TIMEOUT, startConsoleServer, type ConsoleServer, type ConsoleUser,
+  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, label, launchChromium, screenshots, settled, startConsoleServer,
+  STEP_TIMEOUT, testPages, type ConsoleServer,
 } from './harness.ts';
 import { startWebhookReceiver } from '../alert-peers.ts';
 
@@ -19,7 +19,7 @@ describe.skipIf(skip)(`the Alerts page in Chromium${skip ? ` (skipped: ${CHROMIU
   let server: ConsoleServer;
   let browser: Browser;
   let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  const contexts: BrowserContext[] = [];
+  const { as } = testPages(() => ({ browser, server }));
   const RULE = 'Delete, Deals, not Administrator';
 
   beforeAll(async () => {
@@ -32,16 +32,6 @@ describe.skipIf(skip)(`the Alerts page in Chromium${skip ? ` (skipped: ${CHROMIU
     await server?.close();
     await hook?.close();
   });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  async function as(user: ConsoleUser): Promise<Page> {
-    const { context, page } = await openPage(browser, server);
-    contexts.push(context);
-    await signedIn(page, user);
-    return page;
-  }
   const eventually = (fn: () => Promise<unknown>) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });
   /** Picks `option` in the combobox labelled `name` (Mantine's Select and MultiSelect). */
   async function pick(page: Page, name: string, option: string) {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_COLUMNS } from '../../src/services/export-csv-encoding.ts';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, DESKTOP, FLOW_TIMEOUT, h1, label, launchChromium, openPage, pageFetch, screenshots, settled,
-  signedIn, signIn, STEP_TIMEOUT, startConsoleServer, type ConsoleServer, type ConsoleUser, type PageOptions,
+  axeViolations, CHROMIUM, chromiumInstalled, DESKTOP, FLOW_TIMEOUT, h1, label, launchChromium, pageFetch, screenshots, settled, signIn,
+  startConsoleServer, STEP_TIMEOUT, testPages, type ConsoleServer,
 } from './harness.ts';
 
 /**
@@ -91,7 +91,7 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
   let server: ConsoleServer;
   let browser: Browser;
   let data: Seeded;
-  const contexts: BrowserContext[] = [];
+  const { fresh, as } = testPages(() => ({ browser, server }), { now: NOW });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: SETUP, worker: true });
@@ -104,22 +104,6 @@ describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} i
     await server?.close();
   });
 
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  /** A new context (no cookies) for this test, closed after it. */
-  async function fresh(opts: PageOptions = {}): Promise<Page> {
-    const { context, page } = await openPage(browser, server, { now: NOW, ...opts });
-    contexts.push(context);
-    return page;
-  }
-
-  async function as(user: ConsoleUser, opts: PageOptions = {}) {
-    const page = await fresh(opts);
-    await signedIn(page, user);
-    return page;
-  }
 
   const count = async (module?: string) => {
     let q = server.env.store.db.selectFrom('records').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', server.orgId);

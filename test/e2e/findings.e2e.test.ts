@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, h1, label, launchChromium, openPage, PASSWORD, screenshots, settled, signedIn,
-  startConsoleServer, type ConsoleServer, type ConsoleUser,
+  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, label, launchChromium, PASSWORD, screenshots, settled, startConsoleServer,
+  testPages, type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 
 /**
@@ -18,7 +18,7 @@ describe.skipIf(skip)(`the Findings page in Chromium${skip ? ` (skipped: ${CHROM
   let server: ConsoleServer;
   let browser: Browser;
   let outsider: ConsoleUser;
-  const contexts: BrowserContext[] = [];
+  const { as } = testPages(() => ({ browser, server }), { now: NOW });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: NOW - 3_600_000 });
@@ -46,16 +46,6 @@ describe.skipIf(skip)(`the Findings page in Chromium${skip ? ` (skipped: ${CHROM
     await server?.close();
   });
 
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  async function as(user: ConsoleUser): Promise<Page> {
-    const { context, page } = await openPage(browser, server, { now: NOW });
-    contexts.push(context);
-    await signedIn(page, user);
-    return page;
-  }
 
   it('lists findings with their explanation, passes axe, filters in the URL, and links to the entries behind one', async () => {
     const page = await as(server.users.admin);

@@ -4,13 +4,15 @@
  * flow needs one. The browser side is ./browser.ts, re-exported here.
  */
 import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createEnv, createOrg, type Backend, type TestEnv, type TestOrg } from '../helpers.ts';
 import { createHttpApp } from '../../src/http/create-http-app.ts';
 import { createAppWorker } from '../../src/jobs/index.ts';
 import { ensureConsoleBuilt } from '../../src/entry/console-build.ts';
 import type { Actor } from '../../src/services/context.ts';
-import type { Credentials } from './browser.ts';
+import { openPage, signedIn, type Credentials, type PageOptions } from './browser.ts';
 
 export * from './browser.ts';
 
@@ -89,3 +91,26 @@ export async function startConsoleServer(opts: ServerOptions = {}): Promise<Cons
   };
 }
 
+/**
+ * A suite's pages: `fresh` opens a new browser context (no cookies) on the suite's server, `as`
+ * one signed in as a user; each test's contexts are closed after it. `suite` gives the browser and
+ * server that the suite's beforeAll made; `defaults` are every page's options (a fixed clock, say).
+ */
+export function testPages(suite: () => { browser: Browser; server: ConsoleServer }, defaults: PageOptions = {}) {
+  const contexts: BrowserContext[] = [];
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+  async function fresh(opts: PageOptions = {}): Promise<Page> {
+    const { browser, server } = suite();
+    const { context, page } = await openPage(browser, server, { ...defaults, ...opts });
+    contexts.push(context);
+    return page;
+  }
+  async function as(user: Credentials, opts: PageOptions = {}): Promise<Page> {
+    const page = await fresh(opts);
+    await signedIn(page, user);
+    return page;
+  }
+  return { fresh, as };
+}

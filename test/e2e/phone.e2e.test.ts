@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, DESKTOP, FLOW_TIMEOUT, label, launchChromium, openPage, PHONE, settled, signedIn,
-  startConsoleServer, type ConsoleServer, type ConsoleUser,
+  axeViolations, CHROMIUM, chromiumInstalled, DESKTOP, FLOW_TIMEOUT, label, launchChromium, PHONE, settled, startConsoleServer, testPages,
+  type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 
 /**
@@ -19,7 +19,7 @@ const MASS_DELETION = 'deleted 60 Leads in 1 minute; no baseline yet, threshold:
 describe.skipIf(skip)(`the wide lists on a phone in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const { as } = testPages(() => ({ browser, server }), { now: NOW, viewport: PHONE });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: NOW - 3_600_000 });
@@ -43,14 +43,8 @@ describe.skipIf(skip)(`the wide lists on a phone in Chromium${skip ? ` (skipped:
     await server?.close();
   });
 
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
   async function onPhone(user: ConsoleUser, path: string, heading: string): Promise<Page> {
-    const { context, page } = await openPage(browser, server, { now: NOW, viewport: PHONE });
-    contexts.push(context);
-    await signedIn(page, user);
+    const page = await as(user);
     await page.goto(path);
     await settled(page, heading);
     return page;

@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, h1, launchChromium, openPage, PASSWORD, screenshots, signedIn,
-  STEP_TIMEOUT, startConsoleServer, type ConsoleServer, type ConsoleUser,
+  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, launchChromium, PASSWORD, screenshots, startConsoleServer, STEP_TIMEOUT,
+  testPages, type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 
 /**
@@ -29,7 +29,7 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
   let server: ConsoleServer;
   let browser: Browser;
   let manager: ConsoleUser;
-  const contexts: BrowserContext[] = [];
+  const { as } = testPages(() => ({ browser, server }), { now: NOW });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: NOW - 10 * 24 * HOUR });
@@ -74,16 +74,6 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
     await browser?.close();
     await server?.close();
   });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  async function as(user: ConsoleUser): Promise<Page> {
-    const { context, page } = await openPage(browser, server, { now: NOW });
-    contexts.push(context);
-    await signedIn(page, user);
-    return page;
-  }
   const eventually = (fn: () => unknown) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });
 
   it('shows activity over time, top users and modules, and an hour x weekday table whose cells say their numbers; passes axe', async () => {

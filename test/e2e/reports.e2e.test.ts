@@ -124,7 +124,8 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
     await page.goto('/reports?range=this_week&module=Tasks');
     await page.getByRole('cell', { name: 'Monday 10:00: 2 entries' }).waitFor();
     expect(await page.getByRole('cell', { name: 'Wednesday 12:00: 0 entries' }).count()).toBe(1);
-    expect(await page.getByRole('combobox', { name: 'Module', exact: true }).inputValue()).toBe('Tasks');
+    // The select names its value once the module list has come.
+    await eventually(() => page.getByRole('combobox', { name: 'Module', exact: true }).inputValue()).toBe('Tasks');
   }, FLOW_TIMEOUT);
 
   it('lets a manager save the trainee review in one click, and shows them their team only', async () => {

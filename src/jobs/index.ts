@@ -36,8 +36,10 @@ export function createAppWorker(rt: Runtime, opts: Partial<Pick<WorkerOptions, '
     ],
     // Prompt delivery: every running worker looks for new entries and due deliveries this often
     // (two small queries when there is nothing to do); a round that found work is followed at once.
-    background: [{ name: 'alerts', everyMs: opts.alertPollMs ?? 200, run: () => services.alerts.pump(),
-      again: (r) => { const { entries, sent } = r as { entries: number; sent: number }; return entries + sent > 0; } }],
+    background: [{ name: 'alerts', everyMs: opts.alertPollMs ?? 200, run: async () => {
+      const { entries, sent } = await services.alerts.pump();
+      return entries + sent > 0;
+    } }],
     onFailed: async (store, job) => {
       if (job.kind === 'audit_log_export') await services.exports.markFailed(store, job.id);
       if (job.kind === 'report_run') await services.reports.markRunFailed(store, job);

@@ -21,9 +21,9 @@ export interface WorkerOptions {
    * pump, woken within `everyMs` of a write on any node. Such work must be safe to run on many
    * nodes at once by its own means (the feed's cursor transaction, delivery claims); it is no job.
    */
-  background?: { name: string; everyMs: number; run: () => Promise<unknown>;
-    /** Whether a round's result says there may be more to do at once (then the next round starts without the pause). */
-    again?: (result: unknown) => boolean }[];
+  background?: { name: string; everyMs: number;
+    /** One round; true when it found work, so there may be more at once (the next round then starts without the pause). */
+    run: () => Promise<boolean> }[];
   /** Runs in the transaction that ends a job as failed for good (an export marks itself Failed). */
   onFailed?: (store: BoundStore, job: JobTable) => Promise<void>;
   leaseMs?: number;
@@ -166,7 +166,7 @@ export function createWorker(deps: ServiceDeps, opts: WorkerOptions) {
         while (running) {
           let more = false;
           try {
-            more = b.again?.(await b.run()) ?? false;
+            more = await b.run();
           } catch (e) {
             log.error({ err: e, task: b.name }, 'background task failed');
           }

@@ -13,6 +13,7 @@ import { fullName } from '../domain/display.ts';
 import { parseOrgSettings } from '../domain/org-settings.ts';
 import { accessToRows, binVisibleUserIds, readFilterOf, requireModulePermission } from './authorization.ts';
 import { ACCESS, followsParent } from '../domain/sharing.ts';
+import { referencedIds } from './record-view.ts';
 import { permissionName } from '../domain/permissions.ts';
 
 export const MAX_WRITE = 100;
@@ -118,17 +119,6 @@ function parseItem(module: ModuleDef, raw: unknown, index: number, mode: 'create
     }
   }
   return parsed;
-}
-
-/** The record ids a record names already: its lookups' and its parent's. */
-function idsNamedBy(row: RecordTable | undefined): ReadonlySet<string> {
-  const ids = new Set<string>();
-  if (!row) return ids;
-  if (row.parent_id) ids.add(row.parent_id);
-  for (const v of Object.values(JSON.parse(row.data) as Record<string, unknown>)) {
-    if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'string') ids.add((v as { id: string }).id);
-  }
-  return ids;
 }
 
 /** A lookup value `{id}` recorded in history with the record's name, so the log reads well. */
@@ -293,7 +283,11 @@ export function createRecordService(deps: ServiceDeps) {
     const existing = new Map((await tx.store.records.byIds(actor.orgId, module.apiName, parsed.map((p) => p.id)))
       .map((r) => [r.id, r]));
     const users = await orgUsers(tx, actor.orgId);
-    const failures = await checkReferences(tx, actor, module, parsed, users, (p) => idsNamedBy(existing.get((p as ParsedItem & { id: string }).id)));
+    const failures = await checkReferences(tx, actor, module, parsed, users, (p) => {
+      // The lookups and parent the record names already (record-view.referencedIds).
+      const row = existing.get((p as ParsedItem & { id: string }).id);
+      return new Set(row ? referencedIds([row], module) : []);
+    });
     const access = await accessToRows(tx.store, actor, [...existing.values()]);
     const batchId = opts.batchId !== undefined ? opts.batchId : items.length > 1 ? newId(tx.now) : null;
     // Written together after the loop, which reads nothing back from the database.

@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, label, launchChromium, screenshots, settled, startConsoleServer,
+  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, label, screenshots, settled, startConsoleServer,
   STEP_TIMEOUT, testPages, type ConsoleServer,
 } from './harness.ts';
 import { startWebhookReceiver } from '../alert-peers.ts';
@@ -17,19 +17,15 @@ const skip = !chromiumInstalled() && process.env.CI !== 'true';
 
 describe.skipIf(skip)(`the Alerts page in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
-  let browser: Browser;
   let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  const { as } = testPages(() => ({ browser, server }));
+  const { as } = testPages(() => server);
   const RULE = 'Delete, Deals, not Administrator';
 
   beforeAll(async () => {
     server = await startConsoleServer({ worker: true });
     hook = await startWebhookReceiver();
-    browser = await launchChromium();
   }, FLOW_TIMEOUT);
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
     await hook?.close();
   });
   const eventually = (fn: () => Promise<unknown>) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_COLUMNS } from '../../src/services/export-csv-encoding.ts';
 import {
-  axeViolations, CHROMIUM, chromiumInstalled, DESKTOP, FLOW_TIMEOUT, h1, label, launchChromium, pageFetch, screenshots, settled, signIn,
+  axeViolations, CHROMIUM, chromiumInstalled, DESKTOP, FLOW_TIMEOUT, h1, label, pageFetch, screenshots, settled, signIn,
   startConsoleServer, STEP_TIMEOUT, testPages, type ConsoleServer,
 } from './harness.ts';
 
@@ -89,20 +89,14 @@ async function seed(s: ConsoleServer): Promise<Seeded> {
 
 describe.skipIf(skip)(`the console in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
-  let browser: Browser;
   let data: Seeded;
-  const { fresh, as } = testPages(() => ({ browser, server }), { now: NOW });
+  const { fresh, as } = testPages(() => server, { now: NOW });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: SETUP, worker: true });
     data = await seed(server);
-    browser = await launchChromium();
   }, FLOW_TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
 
   const count = async (module?: string) => {

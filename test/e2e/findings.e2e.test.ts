@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, label, launchChromium, PASSWORD, screenshots, settled, startConsoleServer,
+  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, label, PASSWORD, screenshots, settled, startConsoleServer,
   testPages, type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 
@@ -16,9 +15,8 @@ const NOW = Date.parse('2026-12-04T09:30:00Z');
 
 describe.skipIf(skip)(`the Findings page in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
-  let browser: Browser;
   let outsider: ConsoleUser;
-  const { as } = testPages(() => ({ browser, server }), { now: NOW });
+  const { as } = testPages(() => server, { now: NOW });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: NOW - 3_600_000 });
@@ -38,13 +36,8 @@ describe.skipIf(skip)(`the Findings page in Chromium${skip ? ` (skipped: ${CHROM
     outsider = { id: user.id, email: 'otto@acme.example', password: PASSWORD, name: 'Otto Outsider' };
     await server.env.rt.services.findings.scanOrganisation(server.orgId);
     server.env.setNow(NOW);
-    browser = await launchChromium();
   }, FLOW_TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
 
   it('lists findings with their explanation, passes axe, filters in the URL, and links to the entries behind one', async () => {

@@ -5,14 +5,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createEnv, createOrg, type Backend, type TestEnv, type TestOrg } from '../helpers.ts';
 import { createHttpApp } from '../../src/http/create-http-app.ts';
 import { createAppWorker } from '../../src/jobs/index.ts';
 import { ensureConsoleBuilt } from '../../src/entry/console-build.ts';
 import type { Actor } from '../../src/services/context.ts';
-import { openPage, signedIn, type Credentials, type PageOptions } from './browser.ts';
+import { launchChromium, openPage, signedIn, type Credentials, type PageOptions } from './browser.ts';
 
 export * from './browser.ts';
 
@@ -92,18 +92,28 @@ export async function startConsoleServer(opts: ServerOptions = {}): Promise<Cons
 }
 
 /**
- * A suite's pages: `fresh` opens a new browser context (no cookies) on the suite's server, `as`
- * one signed in as a user; each test's contexts are closed after it. `suite` gives the browser and
- * server that the suite's beforeAll made; `defaults` are every page's options (a fixed clock, say).
+ * A suite's Chromium and pages: the browser is launched before the suite and closed after it,
+ * with the suite's server (`server` gives the one its beforeAll made); `fresh` opens a new browser
+ * context (no cookies) on that server, `as` one signed in as a user, and each test's contexts are
+ * closed after it. `defaults` are every page's options (a fixed clock, a phone's viewport).
  */
-export function testPages(suite: () => { browser: Browser; server: ConsoleServer }, defaults: PageOptions = {}) {
+export function testPages(server: () => ConsoleServer | undefined, defaults: PageOptions = {}) {
+  let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, FLOW_TIMEOUT);
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
   });
+  afterAll(async () => {
+    await browser?.close();
+    await server()?.close();
+  });
   async function fresh(opts: PageOptions = {}): Promise<Page> {
-    const { browser, server } = suite();
-    const { context, page } = await openPage(browser, server, { ...defaults, ...opts });
+    const s = server();
+    if (!browser || !s) throw new Error('testPages: the suite\'s browser or server is not up');
+    const { context, page } = await openPage(browser, s, { ...defaults, ...opts });
     contexts.push(context);
     return page;
   }

@@ -1,13 +1,13 @@
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, CHROMIUM, chromiumInstalled, DESKTOP, FLOW_TIMEOUT, label, launchChromium, PHONE, settled, startConsoleServer, testPages,
+  axeViolations, CHROMIUM, chromiumInstalled, DESKTOP, FLOW_TIMEOUT, label, PHONE, settled, startConsoleServer, testPages,
   type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 
 /**
- * The pages whose lists were wide tables, on a phone (390 x 844): Findings, Users and Settings'
- * Data sharing. What a reader needs of each row (its fields and its buttons) must be on the
+ * The pages whose lists were wide tables, on a phone (390 x 844): Findings, Users, Settings'
+ * Data sharing, Alerts and Streams. What a reader needs of each row (its fields and its buttons) must be on the
  * screen without scrolling sideways, and the buttons must still work; at 1280 px the tables stay.
  */
 
@@ -18,8 +18,7 @@ const MASS_DELETION = 'deleted 60 Leads in 1 minute; no baseline yet, threshold:
 
 describe.skipIf(skip)(`the wide lists on a phone in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
-  let browser: Browser;
-  const { as } = testPages(() => ({ browser, server }), { now: NOW, viewport: PHONE });
+  const { as } = testPages(() => server, { now: NOW, viewport: PHONE });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: NOW - 3_600_000 });
@@ -34,14 +33,14 @@ describe.skipIf(skip)(`the wide lists on a phone in Chromium${skip ? ` (skipped:
     await server.env.rt.services.sharing.createRule(admin, { name: 'Managers to the team', module: { api_name: 'Leads' }, permission_type: 'read_only',
       shared_from: { resource: { id: server.org.roles.manager.id }, type: 'roles_and_subordinates' },
       shared_to: { resource: { id: server.org.roles.ceo.id }, type: 'roles' } });
+    // An alert rule and a (paused) stream, so that Alerts and Streams list one each.
+    await server.env.rt.services.alerts.createRule(admin, { name: 'Deletions to the team', conditions: [{ type: 'action', values: ['deleted'] }],
+      actions: [{ type: 'notification' }] });
+    await server.env.rt.services.streams.create(admin, { name: 'Corporate SIEM', type: 'https', destination: { url: 'http://127.0.0.1:9999/ingest' },
+      status: 'paused' });
     server.env.setNow(NOW);
-    browser = await launchChromium();
   }, FLOW_TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   async function onPhone(user: ConsoleUser, path: string, heading: string): Promise<Page> {
     const page = await as(user);
@@ -162,5 +161,22 @@ describe.skipIf(skip)(`the wide lists on a phone in Chromium${skip ? ` (skipped:
     await expectReadable(remove);
     expect(await pageWidth(page)).toBeLessThanOrEqual(PHONE.width);
     await expectNoAxeViolations(page);
+  }, FLOW_TIMEOUT);
+
+  it('alerts and streams: each rule\'s and stream\'s buttons are on the screen at 390 px', async () => {
+    const alerts = await onPhone(server.users.admin, '/alerts', 'Alerts');
+    const rules = alerts.getByRole('list', { name: 'Alert rules' });
+    await expectOnScreen(rules.getByText('Deletions to the team', { exact: true }));
+    for (const name of ['Test', 'Edit', 'Delete']) await expectOnScreen(rules.getByRole('button', { name: `${name} Deletions to the team` }));
+    await expectOnScreen(rules.getByRole('switch', { name: 'Enabled: Deletions to the team' }));
+    expect(await pageWidth(alerts)).toBeLessThanOrEqual(PHONE.width);
+    await expectNoAxeViolations(alerts);
+
+    const streams = await onPhone(server.users.admin, '/streams', 'Streams');
+    const list = streams.getByRole('list', { name: 'Your streams' });
+    await expectOnScreen(list.getByText('Corporate SIEM', { exact: true }));
+    for (const name of ['Resume', 'Rewind', 'Delete']) await expectOnScreen(list.getByRole('button', { name: `${name} Corporate SIEM` }));
+    expect(await pageWidth(streams)).toBeLessThanOrEqual(PHONE.width);
+    await expectNoAxeViolations(streams);
   }, FLOW_TIMEOUT);
 });

@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, launchChromium, PASSWORD, screenshots, startConsoleServer, STEP_TIMEOUT,
+  axeViolations, CHROMIUM, chromiumInstalled, FLOW_TIMEOUT, h1, PASSWORD, screenshots, startConsoleServer, STEP_TIMEOUT,
   testPages, type ConsoleServer, type ConsoleUser,
 } from './harness.ts';
 
@@ -27,9 +26,8 @@ const NOW = Date.parse('2026-12-04T09:30:00Z');
 
 describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMIUM} is missing)` : ''}`, () => {
   let server: ConsoleServer;
-  let browser: Browser;
   let manager: ConsoleUser;
-  const { as } = testPages(() => ({ browser, server }), { now: NOW });
+  const { as } = testPages(() => server, { now: NOW });
 
   beforeAll(async () => {
     server = await startConsoleServer({ now: NOW - 10 * 24 * HOUR });
@@ -67,13 +65,8 @@ describe.skipIf(skip)(`the Reports page in Chromium${skip ? ` (skipped: ${CHROMI
       for (let n = 0; n <= i; n++) await at(`2026-11-28T05:30:${String(n).padStart(2, '0')}Z`, who, 'Leads', { Last_Name: `${HELPERS[i][1]} ${n}`, Company: 'Acme' });
     }
     server.env.setNow(NOW);
-    browser = await launchChromium();
   }, FLOW_TIMEOUT);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
   const eventually = (fn: () => unknown) => expect.poll(fn, { timeout: STEP_TIMEOUT, interval: 100 });
 
   it('shows activity over time, top users and modules, and an hour x weekday table whose cells say their numbers; passes axe', async () => {

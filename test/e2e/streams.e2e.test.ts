@@ -1,9 +1,6 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, label, launchChromium, openPage, screenshots, settled, signedIn,
-  startConsoleServer,
-  type ConsoleServer,
+  axeViolations, chromiumInstalled, CHROMIUM, FLOW_TIMEOUT, label, screenshots, settled, startConsoleServer, testPages, type ConsoleServer,
 } from './harness.ts';
 import { checkContinuity, ndjsonReceiver } from '../stream-helpers.ts';
 
@@ -18,22 +15,18 @@ if (skip) console.warn(`[e2e] skipping the Streams page's browser tests: ${CHROM
 
 describe.skipIf(skip)(`the Streams page${skip ? ' (SKIPPED: no Chromium)' : ''}`, () => {
   let server: ConsoleServer;
-  let browser: Browser;
   let receiver: Awaited<ReturnType<typeof ndjsonReceiver>>;
+  const { as } = testPages(() => server);
   beforeAll(async () => {
     server = await startConsoleServer({ worker: true });
-    browser = await launchChromium();
     receiver = await ndjsonReceiver();
   }, FLOW_TIMEOUT);
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
     await receiver?.close();
   });
 
   it('creates an HTTPS stream that delivers the audit log in order, shows its secret once and its lag, then pauses, rewinds and deletes it', async () => {
-    const { page } = await openPage(browser, server);
-    await signedIn(page, server.users.admin);
+    const page = await as(server.users.admin);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Streams' }).click();
     await settled(page, 'Streams');
     await expect.poll(() => page.getByRole('heading', { name: 'No streams yet' }).isVisible()).toBe(true);
@@ -85,8 +78,7 @@ describe.skipIf(skip)(`the Streams page${skip ? ' (SKIPPED: no Chromium)' : ''}`
   it('a trainee with the audit log permission sees only their own streams', async () => {
     const admin = await server.actor(server.users.admin);
     await server.env.rt.services.streams.create(admin, { name: 'Admin only', type: 'https', destination: { url: receiver.url }, status: 'paused' });
-    const { page } = await openPage(browser, server);
-    await signedIn(page, server.users.trainee);
+    const page = await as(server.users.trainee);
     await page.goto('/streams');
     await settled(page, 'Streams');
     await expect.poll(() => page.getByRole('heading', { name: 'No streams yet' }).isVisible()).toBe(true);

@@ -1,6 +1,5 @@
 import { Table, Text } from '@mantine/core';
-import { isIsoTime } from '../lib/details.ts';
-import { formatTime } from '../lib/time.ts';
+import { formatTime, isIsoTime } from '../lib/time.ts';
 
 /** One field's change: its api name, its label when known, the value before and after. */
 export interface FieldChange {

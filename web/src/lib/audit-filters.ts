@@ -3,7 +3,7 @@
  * parameters, the relative time ranges, and the Export Audit Log criteria the filters make (with
  * Zoho's limits checked first, so the page can say why a view cannot be exported). Pure.
  */
-import { isCalendarDate, todayIn, zonedIso } from './time.ts';
+import { isCalendarDate, isIsoTime, todayIn, zonedIso } from './time.ts';
 import type { SearchQuery } from './search.ts';
 
 /** The server's vocabulary (src/domain/audit.ts), mirrored: the console shares no code with it. */
@@ -184,9 +184,7 @@ export function dateInputToIso(date: string, edge: 'start' | 'end', timeZone: st
 export function urlTime(value: string | undefined, edge: 'start' | 'end', timeZone: string): { iso?: string; bad?: string } {
   if (!value) return {};
   if (isCalendarDate(value)) return { iso: dateInputToIso(value, edge, timeZone) };
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/.exec(value);
-  if (m && isCalendarDate(`${m[1]}-${m[2]}-${m[3]}`) && +m[4] <= 23 && +m[5] <= 59 && +(m[6] ?? 0) <= 59
-    && !Number.isNaN(Date.parse(value))) return { iso: value };
+  if (isIsoTime(value)) return { iso: value };
   return { bad: value };
 }
 

@@ -1,13 +1,5 @@
 /** An audit entry's other details (its `details` object) in words, for the entry's panel. */
-import { formatTime } from './time.ts';
-
-/** An ISO 8601 date-time with its zone, as the API sends times. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
-
-/** Whether a value is a time the API sent (shown in the organisation's zone, not as sent). */
-export function isIsoTime(v: unknown): v is string {
-  return typeof v === 'string' && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
-}
+import { formatTime, isIsoTime } from './time.ts';
 
 /** "deleted_by" → "Deleted by": a detail's key as a label. */
 export function detailLabel(key: string): string {

@@ -80,3 +80,13 @@ export function isCalendarDate(s: string | null | undefined): s is string {
   const t = new Date(Date.UTC(y, m - 1, d));
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
+
+/**
+ * Whether a value is a time as the API sends and takes it: ISO 8601 with its offset (or Z), on a
+ * real day from 1900 on (isCalendarDate), at a real time of day.
+ */
+export function isIsoTime(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/.exec(v);
+  return !!m && isCalendarDate(m[1]) && +m[2] <= 23 && +m[3] <= 59 && +(m[4] ?? 0) <= 59 && !Number.isNaN(Date.parse(v));
+}

@@ -3,6 +3,7 @@ import {
   ActionIcon, Alert, Anchor, Badge, Button, Checkbox, Code, Group, Modal, MultiSelect, NumberInput, Paper, PasswordInput, SegmentedControl,
   Select, Stack, Switch, Table, TagsInput, Text, TextInput, Title, VisuallyHidden,
 } from '@mantine/core';
+import { Card, CardList } from '../../components/CardList.tsx';
 import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
@@ -170,9 +171,9 @@ export default function AlertsPage() {
             : rules.data.length === 0 ? <EmptyState title="No alert rules yet">Create one to hear about deletions, exports or permission changes as they happen.</EmptyState>
               : (
                 isPhone ? (
-                  <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Alert rules">
+                  <CardList aria-label="Alert rules">
                     {rules.data.map((r) => (
-                      <Paper component="li" key={r.id} withBorder p="sm" aria-label={r.name}>
+                      <Card key={r.id} aria-label={r.name}>
                         <Group justify="space-between" wrap="nowrap" align="flex-start" gap="xs">
                           <div>
                             <Text size="sm" fw={600}>{r.name}</Text>
@@ -183,9 +184,9 @@ export default function AlertsPage() {
                         <Text size="sm" mt={6}><Text span size="sm" fw={600}>When </Text>{ruleWhen(r)}</Text>
                         <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}><Text span size="sm" fw={600}>Then </Text>{ruleThen(r)}</Text>
                         <Group mt="xs">{ruleButtons(r)}</Group>
-                      </Paper>
+                      </Card>
                     ))}
-                  </Stack>
+                  </CardList>
                 ) : (
                 <Table.ScrollContainer minWidth={760}>
                   <Table striped aria-label="Alert rules">
@@ -227,9 +228,9 @@ export default function AlertsPage() {
               Emails and webhooks the rules send are listed here; those that failed every attempt are dead letters you can send again.</EmptyState>
               : (
                 isPhone ? (
-                  <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Deliveries">
+                  <CardList aria-label="Deliveries">
                     {deliveries.data.map((d) => (
-                      <Paper component="li" key={d.id} withBorder p="sm">
+                      <Card key={d.id}>
                         <Group justify="space-between" wrap="nowrap" align="flex-start" gap="xs">
                           <Text size="sm" fw={600}>{d.rule.name}{d.test ? ' (test)' : ''}</Text>
                           {deliveryBadge(d)}
@@ -238,9 +239,9 @@ export default function AlertsPage() {
                         <Text size="xs" c="dimmed" mt={2}>{formatTime(d.created_time, tz)} · {d.attempts} {d.attempts === 1 ? 'attempt' : 'attempts'}</Text>
                         {d.last_error && <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}>{d.last_error}</Text>}
                         {d.status === 'dead' && <Group mt="xs">{retryButton(d)}</Group>}
-                      </Paper>
+                      </Card>
                     ))}
-                  </Stack>
+                  </CardList>
                 ) : (
                 // A narrow window scrolls the table sideways: from the keyboard too, though its rows may hold no button.
                 <Table.ScrollContainer minWidth={760} type="native" tabIndex={0} role="region" aria-label="Deliveries, scrolling sideways">

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
-import { Alert, Anchor, Badge, Button, Group, Paper, Select, Stack, Table, Text, Textarea, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Select, Stack, Table, Text, Textarea, Title, VisuallyHidden } from '@mantine/core';
+import { Card, CardList } from '../../components/CardList.tsx';
 import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
@@ -106,9 +107,9 @@ function FindingTable({ findings, timeZone, onAcknowledge }: ListProps) {
  */
 function FindingCards({ findings, timeZone, onAcknowledge }: ListProps) {
   return (
-    <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Findings">
+    <CardList aria-label="Findings">
       {findings.map((f) => (
-        <Paper component="li" key={f.id} withBorder p="sm">
+        <Card key={f.id}>
           <Group gap="xs" wrap="nowrap" justify="space-between" align="flex-start">
             <Group gap={6} wrap="wrap">
               <SeverityBadge f={f} />
@@ -120,9 +121,9 @@ function FindingCards({ findings, timeZone, onAcknowledge }: ListProps) {
           <Text size="sm" mt={2} style={{ overflowWrap: 'anywhere' }}>{f.explanation}</Text>
           <EntriesLink f={f} />
           <Group mt="xs"><Status f={f} onAcknowledge={onAcknowledge} /></Group>
-        </Paper>
+        </Card>
       ))}
-    </Stack>
+    </CardList>
   );
 }
 

@@ -1,4 +1,5 @@
-import { Anchor, Checkbox, Group, NativeSelect, Paper, Stack, Table, Text, UnstyledButton } from '@mantine/core';
+import { Anchor, Checkbox, Group, NativeSelect, Stack, Table, Text, UnstyledButton } from '@mantine/core';
+import { Card, CardList } from '../../components/CardList.tsx';
 import { useMediaQuery } from '@mantine/hooks';
 import { Link } from 'react-router';
 import type { BinItem, BinSortBy } from '../../api/bin.ts';
@@ -53,11 +54,11 @@ function BinCards({ items, selected, onToggle, onToggleAll, timeZone, label, sor
             onSort(by, order);
           }} />
       </Group>
-      <Stack gap="xs" component="ul" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Deleted items">
+      <CardList aria-label="Deleted items">
         {items.map((i) => {
           const name = itemName(i);
           return (
-            <Paper component="li" key={i.id} withBorder p="sm" bg={selected.has(i.id) ? 'var(--mantine-primary-color-light)' : undefined}>
+            <Card key={i.id} bg={selected.has(i.id) ? 'var(--mantine-primary-color-light)' : undefined}>
               <Group wrap="nowrap" align="flex-start" gap="sm">
                 <Checkbox mt={2} aria-label={`Select ${name}`} checked={selected.has(i.id)} onChange={(e) => onToggle(i.id, e.currentTarget.checked)} />
                 <Stack gap={2} style={{ minWidth: 0 }}>
@@ -72,10 +73,10 @@ function BinCards({ items, selected, onToggle, onToggleAll, timeZone, label, sor
                   </Text>
                 </Stack>
               </Group>
-            </Paper>
+            </Card>
           );
         })}
-      </Stack>
+      </CardList>
     </Stack>
   );
 }

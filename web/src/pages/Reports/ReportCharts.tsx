@@ -6,7 +6,7 @@ import { BarChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
 import { useElementSize } from '@mantine/hooks';
 import { actionLabel } from '../../lib/audit-filters.ts';
-import { actionColor } from './actionColors.ts';
+import { seriesColor } from './actionColors.ts';
 import { shortDay, truncateLabel } from './reportQuery.ts';
 
 /** recharts' keyboard layer would put focusable parts inside the hidden picture. */
@@ -58,7 +58,7 @@ export function TimelineChart({ data, actions }: { data: Record<string, string |
   return (
     <div ref={ref}>
       <BarChart h={slanted ? 300 : 260} data={data} dataKey="day" type="stacked" withLegend barChartProps={NOT_FOCUSABLE} withTooltip={false}
-        series={actions.map((a) => ({ name: a, label: actionLabel(a), color: actionColor(a) }))}
+        series={actions.map((a) => ({ name: a, label: actionLabel(a), color: seriesColor(a) }))}
         xAxisProps={{
           tickFormatter: (d: string) => shortDay(d), interval: data.length <= LABEL_EVERY_DAY ? 0 : 'preserveStartEnd',
           ...(slanted ? { angle: -45, textAnchor: 'end', height: 48, tick: { fontSize: 12, fill: 'currentColor' } } : {}),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THEME } from '@mantine/core';
 import { AUDIT_ACTIONS } from '../../lib/audit-filters.ts';
-import { ACTION_COLORS, actionColor, FALLBACK_COLORS } from './actionColors.ts';
+import { ACTION_COLORS, seriesColor, FALLBACK_COLORS } from './actionColors.ts';
 import { byDayAndAction } from './reportQuery.ts';
 
 /** WCAG 2 contrast ratio of a #rrggbb colour against white. */
@@ -19,20 +19,20 @@ describe('the colour of each action in the Reports charts', () => {
   it('is the same whatever order the actions come in, and whichever other actions are there', () => {
     const rows = [{ day: '2026-12-01', action: 'added', count: 5 }, { day: '2026-12-01', action: 'permanently_deleted', count: 1 },
       { day: '2026-12-02', action: 'stream_rewound', count: 3 }, { day: '2026-12-02', action: 'deleted', count: 3 }];
-    const colours = (rs: typeof rows) => Object.fromEntries(byDayAndAction(rs).actions.map((a) => [a, actionColor(a)]));
+    const colours = (rs: typeof rows) => Object.fromEntries(byDayAndAction(rs).actions.map((a) => [a, seriesColor(a)]));
     const first = colours(rows);
     expect(colours([...rows].reverse())).toEqual(first);
     // Another load where permanent deletions are the busiest action: still red.
     expect(colours([{ day: '2026-12-03', action: 'permanently_deleted', count: 9 }, ...rows]).permanently_deleted).toBe('red.8');
     expect(first.permanently_deleted).toBe('red.8');
-    expect(actionColor('stream_rewound')).toBe(first.stream_rewound);
+    expect(seriesColor('stream_rewound')).toBe(first.stream_rewound);
   });
 
   it('comes from the fixed map for common actions and from the fallback colours, by name, for any other', () => {
-    expect(actionColor('added')).toBe(ACTION_COLORS.added);
-    for (const a of AUDIT_ACTIONS.filter((x) => !(x in ACTION_COLORS))) expect(FALLBACK_COLORS).toContain(actionColor(a));
-    expect(FALLBACK_COLORS).toContain(actionColor('an_action_from_a_newer_server'));
-    expect(FALLBACK_COLORS).toContain(actionColor('constructor'));
+    expect(seriesColor('added')).toBe(ACTION_COLORS.added);
+    for (const a of AUDIT_ACTIONS.filter((x) => !(x in ACTION_COLORS))) expect(FALLBACK_COLORS).toContain(seriesColor(a));
+    expect(FALLBACK_COLORS).toContain(seriesColor('an_action_from_a_newer_server'));
+    expect(FALLBACK_COLORS).toContain(seriesColor('constructor'));
     // Red and orange say "deleted": no other action borrows them by chance.
     expect(FALLBACK_COLORS.filter((c) => /^(red|orange)\./.test(c))).toEqual([]);
   });

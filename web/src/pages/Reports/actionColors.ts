@@ -43,7 +43,7 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-/** The action's colour as a Mantine colour token ("teal.8"). */
-export function actionColor(action: string): string {
+/** The action's colour in the charts, a Mantine colour token ("teal.8"); its badge's colour is AuditEntryDetail's actionColor. */
+export function seriesColor(action: string): string {
   return Object.hasOwn(ACTION_COLORS, action) ? ACTION_COLORS[action] : FALLBACK_COLORS[hash(action) % FALLBACK_COLORS.length];
 }

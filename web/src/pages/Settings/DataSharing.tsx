@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { Alert, Button, Checkbox, Group, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Card, CardList } from '../../components/CardList.tsx';
 import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
@@ -137,9 +138,9 @@ function RuleCards({ rules, remove }: RuleListProps) {
     </div>
   );
   return (
-    <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Sharing rules">
+    <CardList aria-label="Sharing rules">
       {rules.map((r) => (
-        <Paper component="li" key={r.id} withBorder p="sm">
+        <Card key={r.id}>
           <Group gap="xs" wrap="nowrap" justify="space-between" align="flex-start">
             <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{r.name}</Text>
             <DeleteRule r={r} remove={remove} />
@@ -150,9 +151,9 @@ function RuleCards({ rules, remove }: RuleListProps) {
             {field('Records owned by', side(r.shared_from))}
             {field('Shared with', side(r.shared_to))}
           </SimpleGrid>
-        </Paper>
+        </Card>
       ))}
-    </Stack>
+    </CardList>
   );
 }
 

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import {
   Alert, Badge, Button, Checkbox, Code, Group, NumberInput, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title,
 } from '@mantine/core';
+import { Card, CardList } from '../../components/CardList.tsx';
 import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createStream, deleteStream, listStreams, rewindStream, setStreamStatus, type Stream, type StreamType } from '../../api/streams.ts';
@@ -69,9 +70,9 @@ function StreamActions({ s, busyId, onToggle, onRewind, onDelete }: { s: Stream 
 function StreamList({ streams, phone, ...actions }: ListProps) {
   if (phone) {
     return (
-      <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-labelledby="streams-list">
+      <CardList aria-labelledby="streams-list">
         {streams.map((s) => (
-          <Paper component="li" key={s.id} withBorder p="sm" aria-label={s.name}>
+          <Card key={s.id} aria-label={s.name}>
             <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xs">
               <div>
                 <Text size="sm" fw={600}>{s.name}</Text>
@@ -82,9 +83,9 @@ function StreamList({ streams, phone, ...actions }: ListProps) {
             <Text size="sm" mt={6} style={{ wordBreak: 'break-all' }}>{where(s)}</Text>
             <Text size="sm" mt={4}>Delivered to seq {s.progress.cursor_seq} of {s.progress.head_seq} · lag {lag(s)}</Text>
             <Group mt="xs"><StreamActions s={s} {...actions} /></Group>
-          </Paper>
+          </Card>
         ))}
-      </Stack>
+      </CardList>
     );
   }
   return (

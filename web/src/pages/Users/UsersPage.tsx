@@ -1,5 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { Alert, Badge, Button, Group, Modal, Paper, Select, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Card, CardList } from '../../components/CardList.tsx';
 import { useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSession } from '../../session.tsx';
@@ -125,11 +126,11 @@ function UserTable({ users, selfId, canEdit, onEdit }: ListProps) {
  */
 function UserCards({ users, selfId, canEdit, onEdit }: ListProps) {
   return (
-    <Stack component="ul" gap="xs" m={0} p={0} style={{ listStyle: 'none' }} aria-label="Users">
+    <CardList aria-label="Users">
       {users.map((u) => {
         const s = statusOf(u);
         return (
-          <Paper component="li" key={u.id} withBorder p="sm">
+          <Card key={u.id}>
             <Group gap="xs" wrap="nowrap" justify="space-between" align="flex-start">
               <div style={{ minWidth: 0 }}><NameAndEmail u={u} selfId={selfId} /></div>
               <EditButton u={u} canEdit={canEdit} onEdit={onEdit} />
@@ -148,10 +149,10 @@ function UserCards({ users, selfId, canEdit, onEdit }: ListProps) {
                 <Text component="dd" m={0}><Badge color={s.color} variant="filled">{s.label}</Badge></Text>
               </div>
             </SimpleGrid>
-          </Paper>
+          </Card>
         );
       })}
-    </Stack>
+    </CardList>
   );
 }
 

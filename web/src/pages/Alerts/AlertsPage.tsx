@@ -105,7 +105,9 @@ export default function AlertsPage() {
   const ruleThen = (r: AlertRule) => r.actions.map(describeAction).join('; ');
   type Delivery = NonNullable<typeof deliveries.data>[number];
   const deliveryBadge = (d: Delivery) => (
-    <Badge variant={d.status === 'pending' ? 'light' : 'filled'} color={d.status === 'delivered' ? 'teal' : d.status === 'dead' ? 'red' : 'orange'}>
+    // At least as wide as its word: a narrow column cut "Delivered" to "DELIVER…" (seen in a screenshot).
+    <Badge miw="max-content" variant={d.status === 'pending' ? 'light' : 'filled'}
+      color={d.status === 'delivered' ? 'teal' : d.status === 'dead' ? 'red' : 'orange'}>
       {d.status === 'dead' ? 'Dead letter' : actionLabel(d.status)}
     </Badge>
   );
